@@ -1,0 +1,33 @@
+# Two commands: `make demo` and `make test`. Each sets up what it needs.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip install --quiet --disable-pip-version-check
+
+.PHONY: demo test lint bench clean
+
+$(VENV)/.installed: setup.cfg setup.py pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) --upgrade pip
+	$(PIP) -e ".[all]"
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed tests/plugin_pkg/setup.cfg
+	$(PIP) -e ".[all,test]" -e tests/plugin_pkg
+	touch $@
+
+demo: $(VENV)/.installed
+	$(PY) -m intake_xstores.demo
+
+lint: $(VENV)/.installed-test
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+test: lint
+	$(PY) -m pytest
+
+bench: $(VENV)/.installed-test
+	$(PY) -m benchmarks
+
+clean:
+	rm -rf $(VENV) .pytest_cache build *.egg-info demo_data

@@ -1,0 +1,69 @@
+"""intake_xstores: the xcube data store framework as a family of Intake drivers.
+
+The xcube-style API lives here; code written for ``xcube.core.store`` runs
+with its import line changed to ``from intake_xstores import ...``. Importing
+this package stays light: xarray, geopandas and friends load when first used.
+"""
+
+from .accessor import (
+    DataOpener,
+    DataWriter,
+    find_data_opener_extensions,
+    find_data_writer_extensions,
+    new_data_opener,
+    new_data_writer,
+)
+from .datatype import (
+    ANY_TYPE,
+    DATASET_TYPE,
+    GEO_DATA_FRAME_TYPE,
+    MULTI_LEVEL_DATASET_TYPE,
+    DataType,
+    DataTypeLike,
+)
+from .descriptor import (
+    DataDescriptor,
+    DatasetDescriptor,
+    GeoDataFrameDescriptor,
+    MultiLevelDatasetDescriptor,
+    VariableDescriptor,
+    new_data_descriptor,
+)
+from .errors import DataStoreError, DataStoreParamsError
+from .registry import (
+    EXTENSION_POINT_DATA_OPENERS,
+    EXTENSION_POINT_DATA_STORES,
+    EXTENSION_POINT_DATA_WRITERS,
+    EXTENSION_POINT_FS_FORMATS,
+    EXTENSION_POINT_FS_PROTOCOLS,
+    Extension,
+    ExtensionRegistry,
+    get_extension_registry,
+    import_component,
+)
+from .schema import (
+    UNDEFINED,
+    JsonArraySchema,
+    JsonBooleanSchema,
+    JsonComplexSchema,
+    JsonDateSchema,
+    JsonIntegerSchema,
+    JsonNullSchema,
+    JsonNumberSchema,
+    JsonObjectSchema,
+    JsonSchema,
+    JsonStringSchema,
+)
+from .store import (
+    DataStore,
+    MutableDataStore,
+    find_data_store_extensions,
+    get_data_store_class,
+    get_data_store_params_schema,
+    list_data_store_ids,
+    new_data_store,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [name for name in dir() if not name.startswith("_")]

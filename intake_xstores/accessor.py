@@ -1,0 +1,170 @@
+"""Data openers and writers: the parts a store delegates reading and writing to.
+
+An opener ID names what it opens, in which format, from which storage:
+``"dataset:zarr:s3"``. Filesystem openers and writers are not registered one
+by one; they are composed from the registered formats and protocols, so a
+plugin that adds a format gets it on every protocol.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from typing import Any
+
+from .errors import DataStoreParamsError
+from .registry import (
+    EXTENSION_POINT_DATA_OPENERS,
+    EXTENSION_POINT_DATA_WRITERS,
+    EXTENSION_POINT_FS_FORMATS,
+    EXTENSION_POINT_FS_PROTOCOLS,
+    Extension,
+    ExtensionRegistry,
+    get_extension_registry,
+)
+from .schema import JsonObjectSchema
+
+
+class DataOpener(ABC):
+    """Opens data by data ID with parameters described by a JSON Schema."""
+
+    @abstractmethod
+    def get_open_data_params_schema(self, data_id: str | None = None) -> JsonObjectSchema:
+        """The parameters :meth:`open_data` accepts (for *data_id*, if given)."""
+
+    @abstractmethod
+    def open_data(self, data_id: str, **open_params: Any) -> Any:
+        """Open the data identified by *data_id*."""
+
+
+class DataDeleter(ABC):
+    @abstractmethod
+    def delete_data(self, data_id: str, **delete_params: Any) -> None:
+        """Delete the data identified by *data_id*."""
+
+
+class DataWriter(DataDeleter):
+    """Writes data under a data ID with parameters described by a JSON Schema."""
+
+    @abstractmethod
+    def get_write_data_params_schema(self) -> JsonObjectSchema:
+        """The parameters :meth:`write_data` accepts."""
+
+    @abstractmethod
+    def write_data(
+        self, data: Any, data_id: str, replace: bool = False, **write_params: Any
+    ) -> str:
+        """Write *data* as *data_id*; return the data ID written."""
+
+
+def split_accessor_id(accessor_id: str) -> tuple[str, str, str]:
+    """``"dataset:zarr:s3"`` → ``("dataset", "zarr", "s3")``, or a clear error."""
+    parts = accessor_id.split(":")
+    if len(parts) != 3 or not all(parts):
+        raise DataStoreParamsError(
+            f"Invalid opener/writer ID {accessor_id!r}; expected "
+            "'<data_type>:<format>:<protocol>', e.g. 'dataset:zarr:file'"
+        )
+    return parts[0], parts[1], parts[2]
+
+
+def _fs_accessor_extensions(
+    registry: ExtensionRegistry, point: str
+) -> list[Extension]:
+    """Openers (or writers) composed of every registered format and protocol."""
+    writers = point == EXTENSION_POINT_DATA_WRITERS
+    extensions = []
+    formats = registry.find_extensions(EXTENSION_POINT_FS_FORMATS)
+    for protocol in registry.find_extensions(EXTENSION_POINT_FS_PROTOCOLS):
+        if writers and protocol.metadata.get("read_only"):
+            continue
+        for fmt in formats:
+            if writers and not fmt.metadata.get("writable", True):
+                continue
+            for data_type in fmt.metadata["data_types"]:
+                name = f"{data_type}:{fmt.name}:{protocol.name}"
+                extensions.append(
+                    Extension(
+                        point,
+                        name,
+                        loader=_fs_accessor_loader(name),
+                        data_type=data_type,
+                        format_id=fmt.name,
+                        storage_id=protocol.name,
+                        description=f"{'Write' if writers else 'Open'} "
+                        f"{data_type} in {fmt.name} format on the {protocol.name} "
+                        "filesystem",
+                    )
+                )
+    return extensions
+
+
+def _fs_accessor_loader(accessor_id: str) -> Callable[[Extension], Any]:
+    def load(extension: Extension) -> Any:
+        from functools import partial
+
+        from .fs.accessor import FsDataAccessor
+
+        return partial(FsDataAccessor, *split_accessor_id(accessor_id))
+
+    return load
+
+
+def _find(
+    point: str,
+    predicate: Callable[[Extension], bool] | None,
+    data_type: str | None,
+    format_id: str | None,
+    storage_id: str | None,
+) -> list[Extension]:
+    registry = get_extension_registry()
+    candidates = registry.find_extensions(point) + _fs_accessor_extensions(registry, point)
+    wanted = {"data_type": data_type, "format_id": format_id, "storage_id": storage_id}
+    return [
+        e
+        for e in candidates
+        if all(v is None or e.metadata.get(k) == v for k, v in wanted.items())
+        and (predicate is None or predicate(e))
+    ]
+
+
+def find_data_opener_extensions(
+    predicate: Callable[[Extension], bool] | None = None,
+    data_type: str | None = None,
+    format_id: str | None = None,
+    storage_id: str | None = None,
+) -> list[Extension]:
+    """Opener extensions, optionally filtered by data type, format and storage."""
+    return _find(EXTENSION_POINT_DATA_OPENERS, predicate, data_type, format_id, storage_id)
+
+
+def find_data_writer_extensions(
+    predicate: Callable[[Extension], bool] | None = None,
+    data_type: str | None = None,
+    format_id: str | None = None,
+    storage_id: str | None = None,
+) -> list[Extension]:
+    """Writer extensions, optionally filtered by data type, format and storage."""
+    return _find(EXTENSION_POINT_DATA_WRITERS, predicate, data_type, format_id, storage_id)
+
+
+def _new_accessor(point: str, accessor_id: str, params: dict[str, Any]) -> Any:
+    matches = [e for e in _find(point, None, None, None, None) if e.name == accessor_id]
+    if not matches:
+        kind = "writer" if point == EXTENSION_POINT_DATA_WRITERS else "opener"
+        split_accessor_id(accessor_id)  # a malformed ID gets the format explained
+        raise DataStoreParamsError(
+            f"Unknown data {kind} {accessor_id!r}; see "
+            f"find_data_{kind}_extensions() for the installed ones"
+        )
+    return matches[0].component(**params)
+
+
+def new_data_opener(opener_id: str, **opener_params: Any) -> DataOpener:
+    """Instantiate the opener *opener_id*, e.g. ``new_data_opener("dataset:zarr:s3")``."""
+    return _new_accessor(EXTENSION_POINT_DATA_OPENERS, opener_id, opener_params)
+
+
+def new_data_writer(writer_id: str, **writer_params: Any) -> DataWriter:
+    """Instantiate the writer *writer_id*, e.g. ``new_data_writer("dataset:zarr:file")``."""
+    return _new_accessor(EXTENSION_POINT_DATA_WRITERS, writer_id, writer_params)

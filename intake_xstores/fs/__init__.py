@@ -1,0 +1,1 @@
+"""Filesystem-based data stores: one store class over any fsspec protocol."""

@@ -1,0 +1,105 @@
+"""Zarr (v2 and v3) as ``xarray.Dataset``."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import OrderedDict
+from typing import Any
+
+import xarray as xr
+
+from zarr.storage import FsspecStore, LocalStore, WrapperStore
+
+from ...descriptor import DataDescriptor, DatasetDescriptor, describe_dataset
+from ...schema import JsonBooleanSchema, JsonIntegerSchema, JsonObjectSchema, JsonStringSchema
+from .base import ZARR_OPEN_PARAMS, FsFormat, is_local, xarray_open_kwargs
+
+access_logger = logging.getLogger("intake_xstores.access")
+
+
+def zarr_store(fs, path: str, read_only: bool = True):
+    """A zarr store for *path* on *fs*; the fast native one for local files."""
+    if is_local(fs):
+        return LocalStore(path, read_only=read_only)
+    return FsspecStore.from_mapper(fs.get_mapper(path), read_only=read_only)
+
+
+class AccessStore(WrapperStore):
+    """Wraps a zarr store to log reads (``log_access``) and cache them (``cache_size``)."""
+
+    def __init__(self, store, log_access: bool = False, cache_size: int = 0):
+        super().__init__(store)
+        self.log_access = log_access
+        self.cache_size = cache_size
+        self._cache: OrderedDict[str, Any] = OrderedDict()
+        self._cached_bytes = 0
+
+    def _with_store(self, store):
+        return type(self)(store, self.log_access, self.cache_size)
+
+    async def get(self, key, prototype, byte_range=None):
+        cacheable = self.cache_size and byte_range is None
+        if cacheable and key in self._cache:
+            self._cache.move_to_end(key)
+            return self._cache[key]
+        start = time.perf_counter()
+        value = await self._store.get(key, prototype, byte_range)
+        if self.log_access:
+            access_logger.info(
+                "read %r (%s bytes) in %.1f ms",
+                key,
+                len(value) if value is not None else "no",
+                1000 * (time.perf_counter() - start),
+            )
+        if cacheable and value is not None and len(value) <= self.cache_size:
+            self._cache[key] = value
+            self._cached_bytes += len(value)
+            while self._cached_bytes > self.cache_size:
+                self._cached_bytes -= len(self._cache.popitem(last=False)[1])
+        return value
+
+
+class ZarrFormat(FsFormat):
+
+    def get_open_params_schema(self, data_type: str) -> JsonObjectSchema:
+        return JsonObjectSchema(properties=dict(ZARR_OPEN_PARAMS), additional_properties=False)
+
+    def open(self, fs, path: str, data_type: str, **params: Any) -> xr.Dataset:
+        store = zarr_store(fs, path)
+        if params.get("log_access") or params.get("cache_size"):
+            store = AccessStore(store, params.get("log_access", False), params.get("cache_size", 0))
+        return xr.open_zarr(
+            store, consolidated=params.get("consolidated"), **xarray_open_kwargs(params)
+        )
+
+    def describe(self, fs, path: str, data_id: str, data_type: str) -> DataDescriptor:
+        return DatasetDescriptor(data_id, **describe_dataset(self.open(fs, path, data_type)))
+
+    def get_write_params_schema(self) -> JsonObjectSchema:
+        return JsonObjectSchema(
+            properties=dict(
+                consolidated=JsonBooleanSchema(
+                    default=True, description="Write consolidated metadata"
+                ),
+                zarr_format=JsonIntegerSchema(
+                    enum=[2, 3],
+                    default=2,
+                    description="Zarr format version; 2 is read by every Zarr library",
+                ),
+                append_dim=JsonStringSchema(
+                    description="Append along this dimension to an existing dataset"
+                ),
+            ),
+            additional_properties=False,
+        )
+
+    def write(self, data: xr.Dataset, fs, path: str, **params: Any) -> None:
+        params.pop("append_dim", None)
+        store = zarr_store(fs, path, read_only=False)
+        data.to_zarr(store, mode="w-", **params)
+
+    def append(self, data: xr.Dataset, fs, path: str, **params: Any) -> None:
+        params.pop("zarr_format", None)
+        store = zarr_store(fs, path, read_only=False)
+        data.to_zarr(store, mode="a", **params)

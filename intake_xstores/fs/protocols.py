@@ -1,0 +1,133 @@
+"""Protocols: which fsspec filesystem a store uses and which options it takes.
+
+A protocol is data, not code: a name, a description and the schema of its
+``storage_options``. Formats never depend on it (see ``formats/``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from ..schema import (
+    JsonBooleanSchema,
+    JsonIntegerSchema,
+    JsonNumberSchema,
+    JsonObjectSchema,
+    JsonSchema,
+    JsonStringSchema,
+)
+
+COMMON_STORAGE_OPTIONS: dict[str, JsonSchema] = dict(
+    use_listings_cache=JsonBooleanSchema(description="Cache directory listings"),
+    listings_expiry_time=JsonNumberSchema(
+        minimum=0, description="Seconds a cached listing stays valid"
+    ),
+    max_paths=JsonIntegerSchema(minimum=0, description="Most listings kept in the cache"),
+    skip_instance_cache=JsonBooleanSchema(
+        description="Create a new filesystem instead of reusing a cached one"
+    ),
+    asynchronous=JsonBooleanSchema(description="Run the filesystem in async mode"),
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class FsProtocol:
+    """An fsspec protocol as the stores see it."""
+
+    name: str
+    description: str
+    storage_options: dict[str, JsonSchema] = dataclasses.field(default_factory=dict)
+    read_only: bool = False
+
+    def get_storage_options_schema(self) -> JsonObjectSchema:
+        return JsonObjectSchema(
+            properties={**COMMON_STORAGE_OPTIONS, **self.storage_options},
+            additional_properties=True,
+            description=f"Options of fsspec's {self.name!r} filesystem; "
+            "unlisted options are passed on to it",
+        )
+
+    def new_filesystem(self, storage_options: dict[str, Any] | None = None):
+        import fsspec
+
+        return fsspec.filesystem(self.name, **(storage_options or {}))
+
+
+_secret = dict(secret=True)
+
+PROTOCOLS = (
+    FsProtocol(
+        "file",
+        "Data store on the local filesystem",
+        dict(
+            auto_mkdirs=JsonBooleanSchema(
+                description="Create a file's parent folders when opening it for writing"
+            )
+        ),
+    ),
+    FsProtocol("memory", "Data store in an in-memory filesystem (for tests and caching)"),
+    FsProtocol(
+        "s3",
+        "Data store in AWS S3 compatible object storage",
+        dict(
+            anon=JsonBooleanSchema(description="Connect anonymously"),
+            key=JsonStringSchema(description="AWS access key identifier", **_secret),
+            secret=JsonStringSchema(description="AWS secret access key", **_secret),
+            token=JsonStringSchema(description="Session token", **_secret),
+            use_ssl=JsonBooleanSchema(default=True, description="Use SSL connections"),
+            requester_pays=JsonBooleanSchema(
+                default=False, description="Support 'RequesterPays' buckets"
+            ),
+            s3_additional_kwargs=JsonObjectSchema(
+                additional_properties=True,
+                description="Parameters for S3 API calls, e.g. ServerSideEncryption",
+            ),
+            client_kwargs=JsonObjectSchema(
+                properties=dict(
+                    endpoint_url=JsonStringSchema(description="S3 endpoint URL"),
+                    region_name=JsonStringSchema(description="AWS region"),
+                ),
+                additional_properties=True,
+                description="Parameters for the botocore client",
+            ),
+        ),
+    ),
+    FsProtocol(
+        "abfs",
+        "Data store in Azure blob storage",
+        dict(
+            anon=JsonBooleanSchema(description="Connect anonymously"),
+            account_name=JsonStringSchema(description="Azure storage account name"),
+            account_key=JsonStringSchema(description="Azure storage account key", **_secret),
+            connection_string=JsonStringSchema(
+                description="Connection string for Azure blob storage", **_secret
+            ),
+        ),
+    ),
+    FsProtocol(
+        "https",
+        "Read-only data store on an HTTPS server",
+        dict(
+            client_kwargs=JsonObjectSchema(
+                additional_properties=True,
+                description="Parameters for the aiohttp client session",
+            ),
+            headers=JsonObjectSchema(
+                additional_properties=JsonStringSchema(),
+                description="HTTP headers sent with every request",
+            ),
+        ),
+        read_only=True,
+    ),
+    FsProtocol(
+        "ftp",
+        "Data store on an FTP server",
+        dict(
+            host=JsonStringSchema(description="Remote server name or IP"),
+            port=JsonIntegerSchema(minimum=0, maximum=65535, default=21, description="FTP port"),
+            username=JsonStringSchema(description="User name, if any"),
+            password=JsonStringSchema(description="Password, if any", **_secret),
+        ),
+    ),
+)

@@ -1,0 +1,407 @@
+"""``FsDataStore``: a data store over any fsspec filesystem.
+
+A data ID is a path relative to the store's ``root`` and never leaves it.
+Its extension selects the format; the protocol selects the filesystem. The
+store class of each protocol is made by :func:`fs_store_class`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fnmatch
+import functools
+import posixpath
+import re
+import uuid
+import warnings
+from collections.abc import Container, Iterator
+from typing import Any
+
+from ..accessor import split_accessor_id
+from ..datatype import ANY_TYPE, DataType, DataTypeLike, data_type_of
+from ..descriptor import DataDescriptor
+from ..errors import DataStoreError, DataStoreParamsError
+from ..registry import EXTENSION_POINT_FS_FORMATS, get_extension_registry
+from ..schema import (
+    JsonArraySchema,
+    JsonBooleanSchema,
+    JsonComplexSchema,
+    JsonIntegerSchema,
+    JsonObjectSchema,
+    JsonStringSchema,
+)
+from ..store import MutableDataStore
+from .accessor import FsDataAccessor, get_format, get_protocol
+from .protocols import FsProtocol
+
+_DEFAULT_FORMATS = {"dataset": "zarr", "mldataset": "levels", "geodataframe": "geojson"}
+_LISTING_CONCURRENCY = 64
+
+
+def _patterns(description: str) -> JsonComplexSchema:
+    return JsonComplexSchema(
+        any_of=[JsonStringSchema(), JsonArraySchema(items=JsonStringSchema())],
+        description=description,
+    )
+
+
+class FsDataStore(MutableDataStore):
+    """A data store whose data are files and folders on an fsspec filesystem."""
+
+    protocol: FsProtocol
+
+    def __init__(self, **params: Any):
+        super().__init__(**params)
+        self._fs = None
+
+    @classmethod
+    def get_data_store_params_schema(cls) -> JsonObjectSchema:
+        return JsonObjectSchema(
+            properties=dict(
+                root=JsonStringSchema(default="", description="Root folder of the store"),
+                max_depth=JsonIntegerSchema(
+                    minimum=1,
+                    nullable=True,
+                    default=1,
+                    description="Folder levels listed below root; null: unlimited",
+                ),
+                read_only=JsonBooleanSchema(
+                    default=cls.protocol.read_only, description="Refuse writes and deletes"
+                ),
+                includes=_patterns("Data IDs to include; wildcards * and ? allowed"),
+                excludes=_patterns("Data IDs to exclude; wildcards * and ? allowed"),
+                storage_options=cls.protocol.get_storage_options_schema(),
+            ),
+            additional_properties=False,
+        )
+
+    # --- filesystem and paths ----------------------------------------------
+
+    @property
+    def fs(self):
+        """The fsspec filesystem, created on first use."""
+        if self._fs is None:
+            self._fs = self.protocol.new_filesystem(self._params.get("storage_options"))
+        return self._fs
+
+    @property
+    def root(self) -> str:
+        return self._params["root"]
+
+    @property
+    def read_only(self) -> bool:
+        return self.protocol.read_only or self._params["read_only"]
+
+    @functools.cached_property
+    def _root_path(self) -> str:
+        root = self.root or ("." if self.protocol.name == "file" else "")
+        return self.fs._strip_protocol(root).rstrip("/") if root else ""
+
+    def _path(self, data_id: str) -> str:
+        """The path of *data_id*, refusing any that would leave the root."""
+        if not isinstance(data_id, str) or not data_id.strip("/"):
+            raise DataStoreParamsError(
+                f"Invalid value for parameter 'data_id': {data_id!r}; "
+                "allowed: a non-empty path relative to the store root"
+            )
+        parts = data_id.split("/")
+        if (
+            "://" in data_id
+            or data_id.startswith(("/", "~"))
+            or "\\" in data_id
+            or re.match(r"^[A-Za-z]:", data_id)
+            or ".." in parts
+        ):
+            raise DataStoreError(
+                f"Data ID {data_id!r} is outside the store root {self.root!r}: "
+                "data IDs are relative paths without '..', '\\', '~', "
+                "a protocol or a leading '/'"
+            )
+        data_id = data_id.rstrip("/")
+        return f"{self._root_path}/{data_id}" if self._root_path else data_id
+
+    # --- formats and data types ---------------------------------------------
+
+    @staticmethod
+    def _format_extensions():
+        return get_extension_registry().find_extensions(EXTENSION_POINT_FS_FORMATS)
+
+    def _format_id_of(self, data_id: str) -> str | None:
+        lower = data_id.lower().rstrip("/")
+        for ext in self._format_extensions():
+            if lower.endswith(tuple(ext.metadata["extensions"])):
+                return ext.name
+        return None
+
+    def _resolve(
+        self,
+        data_id: str | None,
+        accessor_id: str | None = None,
+        data_type: DataTypeLike = None,
+    ) -> tuple[str, str]:
+        """(data type alias, format id) for *data_id* or an opener/writer ID."""
+        if accessor_id:
+            type_alias, format_id, protocol = split_accessor_id(accessor_id)
+            if protocol != self.protocol.name:
+                raise DataStoreParamsError(
+                    f"Invalid value for parameter 'opener_id': {accessor_id!r}; "
+                    f"this store's protocol is {self.protocol.name!r}"
+                )
+            data_type = data_type or type_alias
+        else:
+            format_id = self._format_id_of(data_id or "")
+            if format_id is None:
+                known = sorted(e for x in self._format_extensions() for e in x.metadata["extensions"])
+                raise DataStoreError(
+                    f"Cannot determine data type for data resource {data_id!r}: "
+                    f"its extension is none of {', '.join(known)}"
+                )
+        if get_extension_registry().get_extension(EXTENSION_POINT_FS_FORMATS, format_id) is None:
+            raise DataStoreParamsError(f"Unknown format {format_id!r} in {accessor_id!r}")
+        supported = self._data_types_of(format_id)
+        alias = DataType.normalize(data_type).alias
+        if alias == ANY_TYPE.alias:
+            alias = supported[0]
+        elif alias not in supported:
+            warnings.warn(
+                f"Data resource {data_id!r} in {format_id} format cannot be opened "
+                f"as {alias!r}; using {supported[0]!r}",
+                UserWarning,
+                stacklevel=3,
+            )
+            alias = supported[0]
+        return alias, format_id
+
+    def _data_types_of(self, format_id: str) -> tuple[str, ...]:
+        extension = get_extension_registry().get_extension(EXTENSION_POINT_FS_FORMATS, format_id)
+        return tuple(extension.metadata["data_types"])
+
+    def _accessor(self, data_type: str, format_id: str) -> FsDataAccessor:
+        return FsDataAccessor(data_type, format_id, self.protocol.name, fs=self.fs)
+
+    @classmethod
+    def get_data_types(cls) -> tuple[str, ...]:
+        types: dict[str, None] = {}
+        for ext in cls._format_extensions():
+            types.update(dict.fromkeys(ext.metadata["data_types"]))
+        return tuple(types)
+
+    def get_data_types_for_data(self, data_id: str) -> tuple[str, ...]:
+        self._path(data_id)
+        return self._data_types_of(self._resolve(data_id)[1])
+
+    # --- listing ------------------------------------------------------------
+
+    def get_data_ids(
+        self,
+        data_type: DataTypeLike = None,
+        include_attrs: Container[str] | bool = False,
+    ) -> Iterator[str | tuple[str, dict[str, Any]]]:
+        data_type = DataType.normalize(data_type)
+        for data_id in self._walk():
+            format_id = self._format_id_of(data_id)
+            if data_type is not ANY_TYPE and data_type.alias not in self._data_types_of(format_id):
+                continue
+            if not include_attrs:
+                yield data_id
+                continue
+            attrs = self.describe_data(data_id).to_dict()
+            del attrs["data_id"]
+            if include_attrs is not True:
+                attrs = {k: v for k, v in attrs.items() if k in include_attrs}
+            yield data_id, attrs
+
+    def _walk(self) -> Iterator[str]:
+        """Data IDs below root, level by level, listing each level concurrently."""
+        max_depth = self._params["max_depth"]
+        level = [(self._root_path, "")]
+        depth = 0
+        while level and (max_depth is None or depth < max_depth):
+            next_level = []
+            for (_, prefix), entries in zip(level, self._ls_many([p for p, _ in level])):
+                for entry in sorted(entries, key=lambda e: e["name"]):
+                    name = posixpath.basename(entry["name"].rstrip("/"))
+                    if not name or name.startswith("."):
+                        continue  # hidden, including writes in progress
+                    data_id = prefix + name
+                    if self._format_id_of(data_id):
+                        if self._is_selected(data_id):
+                            yield data_id
+                    elif entry.get("type") == "directory":
+                        next_level.append((entry["name"].rstrip("/"), data_id + "/"))
+            level = next_level
+            depth += 1
+
+    def _ls_many(self, paths: list[str]) -> list[list[dict]]:
+        fs = self.fs
+        if getattr(fs, "async_impl", False) and len(paths) > 1:
+            from fsspec.asyn import sync
+
+            async def ls_all():
+                semaphore = asyncio.Semaphore(_LISTING_CONCURRENCY)
+
+                async def ls(path):
+                    async with semaphore:
+                        return await fs._ls(path, detail=True)
+
+                return await asyncio.gather(*(ls(p) for p in paths), return_exceptions=True)
+
+            results = sync(fs.loop, ls_all)
+        else:
+            results = []
+            for path in paths:
+                try:
+                    results.append(fs.ls(path, detail=True))
+                except Exception as error:  # noqa: BLE001 - reported below
+                    results.append(error)
+        listings = []
+        for path, result in zip(paths, results):
+            if isinstance(result, FileNotFoundError) and path == self._root_path:
+                result = []  # a store whose root does not exist yet is empty
+            if isinstance(result, Exception):
+                raise DataStoreError(f"Cannot list {path!r}: {result}") from result
+            listings.append(result)
+        return listings
+
+    def _is_selected(self, data_id: str) -> bool:
+        includes, excludes = self._params.get("includes"), self._params.get("excludes")
+        includes = [includes] if isinstance(includes, str) else includes
+        excludes = [excludes] if isinstance(excludes, str) else excludes
+        if includes and not any(fnmatch.fnmatchcase(data_id, p) for p in includes):
+            return False
+        return not (excludes and any(fnmatch.fnmatchcase(data_id, p) for p in excludes))
+
+    # --- reading ------------------------------------------------------------
+
+    def has_data(self, data_id: str, data_type: DataTypeLike = None) -> bool:
+        path = self._path(data_id)
+        format_id = self._format_id_of(data_id)
+        if format_id is None or not self._is_selected(data_id):
+            return False
+        data_type = DataType.normalize(data_type)
+        if data_type is not ANY_TYPE and data_type.alias not in self._data_types_of(format_id):
+            return False
+        return bool(get_format(format_id).files(self.fs, path))
+
+    def _existing(self, data_id: str) -> str:
+        path = self._path(data_id)
+        if not self.has_data(data_id):
+            raise DataStoreError(
+                f"Data resource {data_id!r} does not exist in store {self.root!r}"
+            )
+        return path
+
+    def describe_data(self, data_id: str, data_type: DataTypeLike = None) -> DataDescriptor:
+        path = self._existing(data_id)
+        alias, format_id = self._resolve(data_id, data_type=data_type)
+        descriptor = get_format(format_id).describe(self.fs, path, data_id, alias)
+        descriptor.open_params_schema = self._accessor(alias, format_id).get_open_data_params_schema()
+        return descriptor
+
+    def get_data_opener_ids(
+        self, data_id: str | None = None, data_type: DataTypeLike = None
+    ) -> tuple[str, ...]:
+        data_type = DataType.normalize(data_type)
+        if data_id is not None:
+            self._path(data_id)
+            format_ids = [self._resolve(data_id)[1]]
+        else:
+            format_ids = [e.name for e in self._format_extensions()]
+        return tuple(
+            f"{t}:{f}:{self.protocol.name}"
+            for f in format_ids
+            for t in self._data_types_of(f)
+            if data_type is ANY_TYPE or t == data_type.alias
+        )
+
+    def get_open_data_params_schema(
+        self, data_id: str | None = None, opener_id: str | None = None
+    ) -> JsonObjectSchema:
+        if data_id is None and opener_id is None:
+            raise DataStoreParamsError(
+                "Missing required parameter: pass 'data_id' or 'opener_id' to "
+                "get the open parameters"
+            )
+        if data_id is not None:
+            self._path(data_id)
+        return self._accessor(*self._resolve(data_id, opener_id)).get_open_data_params_schema()
+
+    def open_data(self, data_id: str, opener_id: str | None = None, **open_params: Any) -> Any:
+        path = self._existing(data_id)
+        alias, format_id = self._resolve(data_id, opener_id, open_params.pop("data_type", None))
+        return self._accessor(alias, format_id).open_data(path, data_type=alias, **open_params)
+
+    # --- writing ------------------------------------------------------------
+
+    def _check_writable(self, operation: str) -> None:
+        if self.read_only:
+            raise DataStoreError(
+                f"Cannot {operation}: the {self.protocol.name!r} store at "
+                f"{self.root!r} is read-only"
+            )
+
+    def get_data_writer_ids(self, data_type: DataTypeLike = None) -> tuple[str, ...]:
+        if self.read_only:
+            return ()
+        data_type = DataType.normalize(data_type)
+        return tuple(
+            f"{t}:{e.name}:{self.protocol.name}"
+            for e in self._format_extensions()
+            if e.metadata.get("writable")
+            for t in e.metadata["data_types"]
+            if data_type is ANY_TYPE or t == data_type.alias
+        )
+
+    def get_write_data_params_schema(self, writer_id: str | None = None) -> JsonObjectSchema:
+        alias, format_id = self._resolve(None, writer_id or f"dataset:zarr:{self.protocol.name}")
+        return self._accessor(alias, format_id).get_write_data_params_schema()
+
+    def write_data(
+        self,
+        data: Any,
+        data_id: str | None = None,
+        writer_id: str | None = None,
+        replace: bool = False,
+        **write_params: Any,
+    ) -> str:
+        self._check_writable("write data")
+        alias = data_type_of(data).alias
+        if data_id is None:
+            format_id = split_accessor_id(writer_id)[1] if writer_id else _DEFAULT_FORMATS[alias]
+            extension = get_extension_registry().get_extension(EXTENSION_POINT_FS_FORMATS, format_id)
+            data_id = f"{uuid.uuid4().hex}{extension.metadata['extensions'][0]}"
+        path = self._path(data_id)
+        format_id = split_accessor_id(writer_id)[1] if writer_id else self._format_id_of(data_id)
+        if format_id is None:
+            self._resolve(data_id)  # raises, explaining the known extensions
+        extension = get_extension_registry().get_extension(EXTENSION_POINT_FS_FORMATS, format_id)
+        if extension is None or not extension.metadata.get("writable"):
+            raise DataStoreError(f"Cannot write {data_id!r}: no writer for format {format_id!r}")
+        if alias not in extension.metadata["data_types"]:
+            raise DataStoreParamsError(
+                f"Cannot write a {alias} as {data_id!r}: the {format_id} format takes "
+                f"{', '.join(extension.metadata['data_types'])}"
+            )
+        self._accessor(alias, format_id).write_data(
+            data, path, replace=replace, **write_params
+        )
+        return data_id
+
+    def delete_data(self, data_id: str, **delete_params: Any) -> None:
+        self._check_writable("delete data")
+        path = self._existing(data_id)
+        self._accessor(*self._resolve(data_id)).delete_data(path)
+
+    def __reduce__(self):
+        return _new_fs_store, (self.protocol.name, self._params)
+
+
+@functools.cache
+def fs_store_class(protocol: str) -> type[FsDataStore]:
+    """The data store class for *protocol*, e.g. ``S3DataStore`` for ``"s3"``."""
+    name = protocol.capitalize() + "DataStore"
+    return type(name, (FsDataStore,), {"protocol": get_protocol(protocol), "__module__": __name__})
+
+
+def _new_fs_store(protocol: str, params: dict[str, Any]) -> FsDataStore:
+    return fs_store_class(protocol)(**params)

@@ -1,0 +1,60 @@
+"""Our own plugin: registers the built-in protocols, formats and stores.
+
+Third-party plugins look the same; see "Writing a plugin" in the README.
+"""
+
+from __future__ import annotations
+
+from .registry import (
+    EXTENSION_POINT_DATA_STORES,
+    EXTENSION_POINT_FS_FORMATS,
+    EXTENSION_POINT_FS_PROTOCOLS,
+    ExtensionRegistry,
+    import_component,
+)
+
+# (format id, class, extensions, data types, writable)
+_FORMATS = (
+    ("zarr", "zarr:ZarrFormat", (".zarr",), ("dataset",), True),
+    ("netcdf", "netcdf:NetcdfFormat", (".nc", ".nc4", ".netcdf"), ("dataset",), True),
+    ("geotiff", "raster:RasterFormat", (".tif", ".tiff", ".geotiff"), ("dataset",), False),
+    ("jp2", "raster:RasterFormat", (".jp2",), ("dataset",), False),
+    ("geojson", "vector:GeoJsonFormat", (".geojson",), ("geodataframe",), True),
+    ("shapefile", "vector:ShapefileFormat", (".shp",), ("geodataframe",), True),
+)
+
+
+def _fs_store_loader(extension):
+    from .fs.store import fs_store_class
+
+    return fs_store_class(extension.name)
+
+
+def init_plugin(ext_registry: ExtensionRegistry) -> None:
+    from .fs.protocols import PROTOCOLS
+
+    for fmt_id, spec, extensions, data_types, writable in _FORMATS:
+        format_class = import_component(f"intake_xstores.fs.formats.{spec}")
+        ext_registry.add_extension(
+            EXTENSION_POINT_FS_FORMATS,
+            fmt_id,
+            loader=lambda ext, load=format_class: load(ext)(ext.name, **ext.metadata),
+            extensions=extensions,
+            data_types=data_types,
+            writable=writable,
+            description=f"{fmt_id} format",
+        )
+    for protocol in PROTOCOLS:
+        ext_registry.add_extension(
+            EXTENSION_POINT_FS_PROTOCOLS,
+            protocol.name,
+            component=protocol,
+            read_only=protocol.read_only,
+            description=protocol.description,
+        )
+        ext_registry.add_extension(
+            EXTENSION_POINT_DATA_STORES,
+            protocol.name,
+            loader=_fs_store_loader,
+            description=protocol.description,
+        )

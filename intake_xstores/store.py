@@ -1,0 +1,281 @@
+"""Data stores: the primary interface, and the functions that find them.
+
+:class:`DataStore` is read-only; :class:`MutableDataStore` adds writing and
+deleting. Every store validates its parameters against
+:meth:`DataStore.get_data_store_params_schema` when constructed, keeps them
+(secrets hidden from ``repr``), and pickles by its parameters.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Container, Iterator
+from typing import Any
+
+from .accessor import DataOpener, DataWriter
+from .datatype import ANY_TYPE, DataType, DataTypeLike
+from .descriptor import DataDescriptor
+from .errors import DataStoreError, DataStoreParamsError
+from .registry import EXTENSION_POINT_DATA_STORES, Extension, get_extension_registry
+from .schema import (
+    JsonArraySchema,
+    JsonDateSchema,
+    JsonNumberSchema,
+    JsonObjectSchema,
+    JsonStringSchema,
+)
+
+
+class DataStore(DataOpener, ABC):
+    """A read-only data store: enumerate, describe, search and open data."""
+
+    def __init__(self, **params: Any):
+        self._params = self.get_data_store_params_schema().process(params)
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """The store's parameters, completed with defaults."""
+        return dict(self._params)
+
+    @classmethod
+    def get_data_store_params_schema(cls) -> JsonObjectSchema:
+        """The parameters accepted by this store's constructor."""
+        return JsonObjectSchema(additional_properties=False)
+
+    @classmethod
+    @abstractmethod
+    def get_data_types(cls) -> tuple[str, ...]:
+        """Aliases of the data types this store can provide."""
+
+    @abstractmethod
+    def get_data_types_for_data(self, data_id: str) -> tuple[str, ...]:
+        """Aliases of the data types *data_id* can be opened as."""
+
+    @abstractmethod
+    def get_data_ids(
+        self,
+        data_type: DataTypeLike = None,
+        include_attrs: Container[str] | bool = False,
+    ) -> Iterator[str | tuple[str, dict[str, Any]]]:
+        """Yield data IDs, or ``(data_id, attrs)`` pairs when attributes are asked for."""
+
+    def list_data_ids(
+        self,
+        data_type: DataTypeLike = None,
+        include_attrs: Container[str] | bool = False,
+    ) -> list[str | tuple[str, dict[str, Any]]]:
+        """:meth:`get_data_ids` as a list."""
+        return list(self.get_data_ids(data_type=data_type, include_attrs=include_attrs))
+
+    @abstractmethod
+    def has_data(self, data_id: str, data_type: DataTypeLike = None) -> bool:
+        """Whether *data_id* exists (and can be opened as *data_type*)."""
+
+    @abstractmethod
+    def describe_data(
+        self, data_id: str, data_type: DataTypeLike = None
+    ) -> DataDescriptor:
+        """Describe *data_id* from its metadata, without loading its data."""
+
+    @classmethod
+    def get_search_params_schema(
+        cls, data_type: DataTypeLike = None
+    ) -> JsonObjectSchema:
+        """The parameters :meth:`search_data` accepts."""
+        return JsonObjectSchema(
+            properties=dict(
+                bbox=JsonArraySchema(
+                    items=JsonNumberSchema(),
+                    min_items=4,
+                    max_items=4,
+                    description="Bounding box [west, south, east, north]; "
+                    "finds data intersecting it",
+                ),
+                time_range=JsonArraySchema(
+                    items=JsonDateSchema(format="date-time", nullable=True),
+                    min_items=2,
+                    max_items=2,
+                    description="Time range [start, stop]; finds data overlapping it",
+                ),
+                data_type=JsonStringSchema(
+                    enum=list(cls.get_data_types()),
+                    description="Data type of the data to find",
+                ),
+            ),
+            additional_properties=False,
+        )
+
+    def get_search_data_params_schema(
+        self, data_type: DataTypeLike = None
+    ) -> JsonObjectSchema:
+        """Alias of :meth:`get_search_params_schema` (the name in the docs)."""
+        return self.get_search_params_schema(data_type=data_type)
+
+    def search_data(
+        self, data_type: DataTypeLike = None, **search_params: Any
+    ) -> Iterator[DataDescriptor]:
+        """Yield descriptors of the data matching data type, bbox and time range."""
+        if data_type is not None:
+            search_params["data_type"] = DataType.normalize(data_type).alias
+        params = self.get_search_params_schema().process(search_params)
+        bbox, time_range = params.get("bbox"), params.get("time_range")
+        for data_id in self.get_data_ids(data_type=params.get("data_type")):
+            descriptor = self.describe_data(data_id, data_type=params.get("data_type"))
+            if bbox and not _intersects(descriptor.bbox, bbox):
+                continue
+            if time_range and not _overlaps(descriptor.time_range, time_range):
+                continue
+            yield descriptor
+
+    @abstractmethod
+    def get_data_opener_ids(
+        self, data_id: str | None = None, data_type: DataTypeLike = None
+    ) -> tuple[str, ...]:
+        """IDs of the openers usable for *data_id* and/or *data_type*."""
+
+    @abstractmethod
+    def get_open_data_params_schema(
+        self, data_id: str | None = None, opener_id: str | None = None
+    ) -> JsonObjectSchema:
+        """The parameters :meth:`open_data` accepts for *data_id*."""
+
+    @abstractmethod
+    def open_data(
+        self, data_id: str, opener_id: str | None = None, **open_params: Any
+    ) -> Any:
+        """Open *data_id*; datasets open lazily, backed by Dask arrays."""
+
+    def __repr__(self) -> str:
+        secrets = self.get_data_store_params_schema().secret_paths()
+        params = ", ".join(
+            f"{k}={_redact(v, secrets, (k,))!r}" for k, v in self._params.items()
+        )
+        return f"{type(self).__name__}({params})"
+
+    def __reduce__(self):
+        return _restore_store, (type(self), self._params)
+
+
+class MutableDataStore(DataStore, DataWriter):
+    """A data store that can also write and delete data."""
+
+    @abstractmethod
+    def get_data_writer_ids(self, data_type: DataTypeLike = None) -> tuple[str, ...]:
+        """IDs of the writers usable for *data_type*."""
+
+    @abstractmethod
+    def get_write_data_params_schema(
+        self, writer_id: str | None = None
+    ) -> JsonObjectSchema:
+        """The parameters :meth:`write_data` accepts."""
+
+    @abstractmethod
+    def write_data(
+        self,
+        data: Any,
+        data_id: str | None = None,
+        writer_id: str | None = None,
+        replace: bool = False,
+        **write_params: Any,
+    ) -> str:
+        """Write *data*; return its data ID (generated when none is given).
+
+        ``replace=False`` never overwrites; a failed write leaves nothing.
+        """
+
+    @abstractmethod
+    def delete_data(self, data_id: str, **delete_params: Any) -> None:
+        """Delete *data_id*, or raise :class:`DataStoreError` if it is not there."""
+
+
+def _restore_store(cls: type[DataStore], params: dict[str, Any]) -> DataStore:
+    return cls(**params)
+
+
+def _redact(value: Any, secrets: set[tuple[str, ...]], path: tuple[str, ...]) -> Any:
+    if path in secrets:
+        return "***"
+    if isinstance(value, dict):
+        return {k: _redact(v, secrets, path + (k,)) for k, v in value.items()}
+    return value
+
+
+def _intersects(bbox, query) -> bool:
+    if bbox is None:
+        return False
+    return not (
+        bbox[2] < query[0] or bbox[0] > query[2] or bbox[3] < query[1] or bbox[1] > query[3]
+    )
+
+
+def _overlaps(time_range, query) -> bool:
+    import pandas as pd
+
+    if time_range is None:
+        return False
+    lo, hi = (pd.Timestamp(t) if t else None for t in time_range)
+    qlo, qhi = (pd.Timestamp(t) if t else None for t in query)
+    return (qhi is None or lo is None or lo <= qhi) and (qlo is None or hi is None or hi >= qlo)
+
+
+# --- finding and creating stores -------------------------------------------
+
+
+def find_data_store_extensions(
+    predicate: Callable[[Extension], bool] | None = None,
+) -> list[Extension]:
+    """The installed data stores; ``ext.name`` is the store ID."""
+    return get_extension_registry().find_extensions(EXTENSION_POINT_DATA_STORES, predicate)
+
+
+def list_data_store_ids(detail: bool = False) -> list[str] | dict[str, dict[str, Any]]:
+    """Installed store IDs, or with ``detail=True`` a mapping to their metadata."""
+    extensions = find_data_store_extensions()
+    if detail:
+        return {e.name: dict(e.metadata) for e in extensions}
+    return [e.name for e in extensions]
+
+
+def get_data_store_class(store_id: str) -> type[DataStore]:
+    """The class implementing the store *store_id*."""
+    extension = get_extension_registry().get_extension(EXTENSION_POINT_DATA_STORES, store_id)
+    if extension is None:
+        installed = ", ".join(repr(i) for i in list_data_store_ids())
+        raise DataStoreParamsError(
+            f"Unknown data store ID {store_id!r}; installed are: {installed}"
+        )
+    return extension.component
+
+
+def get_data_store_params_schema(store_id: str) -> JsonObjectSchema:
+    """The parameters that :func:`new_data_store` accepts for *store_id*."""
+    return get_data_store_class(store_id).get_data_store_params_schema()
+
+
+def new_data_store(store_id: str, **store_params: Any) -> DataStore:
+    """Create the data store *store_id* with its parameters, validated first."""
+    store_class = get_data_store_class(store_id)
+    try:
+        return store_class(**store_params)
+    except DataStoreParamsError as error:
+        raise DataStoreParamsError(f"Data store {store_id!r}: {error}") from None
+
+
+def is_read_only(store: DataStore) -> bool:
+    """Whether *store* refuses writes."""
+    return not isinstance(store, MutableDataStore) or bool(
+        getattr(store, "read_only", False)
+    )
+
+
+__all__ = [
+    "ANY_TYPE",
+    "DataStore",
+    "DataStoreError",
+    "MutableDataStore",
+    "find_data_store_extensions",
+    "get_data_store_class",
+    "get_data_store_params_schema",
+    "list_data_store_ids",
+    "new_data_store",
+]
