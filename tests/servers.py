@@ -1,0 +1,1 @@
+"""Real servers on loopback for the remote protocols, started per test session."""
