@@ -41,6 +41,9 @@ _COMMON = {
 }
 
 
+_MAY_BE_NULL = ("default", "const")
+
+
 class JsonSchema:
     """Base of all schema objects; holds the keywords common to every type."""
 
@@ -85,7 +88,7 @@ class JsonSchema:
             d["type"] = [self.type, "null"] if self.nullable else self.type
         for attr, key in {**_COMMON, **self._keywords}.items():
             value = getattr(self, attr)
-            if value is None or value is UNDEFINED:
+            if value is UNDEFINED or (value is None and attr not in _MAY_BE_NULL):
                 continue
             d[key] = _to_json(value)
         if self.secret:

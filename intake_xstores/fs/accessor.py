@@ -90,8 +90,9 @@ class FsDataAccessor(DataOpener, DataWriter):
             raise
         self._remove(existing)
         temp_stem, stem = posixpath.splitext(temp)[0], posixpath.splitext(path)[0]
+        fs.invalidate_cache(parent)  # the format may have written through another instance
         for source in fmt.files(fs, temp):
-            fs.mv(source, stem + source[len(temp_stem):], recursive=True)
+            _move(fs, source, stem + source[len(temp_stem):])
         fs.invalidate_cache(parent)
         return data_id
 
@@ -106,3 +107,19 @@ class FsDataAccessor(DataOpener, DataWriter):
             self.fs.rm(path, recursive=True)
         if paths:
             self.fs.invalidate_cache(posixpath.dirname(paths[0]))
+
+
+def _move(fs, source: str, target: str) -> None:
+    """Move the file or folder *source* to *target*.
+
+    Object stores (s3, abfs: the asynchronous filesystems) have no folders to
+    rename, and fsspec's recursive ``mv`` there also tries to copy the folder
+    itself, which is no object; so their folders move file by file.
+    """
+    if getattr(fs, "async_impl", False) and fs.isdir(source):
+        files = fs.find(source)
+        fs.mv(files, [target + f[len(source) :] for f in files])
+        if fs.exists(source):  # a folder marker blob, if any
+            fs.rm(source, recursive=True)
+    else:
+        fs.mv(source, target, recursive=True)

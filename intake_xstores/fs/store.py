@@ -8,6 +8,7 @@ store class of each protocol is made by :func:`fs_store_class`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import fnmatch
 import functools
 import posixpath
@@ -179,6 +180,14 @@ class FsDataStore(MutableDataStore):
     def _accessor(self, data_type: str, format_id: str) -> FsDataAccessor:
         return FsDataAccessor(data_type, format_id, self.protocol.name, fs=self.fs)
 
+    @contextlib.contextmanager
+    def _speaking_of(self, data_id: str, path: str):
+        """Let the accessor's errors name the data ID the user gave, not our path."""
+        try:
+            yield
+        except DataStoreError as error:
+            raise type(error)(str(error).replace(repr(path), repr(data_id))) from None
+
     @classmethod
     def get_data_types(cls) -> tuple[str, ...]:
         types: dict[str, None] = {}
@@ -329,7 +338,8 @@ class FsDataStore(MutableDataStore):
     def open_data(self, data_id: str, opener_id: str | None = None, **open_params: Any) -> Any:
         path = self._existing(data_id)
         alias, format_id = self._resolve(data_id, opener_id, open_params.pop("data_type", None))
-        return self._accessor(alias, format_id).open_data(path, data_type=alias, **open_params)
+        with self._speaking_of(data_id, path):
+            return self._accessor(alias, format_id).open_data(path, data_type=alias, **open_params)
 
     # --- writing ------------------------------------------------------------
 
@@ -382,15 +392,36 @@ class FsDataStore(MutableDataStore):
                 f"Cannot write a {alias} as {data_id!r}: the {format_id} format takes "
                 f"{', '.join(extension.metadata['data_types'])}"
             )
-        self._accessor(alias, format_id).write_data(
-            data, path, replace=replace, **write_params
+        accessor = self._accessor(alias, format_id)
+        write_params = self._data_id_params_as_paths(
+            accessor.get_write_data_params_schema(), write_params
         )
+        with self._speaking_of(data_id, path):
+            accessor.write_data(data, path, replace=replace, **write_params)
         return data_id
+
+    def _data_id_params_as_paths(
+        self, schema: JsonObjectSchema, params: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Formats see paths only: a parameter whose schema has ``format: "data-id"``
+        names other data in this store, so pass the format its path instead,
+        refusing data IDs that leave the root or do not exist."""
+        params = dict(params)
+        for name, prop in schema.properties.items():
+            if getattr(prop, "format", None) == "data-id" and params.get(name) is not None:
+                try:
+                    params[name] = self._existing(params[name])
+                except DataStoreError as error:
+                    raise DataStoreParamsError(
+                        f"Invalid value for parameter {name!r}: {error}"
+                    ) from None
+        return params
 
     def delete_data(self, data_id: str, **delete_params: Any) -> None:
         self._check_writable("delete data")
         path = self._existing(data_id)
-        self._accessor(*self._resolve(data_id)).delete_data(path)
+        with self._speaking_of(data_id, path):
+            self._accessor(*self._resolve(data_id)).delete_data(path)
 
     def __reduce__(self):
         return _new_fs_store, (self.protocol.name, self._params)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import logging
 import time
+import weakref
 from collections import OrderedDict
 from typing import Any
 
@@ -18,11 +21,31 @@ from .base import ZARR_OPEN_PARAMS, FsFormat, is_local, xarray_open_kwargs
 access_logger = logging.getLogger("intake_xstores.access")
 
 
+_SYNC_FS_SEMAPHORES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
 def zarr_store(fs, path: str, read_only: bool = True):
     """A zarr store for *path* on *fs*; the fast native one for local files."""
     if is_local(fs):
         return LocalStore(path, read_only=read_only)
+    if not getattr(fs, "async_impl", False):
+        # zarr calls a synchronous filesystem from several threads at once, but
+        # one like FTP has a single connection: let zarr make one call at a time.
+        from fsspec.implementations.asyn_wrapper import AsyncFileSystemWrapper, async_wrapper
+
+        semaphore = _SYNC_FS_SEMAPHORES.setdefault(fs, asyncio.Semaphore(1))
+        wrapped = AsyncFileSystemWrapper(fs, asynchronous=True, semaphore=semaphore)
+        if not read_only:  # FTP, unlike object stores, needs a file's folder to exist
+            wrapped._pipe_file = async_wrapper(
+                functools.partial(_pipe_file_in_folder, fs), semaphore=semaphore
+            )
+        return FsspecStore(wrapped, path=path, read_only=read_only)
     return FsspecStore.from_mapper(fs.get_mapper(path), read_only=read_only)
+
+
+def _pipe_file_in_folder(fs, path: str, value, **kwargs) -> None:
+    fs.makedirs(fs._parent(path), exist_ok=True)
+    fs.pipe_file(path, value, **kwargs)
 
 
 class AccessStore(WrapperStore):
@@ -96,10 +119,29 @@ class ZarrFormat(FsFormat):
 
     def write(self, data: xr.Dataset, fs, path: str, **params: Any) -> None:
         params.pop("append_dim", None)
+        consolidated = params.pop("consolidated", True)
         store = zarr_store(fs, path, read_only=False)
-        data.to_zarr(store, mode="w-", **params)
+        data.to_zarr(store, mode="w-", consolidated=False, **params)
+        if consolidated:
+            _consolidate(store)
 
     def append(self, data: xr.Dataset, fs, path: str, **params: Any) -> None:
         params.pop("zarr_format", None)
+        consolidated = params.pop("consolidated", True)
         store = zarr_store(fs, path, read_only=False)
-        data.to_zarr(store, mode="a", **params)
+        data.to_zarr(store, mode="a", consolidated=False, **params)
+        if consolidated:
+            _consolidate(store)
+
+
+def _consolidate(store) -> None:
+    """Write consolidated metadata from a fresh listing of *store*.
+
+    Some filesystems (adlfs) keep a folder's listing cached across their own
+    writes into it, and consolidating lists the store.
+    """
+    import zarr
+
+    if isinstance(store, FsspecStore):
+        store.fs.invalidate_cache()
+    zarr.consolidate_metadata(store)

@@ -1,0 +1,171 @@
+"""The xcube-style top-level API, the plugin registry and import lightness."""
+
+import json
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from intake_xstores import (
+    DataStoreParamsError,
+    find_data_opener_extensions,
+    find_data_store_extensions,
+    find_data_writer_extensions,
+    get_data_store_class,
+    get_data_store_params_schema,
+    list_data_store_ids,
+    new_data_opener,
+    new_data_store,
+    new_data_writer,
+)
+from tests.conftest import make_cube
+
+BUILTIN_STORES = {"file", "memory", "s3", "abfs", "https", "ftp"}
+
+
+def run_python(code: str, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, **kwargs
+    )
+
+
+def test_documented_listing_snippet_prints_stores_with_descriptions():
+    out = run_python(
+        """
+        from intake_xstores import find_data_store_extensions
+        for ex in find_data_store_extensions():
+            print(ex.name, "-", ex.metadata.get("description"))
+        """,
+        check=True,
+    ).stdout
+    lines = dict(line.split(" - ", 1) for line in out.strip().splitlines())
+    assert BUILTIN_STORES <= set(lines)
+    assert lines["s3"] == "Data store in AWS S3 compatible object storage"
+
+
+def test_list_data_store_ids():
+    ids = list_data_store_ids()
+    assert BUILTIN_STORES <= set(ids)
+    detail = list_data_store_ids(detail=True)
+    assert detail["file"]["description"] == "Data store on the local filesystem"
+    assert [e.name for e in find_data_store_extensions(lambda e: e.name == "ftp")] == ["ftp"]
+
+
+def test_store_params_schema():
+    schema = get_data_store_params_schema("s3").to_dict()
+    props = schema["properties"]
+    assert schema["additionalProperties"] is False
+    assert {"root", "max_depth", "read_only", "includes", "excludes", "storage_options"} <= set(
+        props
+    )
+    assert props["max_depth"]["default"] == 1
+    s3_options = props["storage_options"]["properties"]
+    assert s3_options["use_ssl"]["default"] is True
+    assert s3_options["secret"]["writeOnly"] is True
+    assert "auto_mkdirs" in get_data_store_params_schema("file").to_dict()["properties"][
+        "storage_options"
+    ]["properties"]
+    ftp_port = get_data_store_params_schema("ftp").to_dict()["properties"]["storage_options"][
+        "properties"
+    ]["port"]
+    assert (ftp_port["minimum"], ftp_port["maximum"], ftp_port["default"]) == (0, 65535, 21)
+    json.dumps(schema)
+
+
+def test_unknown_store_id_is_a_clear_error():
+    with pytest.raises(DataStoreParamsError, match="Unknown data store ID 'nope'.*'file'"):
+        new_data_store("nope")
+    with pytest.raises(DataStoreParamsError):
+        get_data_store_class("nope")
+
+
+@pytest.mark.parametrize(
+    "params, words",
+    [
+        ({"rooot": "x"}, ["'memory'", "Unknown parameter", "'rooot'", "root"]),
+        ({"max_depth": "2"}, ["'max_depth'", "'2'", "integer"]),
+        ({"read_only": "yes"}, ["'read_only'", "'yes'", "boolean"]),
+        ({"storage_options": []}, ["'storage_options'", "object"]),
+    ],
+)
+def test_bad_store_params_are_clear_errors(params, words):
+    with pytest.raises(DataStoreParamsError) as info:
+        new_data_store("memory", **params)
+    for word in words:
+        assert word in str(info.value)
+
+
+def test_opener_and_writer_ids_are_composed_from_type_format_protocol(tmp_path):
+    openers = {e.name for e in find_data_opener_extensions()}
+    assert {"dataset:zarr:s3", "dataset:netcdf:file", "geodataframe:geojson:abfs"} <= openers
+    assert {"dataset:zarr:https"} <= openers
+    writers = {e.name for e in find_data_writer_extensions(storage_id="https")}
+    assert writers == set()  # https is read-only
+    zarr_file = find_data_writer_extensions(format_id="zarr", storage_id="file")
+    assert [e.name for e in zarr_file] == ["dataset:zarr:file"]
+
+    path = str(tmp_path / "cube.zarr")
+    new_data_writer("dataset:zarr:file").write_data(make_cube(), path)
+    ds = new_data_opener("dataset:zarr:file").open_data(path)
+    assert ds.chl.shape == (4, 6, 8)
+    with pytest.raises(DataStoreParamsError, match="'<data_type>:<format>:<protocol>'"):
+        new_data_opener("zarr")
+    with pytest.raises(DataStoreParamsError, match="Unknown data opener 'dataset:zarr:gopher'"):
+        new_data_opener("dataset:zarr:gopher")
+
+
+def test_third_party_plugin_from_installed_package_registers_a_store():
+    # tests/plugin_pkg is pip-installed by `make test`; found via its entry point.
+    assert "greetings" in list_data_store_ids()
+    store = new_data_store("greetings", name="Intake")
+    assert store.list_data_ids() == ["en", "de"]
+    assert store.open_data("de").greeting.item() == "Hallo, Intake!"
+    with pytest.raises(DataStoreParamsError, match="'name'"):
+        new_data_store("greetings", name=1)
+
+
+def test_broken_plugin_warns_and_others_still_load(tmp_path):
+    # A distribution whose init_plugin raises, visible to importlib.metadata
+    # exactly as an installed one would be.
+    dist = tmp_path / "broken_plugin-0.1.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: broken-plugin\nVersion: 0.1\n")
+    (dist / "entry_points.txt").write_text(
+        "[intake_xstores.plugins]\nbroken = broken_plugin:init_plugin\n"
+    )
+    (tmp_path / "broken_plugin.py").write_text(
+        "def init_plugin(registry):\n    raise RuntimeError('boom')\n"
+    )
+    result = run_python(
+        f"""
+        import sys, warnings
+        sys.path.insert(0, {str(tmp_path)!r})
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            from intake_xstores import list_data_store_ids
+            print(sorted(list_data_store_ids()))
+        for w in caught:
+            print("WARNING", w.category.__name__, w.message)
+        """,
+        check=True,
+    )
+    assert "'file'" in result.stdout and "'greetings'" in result.stdout
+    assert "WARNING RuntimeWarning" in result.stdout
+    assert "'broken'" in result.stdout and "boom" in result.stdout
+
+
+def test_import_is_light():
+    result = run_python(
+        """
+        import sys, time
+        t = time.perf_counter()
+        import intake_xstores
+        from intake_xstores import list_data_store_ids
+        list_data_store_ids()
+        heavy = ["xarray", "geopandas", "rasterio", "panel", "s3fs", "intake", "zarr", "dask"]
+        print([m for m in heavy if m in sys.modules])
+        """,
+        check=True,
+    )
+    assert result.stdout.strip() == "[]"
