@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip install --quiet --disable-pip-version-check
+NODE_DIR := .cache/node
+AZURITE := $(NODE_DIR)/node_modules/.bin/azurite-blob
 
 .PHONY: demo test lint bench clean
 
@@ -14,6 +16,8 @@ $(VENV)/.installed: setup.cfg setup.py pyproject.toml
 
 $(VENV)/.installed-test: $(VENV)/.installed tests/plugin_pkg/setup.cfg
 	$(PIP) -e ".[all,test]" -e tests/plugin_pkg
+	test -x $(AZURITE) || npm install --prefix $(NODE_DIR) --no-audit --no-fund --loglevel=error azurite
+	command -v chromium || (apt-get update && apt-get install -y chromium fonts-noto-color-emoji)
 	touch $@
 
 demo: $(VENV)/.installed

@@ -68,9 +68,7 @@ def split_accessor_id(accessor_id: str) -> tuple[str, str, str]:
     return parts[0], parts[1], parts[2]
 
 
-def _fs_accessor_extensions(
-    registry: ExtensionRegistry, point: str
-) -> list[Extension]:
+def _fs_accessor_extensions(registry: ExtensionRegistry, point: str) -> list[Extension]:
     """Openers (or writers) composed of every registered format and protocol."""
     writers = point == EXTENSION_POINT_DATA_WRITERS
     extensions = []

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import importlib
 import sys
-from typing import Any, Union
+from typing import Any
 
 from .errors import DataStoreParamsError
 
@@ -79,7 +79,7 @@ class DataType:
         return DataType.normalize, (self.alias,)
 
 
-DataTypeLike = Union[str, type, DataType, None]
+DataTypeLike = str | type | DataType | None
 
 ANY_TYPE = DataType("any", "builtins.object", ("*", "object"))
 DATASET_TYPE = DataType("dataset", "xarray.Dataset", ("xarray.Dataset",))

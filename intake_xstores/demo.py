@@ -45,8 +45,9 @@ def make_demo_data(root: str | os.PathLike) -> Path:
 def _write_geotiff(path: Path, lat, lon, values) -> None:
     import rioxarray  # noqa: F401 - registers the .rio accessor
 
-    da = xr.DataArray((values * 1000).astype("int16")[::-1], dims=("y", "x"),
-                      coords={"y": lat[::-1], "x": lon})
+    da = xr.DataArray(
+        (values * 1000).astype("int16")[::-1], dims=("y", "x"), coords={"y": lat[::-1], "x": lon}
+    )
     da.rio.write_crs("EPSG:4326", inplace=True).rio.to_raster(path)
 
 
@@ -85,8 +86,10 @@ def main(argv: list[str] | None = None) -> None:
 
     cube = store.open_data("cubes/chl.zarr", chunks={"time": 5})
     mean = cube.chl.mean("time")
-    print(f"Opened lazily ({cube.chl.data.npartitions} Dask chunks); "
-          f"mean chlorophyll = {float(mean.mean()):.4f} mg m-3")
+    print(
+        f"Opened lazily ({cube.chl.data.npartitions} Dask chunks); "
+        f"mean chlorophyll = {float(mean.mean()):.4f} mg m-3"
+    )
     store.write_data(mean.to_dataset(name="chl_mean"), "cubes/chl_mean.nc", replace=True)
     regions = store.open_data("regions.geojson")
     print(f"regions.geojson: {len(regions)} regions, CRS {regions.crs}")

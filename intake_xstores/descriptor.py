@@ -110,14 +110,10 @@ class DataDescriptor:
         names = {f.name for f in dataclasses.fields(cls)}
         kwargs = {k: v for k, v in d.items() if k in names}
         if kwargs.get("open_params_schema") is not None:
-            kwargs["open_params_schema"] = JsonObjectSchema.from_dict(
-                kwargs["open_params_schema"]
-            )
+            kwargs["open_params_schema"] = JsonObjectSchema.from_dict(kwargs["open_params_schema"])
         for key in ("data_vars", "coords"):
             if kwargs.get(key) is not None:
-                kwargs[key] = {
-                    k: VariableDescriptor.from_dict(v) for k, v in kwargs[key].items()
-                }
+                kwargs[key] = {k: VariableDescriptor.from_dict(v) for k, v in kwargs[key].items()}
         return cls(**kwargs)
 
 
@@ -171,9 +167,7 @@ def new_data_descriptor(data_id: str, data: Any, **kwargs: Any) -> DataDescripto
         return DatasetDescriptor(data_id, **describe_dataset(data), **kwargs)
     if data_type is MULTI_LEVEL_DATASET_TYPE:
         fields = describe_dataset(data.base_dataset)
-        return MultiLevelDatasetDescriptor(
-            data_id, num_levels=data.num_levels, **fields, **kwargs
-        )
+        return MultiLevelDatasetDescriptor(data_id, num_levels=data.num_levels, **fields, **kwargs)
     return GeoDataFrameDescriptor(data_id, **describe_geodataframe(data), **kwargs)
 
 
@@ -220,9 +214,7 @@ def describe_geodataframe(gdf) -> dict[str, Any]:
     return {
         "crs": gdf.crs.to_string() if gdf.crs is not None else None,
         "bbox": bbox if bbox and all(np.isfinite(bbox)) else None,
-        "feature_schema": JsonObjectSchema.from_dict(
-            {"type": "object", "properties": properties}
-        ),
+        "feature_schema": JsonObjectSchema.from_dict({"type": "object", "properties": properties}),
     }
 
 

@@ -112,8 +112,7 @@ class ExtensionRegistry:
         self, point: str, predicate: Callable[[Extension], bool] | None = None
     ) -> list[Extension]:
         return [
-            e for e in self._extensions.get(point, {}).values()
-            if predicate is None or predicate(e)
+            e for e in self._extensions.get(point, {}).values() if predicate is None or predicate(e)
         ]
 
     def __iter__(self) -> Iterator[Extension]:

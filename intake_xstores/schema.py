@@ -75,9 +75,7 @@ class JsonSchema:
         self.secret = secret
         unknown = set(keywords) - set(self._keywords)
         if unknown:
-            raise TypeError(
-                f"{type(self).__name__} got unexpected keyword(s): {sorted(unknown)}"
-            )
+            raise TypeError(f"{type(self).__name__} got unexpected keyword(s): {sorted(unknown)}")
         for name in self._keywords:
             setattr(self, name, keywords.get(name))
 
@@ -209,9 +207,7 @@ class JsonObjectSchema(JsonSchema):
         for name, prop in self.properties.items():
             if name not in result and prop.default is not UNDEFINED:
                 result[name] = copy.deepcopy(prop.default)
-            elif isinstance(prop, JsonObjectSchema) and isinstance(
-                result.get(name), Mapping
-            ):
+            elif isinstance(prop, JsonObjectSchema) and isinstance(result.get(name), Mapping):
                 result[name] = prop.apply_defaults(result[name])
         return result
 
@@ -306,8 +302,8 @@ def _explain(error: jsonschema.ValidationError) -> str:
     value = "<hidden>" if secret else repr(error.instance)
     allowed = _allowed(schema)
     name = f"parameter '{path}'" if path else "parameters"
-    message = error.message if not secret else error.message.replace(
-        repr(error.instance), "<hidden>"
+    message = (
+        error.message if not secret else error.message.replace(repr(error.instance), "<hidden>")
     )
     return f"Invalid value for {name}: {value} ({message}); allowed: {allowed}"
 

@@ -13,9 +13,9 @@ from collections.abc import Callable, Container, Iterator
 from typing import Any
 
 from .accessor import DataOpener, DataWriter
-from .datatype import ANY_TYPE, DataType, DataTypeLike
+from .datatype import DataType, DataTypeLike
 from .descriptor import DataDescriptor
-from .errors import DataStoreError, DataStoreParamsError
+from .errors import DataStoreParamsError
 from .registry import EXTENSION_POINT_DATA_STORES, Extension, get_extension_registry
 from .schema import (
     JsonArraySchema,
@@ -72,15 +72,11 @@ class DataStore(DataOpener, ABC):
         """Whether *data_id* exists (and can be opened as *data_type*)."""
 
     @abstractmethod
-    def describe_data(
-        self, data_id: str, data_type: DataTypeLike = None
-    ) -> DataDescriptor:
+    def describe_data(self, data_id: str, data_type: DataTypeLike = None) -> DataDescriptor:
         """Describe *data_id* from its metadata, without loading its data."""
 
     @classmethod
-    def get_search_params_schema(
-        cls, data_type: DataTypeLike = None
-    ) -> JsonObjectSchema:
+    def get_search_params_schema(cls, data_type: DataTypeLike = None) -> JsonObjectSchema:
         """The parameters :meth:`search_data` accepts."""
         return JsonObjectSchema(
             properties=dict(
@@ -105,9 +101,7 @@ class DataStore(DataOpener, ABC):
             additional_properties=False,
         )
 
-    def get_search_data_params_schema(
-        self, data_type: DataTypeLike = None
-    ) -> JsonObjectSchema:
+    def get_search_data_params_schema(self, data_type: DataTypeLike = None) -> JsonObjectSchema:
         """Alias of :meth:`get_search_params_schema` (the name in the docs)."""
         return self.get_search_params_schema(data_type=data_type)
 
@@ -140,16 +134,12 @@ class DataStore(DataOpener, ABC):
         """The parameters :meth:`open_data` accepts for *data_id*."""
 
     @abstractmethod
-    def open_data(
-        self, data_id: str, opener_id: str | None = None, **open_params: Any
-    ) -> Any:
+    def open_data(self, data_id: str, opener_id: str | None = None, **open_params: Any) -> Any:
         """Open *data_id*; datasets open lazily, backed by Dask arrays."""
 
     def __repr__(self) -> str:
         secrets = self.get_data_store_params_schema().secret_paths()
-        params = ", ".join(
-            f"{k}={_redact(v, secrets, (k,))!r}" for k, v in self._params.items()
-        )
+        params = ", ".join(f"{k}={_redact(v, secrets, (k,))!r}" for k, v in self._params.items())
         return f"{type(self).__name__}({params})"
 
     def __reduce__(self):
@@ -164,9 +154,7 @@ class MutableDataStore(DataStore, DataWriter):
         """IDs of the writers usable for *data_type*."""
 
     @abstractmethod
-    def get_write_data_params_schema(
-        self, writer_id: str | None = None
-    ) -> JsonObjectSchema:
+    def get_write_data_params_schema(self, writer_id: str | None = None) -> JsonObjectSchema:
         """The parameters :meth:`write_data` accepts."""
 
     @abstractmethod
@@ -259,23 +247,3 @@ def new_data_store(store_id: str, **store_params: Any) -> DataStore:
         return store_class(**store_params)
     except DataStoreParamsError as error:
         raise DataStoreParamsError(f"Data store {store_id!r}: {error}") from None
-
-
-def is_read_only(store: DataStore) -> bool:
-    """Whether *store* refuses writes."""
-    return not isinstance(store, MutableDataStore) or bool(
-        getattr(store, "read_only", False)
-    )
-
-
-__all__ = [
-    "ANY_TYPE",
-    "DataStore",
-    "DataStoreError",
-    "MutableDataStore",
-    "find_data_store_extensions",
-    "get_data_store_class",
-    "get_data_store_params_schema",
-    "list_data_store_ids",
-    "new_data_store",
-]

@@ -63,9 +63,12 @@ def test_store_params_schema():
     s3_options = props["storage_options"]["properties"]
     assert s3_options["use_ssl"]["default"] is True
     assert s3_options["secret"]["writeOnly"] is True
-    assert "auto_mkdirs" in get_data_store_params_schema("file").to_dict()["properties"][
-        "storage_options"
-    ]["properties"]
+    assert (
+        "auto_mkdirs"
+        in get_data_store_params_schema("file").to_dict()["properties"]["storage_options"][
+            "properties"
+        ]
+    )
     ftp_port = get_data_store_params_schema("ftp").to_dict()["properties"]["storage_options"][
         "properties"
     ]["port"]

@@ -1,0 +1,486 @@
+"""The ``xstores`` command: data stores from a shell.
+
+::
+
+    xstores stores                                   # installed stores
+    xstores params s3                                # a store's parameters (--json: schema)
+    xstores list file --param root=demo_data --param max_depth=2 [--attrs]
+    xstores describe file cubes/chl.zarr --param root=demo_data
+    xstores open-params file cubes/chl.zarr --param root=demo_data
+    xstores copy file:cubes/sst.nc s3:cubes/sst.zarr --src-param root=demo_data \\
+        --dst-param root=my-bucket
+    xstores catalog s3 --param root=my-bucket > stores.yaml
+    xstores gui catalogs/stores.yaml --port 5006      # Intake's GUI in a browser
+
+``--param k=v`` values are parsed as JSON when they parse (``2``, ``true``,
+``["a", "b"]``, ``{"anon": true}``), else taken as strings; a dotted key sets
+a nested value (``--param storage_options.anon=true``). Every error is one
+line on stderr and a non-zero exit; secrets given on the command line never
+appear in output or errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, NoReturn
+
+#: Exit status of a failed command (argparse uses 2 for usage errors).
+EXIT_ERROR = 1
+
+#: Descriptor fields ``xstores list --attrs`` shows when none are named.
+DEFAULT_LIST_ATTRS = ("data_type", "crs", "bbox", "time_range", "data_vars")
+
+_SECRET_MASK = "***"
+
+
+class CliError(Exception):
+    """An error the command reports as one line, without a traceback."""
+
+
+# --- parameters ------------------------------------------------------------
+
+
+def parse_value(text: str) -> Any:
+    """*text* parsed as JSON when it parses, else the string itself."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def parse_params(items: Iterable[str] | None, option: str = "--param") -> dict[str, Any]:
+    """``["k=v", "a.b=1"]`` as ``{"k": "v", "a": {"b": 1}}`` (see :func:`parse_value`)."""
+    params: dict[str, Any] = {}
+    for item in items or ():
+        key, sep, text = item.partition("=")
+        if not sep or not key:
+            raise CliError(f"{option} expects KEY=VALUE, got {item!r}")
+        *parents, leaf = key.split(".")
+        target = params
+        for parent in parents:
+            child = target.setdefault(parent, {})
+            if not isinstance(child, dict):
+                raise CliError(f"{option} {key!r}: {parent!r} is already set to a value")
+            target = child
+        target[leaf] = parse_value(text)
+    return params
+
+
+def _secret_values(store_id: str, params: Mapping[str, Any]) -> list[str]:
+    """String values in *params* that the store's schema marks as secret."""
+    try:
+        from .store import get_data_store_params_schema
+
+        paths = get_data_store_params_schema(store_id).secret_paths()
+    except Exception:  # an unknown store: treat nothing as known-secret
+        paths = set()
+    found: list[str] = []
+
+    def walk(value: Any, path: tuple[str, ...]) -> None:
+        if isinstance(value, Mapping):
+            for k, v in value.items():
+                walk(v, path + (str(k),))
+        elif (path in paths or (path and _looks_secret(path[-1]))) and isinstance(value, str):
+            found.append(value)
+
+    walk(params, ())
+    return found
+
+
+def _looks_secret(name: str) -> bool:
+    name = name.lower()
+    return any(w in name for w in ("secret", "password", "token", "key", "connection_string"))
+
+
+# --- output ----------------------------------------------------------------
+
+
+def _table(rows: Sequence[Sequence[str]], header: Sequence[str] | None = None) -> str:
+    """Rows as left-aligned columns; the last column is not padded."""
+    rows = [list(header)] + [list(r) for r in rows] if header else [list(r) for r in rows]
+    if not rows:
+        return ""
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
+    lines = []
+    for i, row in enumerate(rows):
+        cells = [c.ljust(w) for c, w in zip(row[:-1], widths, strict=True)] + [row[-1]]
+        lines.append("  ".join(cells).rstrip())
+        if header and i == 0:
+            lines.append("  ".join("-" * len(c) for c in cells).rstrip())
+    return "\n".join(lines)
+
+
+def _type_of(schema: Mapping[str, Any]) -> str:
+    """A short, readable type of a JSON Schema: ``integer|null``, ``list[string]``."""
+    if "enum" in schema and "type" not in schema:
+        return "enum"
+    type_ = schema.get("type")
+    if isinstance(type_, list):
+        return "|".join(type_)
+    if type_ == "array":
+        items = schema.get("items")
+        return f"list[{_type_of(items)}]" if isinstance(items, Mapping) else "list"
+    if type_ is not None:
+        return str(type_)
+    for key in ("anyOf", "oneOf"):
+        if key in schema:
+            return "|".join(_type_of(s) for s in schema[key])
+    return "any"
+
+
+def _describe(schema: Mapping[str, Any]) -> str:
+    text = schema.get("description") or schema.get("title") or ""
+    if schema.get("writeOnly"):
+        text = f"{text} (secret)".strip()
+    if text and not text.endswith((".", ")")) and ("enum" in schema):
+        text += "."
+    if "enum" in schema:
+        text += f" One of: {', '.join(json.dumps(v) for v in schema['enum'])}."
+    bounds = [
+        f"{word} {schema[key]}"
+        for key, word in (("minimum", "min"), ("maximum", "max"))
+        if key in schema
+    ]
+    if bounds:
+        text += f" ({', '.join(bounds)})"
+    return text.strip()
+
+
+def schema_rows(schema: Mapping[str, Any], prefix: str = "") -> list[list[str]]:
+    """One row (name, type, default, description) per property, nested ones dotted."""
+    rows: list[list[str]] = []
+    required = set(schema.get("required", ()))
+    for name, prop in schema.get("properties", {}).items():
+        default = json.dumps(prop["default"]) if "default" in prop else ""
+        if name in required:
+            default = "(required)"
+        rows.append([prefix + name, _type_of(prop), default, _describe(prop)])
+        if prop.get("properties"):
+            rows += schema_rows(prop, prefix=f"{prefix}{name}.")
+    return rows
+
+
+def _print_schema(schema: Any, as_json: bool) -> None:
+    d = schema.to_dict()
+    if as_json:
+        print(json.dumps(d, indent=2))
+    else:
+        rows = schema_rows(d)
+        print(_table(rows, ("NAME", "TYPE", "DEFAULT", "DESCRIPTION")) if rows else "(none)")
+
+
+def _jsonable(value: Any) -> Any:
+    """*value* with tuples as lists and anything exotic as its string."""
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)
+
+
+def _short(name: str, value: Any) -> str:
+    """A one-line rendering of a descriptor field for ``list --attrs``."""
+    if name in ("data_vars", "coords") and isinstance(value, Mapping):
+        return ", ".join(value)
+    if isinstance(value, (dict, list)):
+        return json.dumps(_jsonable(value))
+    return str(value)
+
+
+# --- commands --------------------------------------------------------------
+
+
+def _store(store_id: str, params: Mapping[str, Any]):
+    from .store import new_data_store
+
+    return new_data_store(store_id, **params)
+
+
+def cmd_stores(args: argparse.Namespace) -> None:
+    """List the installed data stores with their descriptions."""
+    from .store import list_data_store_ids
+
+    stores = list_data_store_ids(detail=True)
+    if args.json:
+        print(json.dumps(_jsonable(stores), indent=2))
+        return
+    print(_table([[k, str(v.get("description", ""))] for k, v in stores.items()]))
+
+
+def cmd_params(args: argparse.Namespace) -> None:
+    """Show the parameters of a data store."""
+    from .store import get_data_store_params_schema
+
+    _print_schema(get_data_store_params_schema(args.store_id), args.json)
+
+
+def cmd_list(args: argparse.Namespace) -> None:
+    """List the data IDs of a store, optionally with descriptor fields."""
+    store = _store(args.store_id, args.params)
+    if args.attrs is None:
+        for data_id in store.get_data_ids(data_type=args.data_type):
+            print(data_id)
+        return
+    names = DEFAULT_LIST_ATTRS if args.attrs == "" else tuple(args.attrs.split(","))
+    items = store.list_data_ids(data_type=args.data_type, include_attrs=list(names))
+    if args.json:
+        print(json.dumps({d: _jsonable(a) for d, a in items}, indent=2))
+        return
+    rows = [[d] + [_short(n, a[n]) if n in a else "" for n in names] for d, a in items]
+    print(_table(rows, ("DATA_ID",) + tuple(n.upper() for n in names)))
+
+
+def cmd_describe(args: argparse.Namespace) -> None:
+    """Describe one data ID: type, CRS, bbox, time range, variables, ..."""
+    store = _store(args.store_id, args.params)
+    d = store.describe_data(args.data_id).to_dict()
+    if args.json:
+        print(json.dumps(_jsonable(d), indent=2))
+        return
+    import yaml
+
+    d.pop("open_params_schema", None)  # `xstores open-params` shows it
+    print(yaml.safe_dump(_jsonable(d), sort_keys=False, default_flow_style=None).rstrip())
+
+
+def cmd_open_params(args: argparse.Namespace) -> None:
+    """Show the parameters of opening one data ID."""
+    store = _store(args.store_id, args.params)
+    _print_schema(store.get_open_data_params_schema(args.data_id), args.json)
+
+
+def split_location(text: str, data_id_required: bool) -> tuple[str, str | None]:
+    """``"STORE:DATA_ID"`` as ``("STORE", "DATA_ID")``; the data ID may be optional."""
+    store_id, sep, data_id = text.partition(":")
+    if not store_id or (data_id_required and not data_id):
+        form = "STORE:DATA_ID" if data_id_required else "STORE[:DATA_ID]"
+        raise CliError(f"expected {form}, got {text!r}")
+    return store_id, data_id or None
+
+
+def cmd_copy(args: argparse.Namespace) -> None:
+    """Copy a dataset from one store to another, converting formats on the way."""
+    from .store import MutableDataStore
+
+    src_id, src_data_id = split_location(args.source, data_id_required=True)
+    dst_id, dst_data_id = split_location(args.target, data_id_required=False)
+    src = _store(src_id, args.src_params)
+    dst = _store(dst_id, args.dst_params)
+    if not isinstance(dst, MutableDataStore):
+        raise CliError(f"data store {dst_id!r} is read-only; cannot copy into it")
+    data = src.open_data(src_data_id, **args.open_params)
+    target = dst_data_id or src_data_id
+    written = _write_with_progress(dst, data, target, args)
+    print(f"{src_id}:{src_data_id} -> {dst_id}:{written}")
+
+
+def _write_with_progress(dst: Any, data: Any, data_id: str, args: argparse.Namespace) -> str:
+    """Write *data*, showing a progress bar of its Dask tasks on stderr."""
+    from tqdm.dask import TqdmCallback
+
+    from .errors import DataStoreError
+
+    kwargs = dict(replace=args.replace, **args.write_params)
+    try:
+        if args.quiet:
+            return dst.write_data(data, data_id, **kwargs)
+        with TqdmCallback(desc=f"copying to {data_id}", file=sys.stderr, unit="task"):
+            return dst.write_data(data, data_id, **kwargs)
+    except DataStoreError as error:
+        if "replace=True" not in str(error):
+            raise
+        raise CliError(str(error).replace("replace=True", "--replace")) from None
+
+
+def cmd_catalog(args: argparse.Namespace) -> None:
+    """Print a YAML Intake catalog declaring one store; secrets become env templates."""
+    try:
+        from .intake.params import store_catalog_yaml
+    except ImportError as error:
+        raise CliError(f"the Intake face is not available: {error}") from None
+    text = store_catalog_yaml(
+        args.store_id, args.params, name=args.name, description=args.description
+    )
+    print(text.rstrip())
+
+
+def cmd_gui(args: argparse.Namespace) -> None:
+    """Serve Intake's GUI browsing YAML catalogs, until interrupted."""
+    try:
+        from .intake.gui import serve
+    except ImportError as error:
+        raise CliError(
+            f"the GUI needs panel and hvplot ({error}); pip install 'intake_xstores[gui]'"
+        ) from None
+    serve(args.catalogs, port=args.port, address=args.address, show=args.show)
+
+
+# --- the parser ------------------------------------------------------------
+
+
+def _add_params(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "-p",
+        "--param",
+        dest="params",
+        action="append",
+        metavar="KEY=VALUE",
+        help="store parameter; VALUE is JSON if it parses, else a string "
+        "(repeatable; dotted keys nest: storage_options.anon=true)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``xstores``."""
+    parser = argparse.ArgumentParser(
+        prog="xstores",
+        description="Find, describe and copy data in xcube-style data stores.",
+        epilog="Run 'xstores COMMAND --help' for a command's options. "
+        "Set XSTORES_TRACEBACK=1 to see tracebacks of errors.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p = sub.add_parser("stores", help="list the installed data stores")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_stores)
+
+    p = sub.add_parser("params", help="show a data store's parameters")
+    p.add_argument("store_id", metavar="STORE_ID")
+    p.add_argument("--json", action="store_true", help="print the JSON Schema")
+    p.set_defaults(func=cmd_params)
+
+    p = sub.add_parser("list", help="list the data IDs of a store")
+    p.add_argument("store_id", metavar="STORE_ID")
+    _add_params(p)
+    p.add_argument("-t", "--data-type", help="only data of this type (dataset, geodataframe, ...)")
+    p.add_argument(
+        "-a",
+        "--attrs",
+        nargs="?",
+        const="",
+        metavar="NAMES",
+        help="show descriptor fields: comma-separated NAMES, "
+        f"by default {','.join(DEFAULT_LIST_ATTRS)}",
+    )
+    p.add_argument("--json", action="store_true", help="with --attrs: print JSON")
+    p.set_defaults(func=cmd_list)
+
+    p = sub.add_parser("describe", help="describe a data ID (bbox, time range, variables)")
+    p.add_argument("store_id", metavar="STORE_ID")
+    p.add_argument("data_id", metavar="DATA_ID")
+    _add_params(p)
+    p.add_argument("--json", action="store_true", help="print the full descriptor as JSON")
+    p.set_defaults(func=cmd_describe)
+
+    p = sub.add_parser("open-params", help="show the parameters of opening a data ID")
+    p.add_argument("store_id", metavar="STORE_ID")
+    p.add_argument("data_id", metavar="DATA_ID")
+    _add_params(p)
+    p.add_argument("--json", action="store_true", help="print the JSON Schema")
+    p.set_defaults(func=cmd_open_params)
+
+    p = sub.add_parser(
+        "copy",
+        help="copy a dataset between stores (e.g. NetCDF to Zarr)",
+        description="Copy SOURCE to TARGET; the target data ID's extension picks "
+        "the format written (.zarr, .nc, .geojson, ...).",
+    )
+    p.add_argument("source", metavar="SRC_STORE:DATA_ID")
+    p.add_argument("target", metavar="DST_STORE[:DATA_ID]")
+    for name, what in (
+        ("src-param", "source store parameter"),
+        ("dst-param", "target store parameter"),
+        ("open-param", "parameter of opening the source"),
+        ("write-param", "parameter of writing the target"),
+    ):
+        p.add_argument(
+            f"--{name}",
+            dest=name.replace("-", "_") + "s",
+            action="append",
+            metavar="KEY=VALUE",
+            help=f"{what} (repeatable; VALUE is JSON if it parses)",
+        )
+    p.add_argument("--replace", action="store_true", help="overwrite an existing target")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_copy)
+
+    p = sub.add_parser("catalog", help="print an Intake YAML catalog entry for a store")
+    p.add_argument("store_id", metavar="STORE_ID")
+    _add_params(p)
+    p.add_argument("--name", help="entry name (default: the store ID)")
+    p.add_argument("--description", help="entry description")
+    p.set_defaults(func=cmd_catalog)
+
+    p = sub.add_parser("gui", help="browse YAML catalogs in Intake's GUI (Panel)")
+    p.add_argument(
+        "catalogs",
+        metavar="CATALOG",
+        nargs="*",
+        default=["catalogs/stores.yaml"],
+        help="YAML catalog files (default: catalogs/stores.yaml)",
+    )
+    p.add_argument("--port", type=int, default=5006, help="port to serve on (default: 5006)")
+    p.add_argument("--address", default="127.0.0.1", help="address to serve on (default: loopback)")
+    p.add_argument("--show", action="store_true", help="open a web browser")
+    p.set_defaults(func=cmd_gui)
+    return parser
+
+
+def _fail(message: str, secrets: Iterable[str]) -> NoReturn:
+    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
+        message = message.replace(secret, _SECRET_MASK)
+    message = " ".join(message.split())  # one line
+    print(f"xstores: error: {message}", file=sys.stderr)
+    raise SystemExit(EXIT_ERROR)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Run ``xstores`` with *argv* (default: the command line)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    secrets: list[str] = []
+    try:
+        for name in ("params", "src_params", "dst_params", "open_params", "write_params"):
+            if hasattr(args, name) and not callable(getattr(args, name)):
+                option = "--" + name[:-1].replace("_", "-")
+                setattr(args, name, parse_params(getattr(args, name), option))
+        for store_attr, params_attr in (
+            ("store_id", "params"),
+            ("source", "src_params"),
+            ("target", "dst_params"),
+        ):
+            if hasattr(args, params_attr) and hasattr(args, store_attr):
+                store_id = getattr(args, store_attr).partition(":")[0]
+                secrets += _secret_values(store_id, getattr(args, params_attr))
+        args.func(args)
+    except KeyboardInterrupt:
+        _fail("interrupted", secrets)
+    except BrokenPipeError:
+        # The reader went away (`xstores list ... | head`); that is not an error.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except SystemExit:
+        raise
+    except Exception as error:
+        if os.environ.get("XSTORES_TRACEBACK"):
+            raise
+        message = str(error) or type(error).__name__
+        if not isinstance(error, CliError) and not _is_ours(error):
+            message = f"{type(error).__name__}: {message}"
+        _fail(message, secrets)
+
+
+def _is_ours(error: Exception) -> bool:
+    from .errors import DataStoreError, DataStoreParamsError
+
+    return isinstance(error, (DataStoreError, DataStoreParamsError))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,250 @@
+"""Browsing data stores in Intake's own GUI (Panel).
+
+:class:`XStoresGUI` is Intake's :class:`intake.interface.gui.GUI` (the same
+catalog and source lists, plots, search and "add catalog" panels), showing
+more of what our drivers know in its information pane:
+
+- for a *store* (a catalog): its description, arguments and user
+  parameters (``root``, ``max_depth``, ...) with types and defaults;
+- for a *data ID* (a source): its description, the descriptor (CRS, bbox,
+  time range, dimensions, variables), its open parameters as user
+  parameters, and quick plots hvplot can draw (:func:`suggest_plots`),
+  listed in the source's ``metadata["plots"]`` for the GUI's plot panel.
+
+A store that cannot be listed (e.g. no credentials) shows its error in the
+information pane instead of breaking the page. Serve it with::
+
+    xstores gui catalogs/stores.yaml --port 5006
+
+or in a notebook: ``XStoresGUI.from_paths("catalogs/stores.yaml").main``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import yaml
+from intake.interface.gui import GUI
+
+from .params import to_json_value
+from .source import XStoreSource, descriptor_metadata
+
+#: Names of horizontal dimensions, x first, for which quick plots are made.
+SPATIAL_DIMS: tuple[tuple[str, str], ...] = (
+    ("lon", "lat"),
+    ("longitude", "latitude"),
+    ("x", "y"),
+)
+
+#: Most variables that get a quick plot each.
+MAX_PLOTS = 8
+
+
+def suggest_plots(metadata: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """hvplot arguments of one quick map per variable of a dataset's descriptor.
+
+    *metadata* is a descriptor as a dict (``descriptor.to_dict()``). Each
+    variable with two horizontal dimensions (``lon``/``lat``, ``x``/``y``)
+    gets an ``image`` plot; any further dimension (``time``) becomes a
+    slider. Vector data and variables without a map get none.
+    """
+    plots: dict[str, dict[str, Any]] = {}
+    for name, var in (metadata.get("data_vars") or {}).items():
+        dims = list(var.get("dims") or ())
+        for x, y in SPATIAL_DIMS:
+            if x in dims and y in dims:
+                plot: dict[str, Any] = {"kind": "image", "x": x, "y": y, "z": name}
+                others = [d for d in dims if d not in (x, y)]
+                if others:
+                    plot["groupby"] = others
+                plot["title"] = name
+                units = (var.get("attrs") or {}).get("units")
+                plot["clabel"] = f"{name} [{units}]" if units else name
+                plots[f"map of {name}"] = plot
+                break
+        if len(plots) >= MAX_PLOTS:
+            break
+    return plots
+
+
+def source_info(source: Any) -> dict[str, Any]:
+    """What the GUI shows of a source or catalog, as plain data for YAML."""
+    try:
+        described = dict(source.describe())
+    except Exception as error:  # a third-party source that cannot describe itself
+        described = {"description": getattr(source, "description", None), "error": str(error)}
+    info: dict[str, Any] = {}
+    description = described.get("description") or getattr(source, "description", None)
+    title = ((getattr(source, "metadata", None) or {}).get("attrs") or {}).get("title")
+    if title and isinstance(source, XStoreSource):
+        description = f"{title} ({source.data_id} in data store {source.store_id!r})"
+    if description:
+        info["description"] = description
+    for key in ("container", "driver"):
+        value = described.get(key)
+        if isinstance(value, list) and len(value) == 1:
+            value = value[0]
+        if value:
+            info[key] = value
+    metadata = dict(getattr(source, "metadata", None) or described.get("metadata") or {})
+    metadata.pop("catalog_dir", None)
+    if metadata:
+        info["metadata"] = metadata
+    parameters = {}
+    for p in described.get("user_parameters") or ():
+        p = dict(p)
+        name = p.pop("name")
+        parameters[name] = {k: v for k, v in p.items() if v is not None}
+    if parameters:
+        info["user_parameters"] = parameters
+    if described.get("args"):
+        info["args"] = described["args"]
+    store_params = _params_in_use(source)
+    if store_params:
+        info["store_params_in_use"] = store_params
+    return to_json_value(info)
+
+
+def _params_in_use(source: Any) -> dict[str, Any] | None:
+    """The store parameters a store catalog resolved its templates to, secrets hidden."""
+    from ..store import get_data_store_params_schema
+    from .catalog import XStoreCatalog
+    from .params import redact
+
+    if not isinstance(source, XStoreCatalog):
+        return None
+    schema = get_data_store_params_schema(source.store_id)
+    return redact(source.store_id, schema, source.store.params, replacement="***")
+
+
+def _dump(name: str, info: Mapping[str, Any]) -> str:
+    return yaml.safe_dump(
+        {name: dict(info)}, sort_keys=False, default_flow_style=None, width=100, allow_unicode=True
+    )
+
+
+class XStoresGUI(GUI):
+    """Intake's GUI, telling what our stores and data IDs hold.
+
+    Parameters
+    ----------
+    cats:
+        Catalogs to browse, ``{display name: catalog}``.
+    """
+
+    def __init__(self, cats: Mapping[str, Any] | None = None):
+        super().__init__(cats=dict(cats) if cats else None)
+        self.sourceinf.param.update(sizing_mode="stretch_both", min_height=400, min_width=500)
+        _embed_logo(self.main)
+
+    @classmethod
+    def from_paths(cls, paths: Sequence[str | os.PathLike]) -> XStoresGUI:
+        """A GUI browsing the YAML catalogs at *paths*, named by file name."""
+        import intake
+
+        if isinstance(paths, (str, os.PathLike)):
+            paths = [paths]
+        cats = {os.path.basename(str(p)): intake.open_catalog(str(p)) for p in paths}
+        return cls(cats)
+
+    def cat_selected(self, *events: Any) -> None:
+        """List the selected catalog's entries; describe it, or tell why it cannot list."""
+        if not self.catsel.value:
+            return
+        name = self.catsel.value[0]
+        cat = self._cats[name]
+        try:
+            super().cat_selected(*events)
+        except Exception as error:
+            self.sourcesel.param.update(options=[])
+            self._show(name.strip(" \u2002└─>"), {"error": _one_line(error), **source_info(cat)})
+            return
+        self._show(name.strip(" \u2002└─>"), source_info(cat))
+
+    def source_selected(self, *events: Any) -> None:
+        """Show the selected source's descriptor, parameters and plots."""
+        if not self.sourcesel.value:
+            return
+        name = self.sourcesel.value[0]
+        source = self._sources[name]
+        if isinstance(source, XStoreSource):
+            try:
+                metadata = descriptor_metadata(source.descriptor)
+            except Exception as error:
+                self._show(name, {"error": _one_line(error), **source_info(source)})
+                return
+            for key, value in metadata.items():
+                source.metadata.setdefault(key, value)
+            plots = suggest_plots(metadata)
+            if plots:
+                source.metadata.setdefault("plots", {}).update(
+                    {k: v for k, v in plots.items() if k not in source.metadata["plots"]}
+                )
+        try:
+            info = source_info(source)
+        except Exception as error:
+            info = {"error": _one_line(error)}
+        self._show(name, info)
+        if self.plots.panel.visible:
+            self.plots.source = source
+
+    def _show(self, name: str, info: Mapping[str, Any]) -> None:
+        self.sourceinf.param.update(value=_dump(name, info))
+
+
+def _embed_logo(layout: Any) -> None:
+    """Embed Intake's logo, or hide it: a file path reaches the browser as a broken image."""
+    from intake.interface.base import ICONS
+    from panel.pane import PNG
+
+    logo = ICONS["logo"]
+    for pane in layout.select(PNG):
+        if pane.object == logo:
+            if os.path.isfile(logo):
+                with open(logo, "rb") as f:
+                    pane.object = f.read()
+            else:  # intake 2.0.9 ships without its icons
+                pane.visible = False
+
+
+def _one_line(error: BaseException) -> str:
+    return " ".join(f"{type(error).__name__}: {error}".split())
+
+
+def serve(
+    paths: Sequence[str | os.PathLike],
+    port: int = 5006,
+    address: str = "127.0.0.1",
+    show: bool = False,
+) -> None:
+    """Serve a GUI browsing the YAML catalogs at *paths* until interrupted.
+
+    Each browser session gets its own :class:`XStoresGUI`. Only *address*
+    (loopback by default) may connect.
+    """
+    import panel as pn
+
+    for path in paths:
+        if not os.path.isfile(path):
+            raise FileNotFoundError(f"no such catalog file: {path}")
+    pn.extension("codeeditor")
+
+    def app() -> Any:
+        return pn.Column(
+            pn.pane.Markdown("## intake_xstores: data stores in Intake"),
+            XStoresGUI.from_paths(paths).main,
+            sizing_mode="stretch_width",
+        )
+
+    origins = [f"{address}:{port}", f"localhost:{port}", f"127.0.0.1:{port}"]
+    pn.serve(
+        {"/": app},
+        port=port,
+        address=address,
+        show=show,
+        title="intake_xstores",
+        websocket_origin=origins,
+        print_url=True,
+    )

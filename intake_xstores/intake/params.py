@@ -1,0 +1,457 @@
+"""JSON Schema <-> Intake user parameters: the one place the two meet.
+
+Every parameter of a store or of opening a data ID is described once, as a
+JSON Schema (see :mod:`intake_xstores.schema`). This module derives Intake's
+:class:`~intake.catalog.local.UserParameter` objects from those schemas, so
+``describe()``, the Intake GUI and ``entry(param=value)`` know each
+parameter's type, default, bounds and allowed values, and maps values back:
+
+==================================  ===========================
+JSON Schema                         Intake user parameter
+==================================  ===========================
+``type: string``                    ``type: str``
+``type: string, format: date(-time)``  ``type: datetime``
+``type: integer``                   ``type: int``
+``type: number``                    ``type: float``
+``type: boolean``                   ``type: bool``
+``type: array``                     ``type: list``
+``type: object``                    ``type: dict``
+a union including ``string``        ``type: str`` (lists etc. as literals)
+anything else                       ``type: other``
+``default``                         ``default``
+``enum``                            ``allowed``
+``minimum`` / ``maximum``           ``min`` / ``max``
+``description`` (or ``title``)      ``description``
+==================================  ===========================
+
+Values a user gives are validated by Intake first (which coerces them, e.g.
+``"2"`` to ``2`` from a text field) and then by the JSON Schema, which has
+the last word and the clearer error (:class:`DataStoreParamsError`).
+
+Templated catalog arguments (``"{{ max_depth }}"``, ``"{{ env('KEY') }}"``)
+reach drivers as strings; :func:`coerce_rendered` turns them back into the
+types their schema asks for. A template that renders to an empty string for
+a parameter *without a default* means "not given", so
+``{{ env("AWS_SECRET_ACCESS_KEY") }}`` falls back to the library's own
+credential chain when the variable is unset.
+
+Secrets (``writeOnly`` in the schema) never appear in YAML: :func:`redact`
+replaces them with ``{{ env("...") }}`` templates naming the environment
+variable that supplies them (see :func:`secret_env_var`).
+"""
+
+from __future__ import annotations
+
+import ast
+import datetime
+from collections.abc import Mapping
+from typing import Any
+
+from intake.catalog.local import UserParameter
+
+from ..errors import DataStoreParamsError
+from ..schema import JsonObjectSchema, JsonSchema
+
+INTAKE_TYPES: dict[str, str] = {
+    "string": "str",
+    "integer": "int",
+    "number": "float",
+    "boolean": "bool",
+    "array": "list",
+    "object": "dict",
+}
+"""Intake user-parameter type of each JSON Schema type."""
+
+JSON_TYPES: dict[str, str] = {v: k for k, v in INTAKE_TYPES.items()}
+"""The reverse of :data:`INTAKE_TYPES`; ``datetime`` maps to a date-time string."""
+
+_DATE_FORMATS = ("date", "date-time")
+
+# Conventional environment variables of well-known secrets, by store ID and path.
+_SECRET_ENV_VARS: dict[str, dict[tuple[str, ...], str]] = {
+    "s3": {
+        ("storage_options", "key"): "AWS_ACCESS_KEY_ID",
+        ("storage_options", "secret"): "AWS_SECRET_ACCESS_KEY",
+        ("storage_options", "token"): "AWS_SESSION_TOKEN",
+    },
+    "abfs": {
+        ("storage_options", "account_key"): "AZURE_STORAGE_ACCOUNT_KEY",
+        ("storage_options", "connection_string"): "AZURE_STORAGE_CONNECTION_STRING",
+    },
+}
+
+
+class SchemaUserParameter(UserParameter):
+    """A :class:`UserParameter` made from a JSON Schema.
+
+    Unlike its base class, a parameter without a default keeps ``default``
+    ``None`` (Intake would show ``0``, ``""`` or ``False``), so that
+    ``describe()`` never advertises a default the schema does not have.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        description: str | None = None,
+        type: str | None = None,
+        default: Any = None,
+        min: Any = None,
+        max: Any = None,
+        allowed: list | None = None,
+    ):
+        super().__init__(
+            name,
+            description=description,
+            type=type,
+            default=default,
+            min=min,
+            max=max,
+            allowed=allowed,
+        )
+        if default is None:
+            self.default = self.expanded_default = None
+
+
+def _schema_dict(schema: JsonSchema | Mapping[str, Any]) -> dict[str, Any]:
+    return schema.to_dict() if isinstance(schema, JsonSchema) else dict(schema)
+
+
+def _types_of(schema: Mapping[str, Any]) -> list[str]:
+    """The non-null JSON types *schema* allows, looking into anyOf/oneOf."""
+    type_ = schema.get("type")
+    if isinstance(type_, str):
+        return [] if type_ == "null" else [type_]
+    if isinstance(type_, list):
+        return [t for t in type_ if t != "null"]
+    types: list[str] = []
+    for key in ("anyOf", "oneOf"):
+        for sub in schema.get(key, ()):
+            types += [t for t in _types_of(sub) if t not in types]
+    return types
+
+
+def _nullable(schema: Mapping[str, Any]) -> bool:
+    type_ = schema.get("type")
+    if type_ == "null" or (isinstance(type_, list) and "null" in type_):
+        return True
+    return any(_nullable(s) for key in ("anyOf", "oneOf") for s in schema.get(key, ()))
+
+
+def intake_type(schema: JsonSchema | Mapping[str, Any]) -> str:
+    """The Intake user-parameter type of a JSON Schema (see the module table)."""
+    d = _schema_dict(schema)
+    types = _types_of(d)
+    if len(types) > 1 and "string" in types:
+        return "str"  # other values pass as their literal text; see coerce_rendered
+    if len(types) != 1:
+        return "other"
+    if types[0] == "string" and d.get("format") in _DATE_FORMATS:
+        return "datetime"
+    return INTAKE_TYPES.get(types[0], "other")
+
+
+def user_parameter(
+    name: str, schema: JsonSchema | Mapping[str, Any], default: Any = None
+) -> SchemaUserParameter:
+    """The Intake user parameter of property *name* described by *schema*.
+
+    *default* overrides the schema's default (e.g. a value a catalog fixes).
+    """
+    d = _schema_dict(schema)
+    type_ = intake_type(d)
+    if default is None:
+        default = d.get("default")
+    allowed = d.get("enum")
+    if allowed is not None:
+        allowed = [v for v in allowed if v is not None]
+    description = d.get("description") or d.get("title") or name
+    if d.get("writeOnly"):
+        description += " (secret)"
+    return SchemaUserParameter(
+        name,
+        description=description,
+        type=type_,
+        default=default,
+        min=d.get("minimum"),
+        max=d.get("maximum"),
+        allowed=allowed or None,
+    )
+
+
+def user_parameters(
+    schema: JsonObjectSchema | Mapping[str, Any], exclude: tuple[str, ...] = ()
+) -> list[SchemaUserParameter]:
+    """One user parameter per property of an object schema, in schema order."""
+    properties = _schema_dict(schema).get("properties", {})
+    return [user_parameter(n, s) for n, s in properties.items() if n not in exclude]
+
+
+def parameter_schema(parameter: UserParameter) -> JsonSchema:
+    """The JSON Schema of an Intake user parameter: the reverse mapping."""
+    d: dict[str, Any] = {}
+    if parameter.type == "datetime":
+        d.update(type="string", format="date-time")
+    elif parameter.type in JSON_TYPES:
+        d["type"] = JSON_TYPES[parameter.type]
+    if parameter.description:
+        d["description"] = parameter.description
+    if parameter.default is not None:
+        d["default"] = to_json_value(parameter.default)
+    if parameter.allowed:
+        d["enum"] = [to_json_value(v) for v in parameter.allowed]
+    if parameter.min is not None:
+        d["minimum"] = parameter.min
+    if parameter.max is not None:
+        d["maximum"] = parameter.max
+    return JsonSchema.from_dict(d)
+
+
+def to_json_value(value: Any) -> Any:
+    """A value as JSON Schema sees it: timestamps as ISO strings, tuples as lists."""
+    if isinstance(value, datetime.datetime):
+        if value.time() == datetime.time(0) and value.tzinfo is None:
+            return value.date().isoformat()
+        return value.isoformat()
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, tuple):
+        return [to_json_value(v) for v in value]
+    if isinstance(value, list):
+        return [to_json_value(v) for v in value]
+    if isinstance(value, dict):
+        return {k: to_json_value(v) for k, v in value.items()}
+    return value
+
+
+def validate_user_values(
+    schema: JsonObjectSchema,
+    parameters: Mapping[str, UserParameter],
+    values: Mapping[str, Any],
+) -> dict[str, Any]:
+    """Check *values* with Intake's user parameters, then with *schema*.
+
+    Returns the values coerced by Intake (e.g. ``"2"`` -> ``2``) and made
+    JSON-compatible. Any failure raises :class:`DataStoreParamsError` naming
+    the parameter, the value and what is allowed.
+    """
+    result: dict[str, Any] = {}
+    for name, value in values.items():
+        parameter = parameters.get(name)
+        if parameter is None or value is None:
+            result[name] = value
+            continue
+        try:
+            value = parameter.validate(value)
+        except (ValueError, TypeError, SyntaxError) as error:
+            # Let the schema word the error; it knows what is allowed.
+            _validate(schema, {name: to_json_value(value)})
+            raise DataStoreParamsError(
+                f"Invalid value for parameter {name!r}: {value!r} ({error})"
+            ) from None
+        result[name] = to_json_value(value)
+    result = coerce_rendered(schema, result)
+    _validate(schema, result)
+    return result
+
+
+def _validate(schema: JsonObjectSchema, values: Mapping[str, Any]) -> None:
+    partial = JsonObjectSchema.from_dict({**schema.to_dict(), "required": []})
+    partial.validate_instance(dict(values))
+
+
+def coerce_rendered(
+    schema: JsonObjectSchema | Mapping[str, Any], params: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Turn template-rendered strings in *params* back into their schema's types.
+
+    ``"2"`` becomes ``2`` where an integer is expected, ``"None"`` becomes
+    ``None`` where null is allowed, ``"['a', 'b']"`` a list, and so on;
+    nested objects are coerced by their own schemas. An empty string for a
+    property that has no default is dropped ("not given"). Values that do
+    not parse are kept, for the schema's validation to report.
+    """
+    properties = _schema_dict(schema).get("properties", {})
+    result: dict[str, Any] = {}
+    for name, value in params.items():
+        prop = properties.get(name)
+        if prop is None:
+            result[name] = value
+        elif isinstance(value, Mapping) and prop.get("properties") is not None:
+            result[name] = coerce_rendered(prop, value)
+        elif isinstance(value, str):
+            if value == "" and "default" not in prop:
+                continue
+            result[name] = _coerce_string(prop, value)
+        else:
+            result[name] = value
+    return result
+
+
+def _coerce_string(prop: Mapping[str, Any], value: str) -> Any:
+    types = _types_of(prop)
+    if value in ("None", "null") and (_nullable(prop) or not types):
+        return None
+    if types == ["string"]:
+        return value
+    try:
+        parsed = ast.literal_eval(value.strip())
+    except (ValueError, SyntaxError, TypeError):
+        lowered = value.strip().lower()
+        if "boolean" in types and lowered in ("true", "false"):
+            return lowered == "true"
+        return value
+    if isinstance(parsed, tuple):
+        parsed = list(parsed)
+    if "string" in types and not isinstance(parsed, (list, dict)):
+        return value  # e.g. "007" for a string-or-array stays a string
+    is_int = isinstance(parsed, int) and not isinstance(parsed, bool)
+    if is_int and "integer" not in types and "number" in types:
+        return float(parsed)
+    return parsed
+
+
+def secret_env_var(store_id: str, path: tuple[str, ...]) -> str:
+    """The environment variable a YAML catalog reads the secret at *path* from.
+
+    Well-known ones follow their libraries (``AWS_SECRET_ACCESS_KEY``,
+    ``AZURE_STORAGE_ACCOUNT_KEY``, ...); others are named
+    ``XSTORES_<STORE>_<PATH>``, e.g. ``XSTORES_FTP_PASSWORD``.
+    """
+    known = _SECRET_ENV_VARS.get(store_id, {}).get(tuple(path))
+    if known:
+        return known
+    parts = [store_id, *(p for p in path if p != "storage_options")]
+    return "XSTORES_" + "_".join(p.upper().replace("-", "_") for p in parts)
+
+
+def env_template(variable: str) -> str:
+    """The Intake template reading environment variable *variable*."""
+    return "{{ env(" + repr(variable) + ") }}"
+
+
+def redact(
+    store_id: str,
+    schema: JsonObjectSchema,
+    params: Mapping[str, Any],
+    replacement: str | None = None,
+) -> dict[str, Any]:
+    """A copy of *params* with every secret replaced.
+
+    By default a secret becomes an ``{{ env(...) }}`` template (see
+    :func:`secret_env_var`), so YAML written from it still opens; pass
+    *replacement* (e.g. ``"***"``) for display.
+    """
+    secrets = schema.secret_paths()
+
+    def walk(value: Any, path: tuple[str, ...]) -> Any:
+        if path in secrets:
+            if isinstance(value, str) and value.startswith("{{"):
+                return value  # already a template, not the secret itself
+            return (
+                replacement
+                if replacement is not None
+                else env_template(secret_env_var(store_id, path))
+            )
+        if isinstance(value, Mapping):
+            return {k: walk(v, path + (k,)) for k, v in value.items()}
+        return value
+
+    return walk(dict(params), ())
+
+
+def _has_secret(schema: Mapping[str, Any]) -> bool:
+    if schema.get("writeOnly"):
+        return True
+    return any(_has_secret(s) for s in schema.get("properties", {}).values())
+
+
+# Types whose "no value" Intake renders as "" or {}: dropped by coerce_rendered, or harmless.
+_EMPTY_DEFAULTS = ("str", "dict", "list", "other")
+
+
+def store_catalog_entry(
+    store_id: str,
+    params: Mapping[str, Any] | None = None,
+    description: str | None = None,
+) -> dict[str, Any]:
+    """A YAML catalog entry (as a dict) declaring the store *store_id*.
+
+    Each top-level store parameter without secrets becomes a user parameter,
+    templated into ``args.store_params``, so ``describe()`` and the GUI show
+    it and ``cat.<name>(root=...)`` changes it; its default is the value given
+    in *params*, else the schema's. (Numbers and booleans without either are
+    left undeclared, as Intake would invent a default for them; a value a user
+    gives is still passed on.) Values that are templates (``"{{ env('X') }}"``)
+    and objects holding secrets (``storage_options``) are written as
+    arguments, each secret replaced by an ``{{ env(...) }}`` template.
+    """
+    from ..store import get_data_store_class, list_data_store_ids
+
+    store_class = get_data_store_class(store_id)
+    schema = store_class.get_data_store_params_schema()
+    params = dict(params or {})
+    properties = schema.to_dict().get("properties", {})
+    unknown = sorted(set(params) - set(properties))
+    if unknown and schema.additional_properties is False:
+        raise DataStoreParamsError(
+            f"Unknown parameter{'s' if len(unknown) > 1 else ''} of data store "
+            f"{store_id!r}: {', '.join(map(repr, unknown))}; allowed are: "
+            f"{', '.join(properties) or 'none'}"
+        )
+    parameters: dict[str, dict[str, Any]] = {}
+    store_params: dict[str, Any] = {}
+    for name, prop in properties.items():
+        value = params.get(name, prop.get("default"))
+        templated = isinstance(value, str) and "{{" in value
+        if _has_secret(prop) or (prop.get("properties") and name in params):
+            if name in params:
+                store_params[name] = value
+            continue
+        if templated:
+            store_params[name] = value  # rendered when the catalog is opened
+            continue
+        parameter = user_parameter(name, prop).describe()
+        del parameter["name"]
+        parameter.pop("default", None)
+        if value is not None:
+            parameter["default"] = to_json_value(value)
+        elif parameter["type"] not in _EMPTY_DEFAULTS:
+            # Intake would invent a default (0, False) for it; undeclared, a
+            # value given by a user is still passed on (as a keyword argument).
+            continue
+        # Intake passes a declared parameter only through a template.
+        store_params[name] = "{{ " + name + " }}"
+        parameters[name] = parameter
+    for name in unknown:
+        store_params[name] = params[name]
+    if description is None:
+        description = list_data_store_ids(detail=True).get(store_id, {}).get("description")
+    return {
+        "description": description or f"The {store_id!r} data store",
+        "driver": "xstore",
+        "parameters": parameters,
+        "args": {
+            "store_id": store_id,
+            "store_params": redact(store_id, schema, store_params),
+        },
+    }
+
+
+def store_catalog_yaml(
+    store_id: str,
+    params: Mapping[str, Any] | None = None,
+    name: str | None = None,
+    description: str | None = None,
+) -> str:
+    """A YAML catalog with one entry, *name* (default: the store ID), for a store.
+
+    ``intake.open_catalog`` opens it; the entry's ``parameters:`` come from
+    the store's parameter schema (see :func:`store_catalog_entry`)::
+
+        print(store_catalog_yaml("s3", {"root": "my-bucket/cubes"}))
+    """
+    import yaml
+
+    entry = store_catalog_entry(store_id, params, description)
+    catalog = {"sources": {name or store_id: entry}}
+    return yaml.safe_dump(catalog, sort_keys=False, default_flow_style=False)
