@@ -2,7 +2,8 @@
 
 Makes ``demo_data/`` (a Zarr cube, a NetCDF cube, a GeoTIFF and GeoJSON
 regions), then finds, describes, searches, opens, computes on and writes
-data through the xcube-style API.
+data through both faces: the xcube-style API and the Intake catalog
+``catalogs/stores.yaml``, whose ``local`` store is this demo data.
 """
 
 from __future__ import annotations
@@ -66,7 +67,11 @@ def _write_regions(store) -> None:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--root", default="demo_data", help="where to make the sample data")
-    root = parser.parse_args(argv).root
+    parser.add_argument(
+        "--catalog", default="catalogs/stores.yaml", help="Intake catalog to browse afterwards"
+    )
+    args = parser.parse_args(argv)
+    root = args.root
 
     print("Installed data stores:")
     for ext in find_data_store_extensions():
@@ -94,6 +99,31 @@ def main(argv: list[str] | None = None) -> None:
     regions = store.open_data("regions.geojson")
     print(f"regions.geojson: {len(regions)} regions, CRS {regions.crs}")
     print("\nWrote cubes/chl_mean.nc; store now lists:", store.list_data_ids())
+
+    if os.path.exists(args.catalog):
+        browse_catalog(args.catalog)
+
+
+def browse_catalog(path: str) -> None:
+    """The same data through Intake: stores are catalogs, data IDs entries."""
+    import intake
+
+    cat = intake.open_catalog(path)
+    print(f"\nIntake catalog {path}: stores {list(cat)}")
+    local = cat.local
+    print("cat.local entries:", list(local))
+    source = local["cubes/chl.zarr"]
+    metadata = source.describe()["metadata"]
+    print(
+        "cat.local['cubes/chl.zarr'] bbox:",
+        metadata.get("bbox"),
+        "time range:",
+        metadata.get("time_range"),
+    )
+    ds = local.chl(chunks={"time": 2}).to_dask()
+    print(f"to_dask(): {dict(ds.sizes)}, chunks along time {ds.chl.data.chunks[0]}")
+    regions = local.regions.read()
+    print(f"cat.local.regions.read(): {len(regions)} regions: {', '.join(regions['name'])}")
 
 
 if __name__ == "__main__":
