@@ -17,7 +17,14 @@ from .registry import (
 _FORMATS = (
     ("zarr", "zarr:ZarrFormat", (".zarr",), ("dataset",), True),
     ("netcdf", "netcdf:NetcdfFormat", (".nc", ".nc4", ".netcdf"), ("dataset",), True),
-    ("geotiff", "raster:RasterFormat", (".tif", ".tiff", ".geotiff"), ("dataset",), False),
+    ("levels", "levels:LevelsFormat", (".levels",), ("mldataset", "dataset"), True),
+    (
+        "geotiff",
+        "raster:RasterFormat",
+        (".tif", ".tiff", ".geotiff"),
+        ("dataset", "mldataset"),
+        False,
+    ),
     ("jp2", "raster:RasterFormat", (".jp2",), ("dataset",), False),
     ("geojson", "vector:GeoJsonFormat", (".geojson",), ("geodataframe",), True),
     ("shapefile", "vector:ShapefileFormat", (".shp",), ("geodataframe",), True),
@@ -58,3 +65,10 @@ def init_plugin(ext_registry: ExtensionRegistry) -> None:
             loader=_fs_store_loader,
             description=protocol.description,
         )
+    ext_registry.add_extension(
+        EXTENSION_POINT_DATA_STORES,
+        "reference",
+        loader=import_component("intake_xstores.ref.store:ReferenceDataStore"),
+        description="Read-only data store of kerchunk reference sets (JSON or Parquet): "
+        "NetCDF/HDF5/GRIB archives opened as lazy Zarr datasets",
+    )

@@ -152,7 +152,9 @@ class FsDataStore(MutableDataStore):
         else:
             format_id = self._format_id_of(data_id or "")
             if format_id is None:
-                known = sorted(e for x in self._format_extensions() for e in x.metadata["extensions"])
+                known = sorted(
+                    e for x in self._format_extensions() for e in x.metadata["extensions"]
+                )
                 raise DataStoreError(
                     f"Cannot determine data type for data resource {data_id!r}: "
                     f"its extension is none of {', '.join(known)}"
@@ -227,7 +229,9 @@ class FsDataStore(MutableDataStore):
         depth = 0
         while level and (max_depth is None or depth < max_depth):
             next_level = []
-            for (_, prefix), entries in zip(level, self._ls_many([p for p, _ in level])):
+            for (_, prefix), entries in zip(
+                level, self._ls_many([p for p, _ in level]), strict=True
+            ):
                 for entry in sorted(entries, key=lambda e: e["name"]):
                     name = posixpath.basename(entry["name"].rstrip("/"))
                     if not name or name.startswith("."):
@@ -264,7 +268,7 @@ class FsDataStore(MutableDataStore):
                 except Exception as error:  # noqa: BLE001 - reported below
                     results.append(error)
         listings = []
-        for path, result in zip(paths, results):
+        for path, result in zip(paths, results, strict=True):
             if isinstance(result, FileNotFoundError) and path == self._root_path:
                 result = []  # a store whose root does not exist yet is empty
             if isinstance(result, Exception):
@@ -295,16 +299,16 @@ class FsDataStore(MutableDataStore):
     def _existing(self, data_id: str) -> str:
         path = self._path(data_id)
         if not self.has_data(data_id):
-            raise DataStoreError(
-                f"Data resource {data_id!r} does not exist in store {self.root!r}"
-            )
+            raise DataStoreError(f"Data resource {data_id!r} does not exist in store {self.root!r}")
         return path
 
     def describe_data(self, data_id: str, data_type: DataTypeLike = None) -> DataDescriptor:
         path = self._existing(data_id)
         alias, format_id = self._resolve(data_id, data_type=data_type)
         descriptor = get_format(format_id).describe(self.fs, path, data_id, alias)
-        descriptor.open_params_schema = self._accessor(alias, format_id).get_open_data_params_schema()
+        descriptor.open_params_schema = self._accessor(
+            alias, format_id
+        ).get_open_data_params_schema()
         return descriptor
 
     def get_data_opener_ids(
@@ -378,7 +382,9 @@ class FsDataStore(MutableDataStore):
         alias = data_type_of(data).alias
         if data_id is None:
             format_id = split_accessor_id(writer_id)[1] if writer_id else _DEFAULT_FORMATS[alias]
-            extension = get_extension_registry().get_extension(EXTENSION_POINT_FS_FORMATS, format_id)
+            extension = get_extension_registry().get_extension(
+                EXTENSION_POINT_FS_FORMATS, format_id
+            )
             data_id = f"{uuid.uuid4().hex}{extension.metadata['extensions'][0]}"
         path = self._path(data_id)
         format_id = split_accessor_id(writer_id)[1] if writer_id else self._format_id_of(data_id)
