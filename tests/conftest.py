@@ -17,7 +17,7 @@ from intake_xstores import new_data_store
 
 pytest_plugins = ["tests.servers"]
 
-WRITABLE_PROTOCOLS = ["file", "memory"]
+WRITABLE_PROTOCOLS = ["file", "memory", "s3", "abfs", "ftp"]
 
 
 @pytest.fixture

@@ -40,8 +40,16 @@ def raster_file(tmp_path, name, driver, **profile):
     path = tmp_path / name
     transform = from_origin(500000, 5800000, 30, 30)
     with rasterio.open(
-        path, "w", driver=driver, width=48, height=64, count=2, dtype="uint16",
-        crs="EPSG:32632", transform=transform, **profile,
+        path,
+        "w",
+        driver=driver,
+        width=48,
+        height=64,
+        count=2,
+        dtype="uint16",
+        crs="EPSG:32632",
+        transform=transform,
+        **profile,
     ) as dst:
         dst.write(values)
     return path, values
@@ -118,6 +126,16 @@ def test_vector_round_trip(new_store, regions, data_id):
 def test_generated_ids_have_the_format_extension(new_store, regions):
     store = new_store()
     assert store.write_data(regions).endswith(".geojson")
-    assert store.write_data(make_cube(), writer_id=f"dataset:netcdf:{store.protocol.name}").endswith(
-        ".nc"
-    )
+    assert store.write_data(
+        make_cube(), writer_id=f"dataset:netcdf:{store.protocol.name}"
+    ).endswith(".nc")
+
+
+def test_zarr_rechunked_on_open_writes_in_its_new_chunks(new_store):
+    store = new_store()
+    store.write_data(make_cube(chunks={"time": 2}), "c.zarr")
+    rechunked = store.open_data("c.zarr", chunks={"time": 1, "lat": 3})
+    store.write_data(rechunked, "copy.zarr")
+    copy = store.open_data("copy.zarr")
+    assert copy.chl.data.chunksize == (1, 3, 8)
+    xr.testing.assert_identical(copy.compute(), make_cube())

@@ -102,8 +102,11 @@ def test_describe_reads_no_data_chunk(new_store):
     store = new_store()
     store.write_data(make_cube(chunks={"time": 1}), "c.zarr")
     fs, path = store.fs, store._path("c.zarr")
-    chunks = [p for p in fs.find(path) if p.split("/")[-2] in ("chl", "qc")
-              and p.split("/")[-1][0].isdigit()]
+    chunks = [
+        p
+        for p in fs.find(path)
+        if p.split("/")[-2] in ("chl", "qc") and p.split("/")[-1][0].isdigit()
+    ]
     assert len(chunks) == 8
     fs.rm(chunks)
     fs.invalidate_cache()
@@ -164,8 +167,18 @@ def test_append_along_time(new_store, cube):
 
 
 @pytest.mark.parametrize(
-    "data_id", ["../escape.zarr", "a/../../escape.zarr", "/abs/x.zarr", "s3://bucket/x.zarr",
-                "file:///etc/x.zarr", "..", "~/x.zarr", "a\\..\\x.zarr", "C:/x.zarr"]
+    "data_id",
+    [
+        "../escape.zarr",
+        "a/../../escape.zarr",
+        "/abs/x.zarr",
+        "s3://bucket/x.zarr",
+        "file:///etc/x.zarr",
+        "..",
+        "~/x.zarr",
+        "a\\..\\x.zarr",
+        "C:/x.zarr",
+    ],
 )
 def test_data_ids_never_escape_the_root(new_store, cube, data_id):
     store = new_store()
@@ -188,8 +201,9 @@ def test_bad_input_gets_clear_errors(new_store, cube):
         store.delete_data("missing.zarr")
     with pytest.raises(DataStoreError, match="'missing.zarr' does not exist"):
         store.describe_data("missing.zarr")
-    with pytest.raises(DataStoreError, match="Cannot determine data type for data resource "
-                       "'notes.txt'.*\\.zarr"):
+    with pytest.raises(
+        DataStoreError, match="Cannot determine data type for data resource 'notes.txt'.*\\.zarr"
+    ):
         store.write_data(cube, "notes.txt")
     store.write_data(cube, "c.zarr")
     with pytest.raises(DataStoreParamsError, match="Unknown parameter.*'chunkz'.*chunks"):
@@ -209,9 +223,10 @@ def test_open_params_are_applied(new_store):
     assert "qc" not in ds and ds.chl.data.chunksize == (2, 3, 8)
     raw = store.open_data("c.zarr", decode_times=False)
     assert np.issubdtype(raw.time.dtype, np.number)
-    assert store.open_data("c.zarr", opener_id=f"dataset:zarr:{store.protocol.name}").sizes[
-        "time"
-    ] == 4
+    assert (
+        store.open_data("c.zarr", opener_id=f"dataset:zarr:{store.protocol.name}").sizes["time"]
+        == 4
+    )
     schema = store.get_open_data_params_schema("c.zarr").to_dict()["properties"]
     assert schema["decode_cf"]["default"] is True and schema["consolidated"]["type"] == "boolean"
     assert store.get_data_opener_ids("c.zarr") == (f"dataset:zarr:{store.protocol.name}",)

@@ -7,6 +7,8 @@ that fails leaves nothing behind; ``replace=False`` never overwrites.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import posixpath
 import uuid
 from typing import Any
@@ -84,7 +86,8 @@ class FsDataAccessor(DataOpener, DataWriter):
         if parent:
             fs.makedirs(parent, exist_ok=True)
         try:
-            fmt.write(data, fs, temp, **params)
+            with _joined_dask_threads():
+                fmt.write(data, fs, temp, **params)
         except BaseException:
             self._remove(fmt.files(fs, temp))
             raise
@@ -92,7 +95,7 @@ class FsDataAccessor(DataOpener, DataWriter):
         temp_stem, stem = posixpath.splitext(temp)[0], posixpath.splitext(path)[0]
         fs.invalidate_cache(parent)  # the format may have written through another instance
         for source in fmt.files(fs, temp):
-            _move(fs, source, stem + source[len(temp_stem):])
+            _move(fs, source, stem + source[len(temp_stem) :])
         fs.invalidate_cache(parent)
         return data_id
 
@@ -104,7 +107,8 @@ class FsDataAccessor(DataOpener, DataWriter):
 
     def _remove(self, paths: list[str]) -> None:
         for path in paths:
-            self.fs.rm(path, recursive=True)
+            # recursive only for folders: fsspec's FTP lists a file as a folder of itself
+            self.fs.rm(path, recursive=self.fs.isdir(path))
         if paths:
             self.fs.invalidate_cache(posixpath.dirname(paths[0]))
 
@@ -123,3 +127,25 @@ def _move(fs, source: str, target: str) -> None:
             fs.rm(source, recursive=True)
     else:
         fs.mv(source, target, recursive=True)
+
+
+@contextlib.contextmanager
+def _joined_dask_threads():
+    """Run dask's threaded scheduler on threads of its own, and wait for them.
+
+    When one task of a write fails, dask raises at once while other tasks may
+    still be writing; cleaning up must wait until they have stopped.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    import dask
+
+    if dask.config.get("scheduler", None) not in (None, "threads", "threading"):
+        yield
+        return
+    pool = ThreadPoolExecutor(os.cpu_count() or 1)
+    try:
+        with dask.config.set(pool=pool):
+            yield
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)

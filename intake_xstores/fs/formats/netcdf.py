@@ -13,7 +13,6 @@ from .base import DATASET_OPEN_PARAMS, FsFormat, is_local, xarray_open_kwargs
 
 
 class NetcdfFormat(FsFormat):
-
     def get_open_params_schema(self, data_type: str) -> JsonObjectSchema:
         return JsonObjectSchema(properties=dict(DATASET_OPEN_PARAMS), additional_properties=False)
 

@@ -11,7 +11,6 @@ from ...schema import JsonArraySchema, JsonObjectSchema, JsonStringSchema
 from .base import FsFormat, is_local, sibling_files
 
 
-
 def _open_schema() -> JsonObjectSchema:
     return JsonObjectSchema(
         properties=dict(
@@ -24,7 +23,6 @@ def _open_schema() -> JsonObjectSchema:
 
 
 class GeoJsonFormat(FsFormat):
-
     def get_open_params_schema(self, data_type: str) -> JsonObjectSchema:
         return _open_schema()
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 import time
 import weakref
@@ -11,7 +10,7 @@ from collections import OrderedDict
 from typing import Any
 
 import xarray as xr
-
+from fsspec.implementations.asyn_wrapper import AsyncFileSystemWrapper, async_wrapper
 from zarr.storage import FsspecStore, LocalStore, WrapperStore
 
 from ...descriptor import DataDescriptor, DatasetDescriptor, describe_dataset
@@ -21,31 +20,47 @@ from .base import ZARR_OPEN_PARAMS, FsFormat, is_local, xarray_open_kwargs
 access_logger = logging.getLogger("intake_xstores.access")
 
 
-_SYNC_FS_SEMAPHORES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
 def zarr_store(fs, path: str, read_only: bool = True):
     """A zarr store for *path* on *fs*; the fast native one for local files."""
     if is_local(fs):
         return LocalStore(path, read_only=read_only)
     if not getattr(fs, "async_impl", False):
-        # zarr calls a synchronous filesystem from several threads at once, but
-        # one like FTP has a single connection: let zarr make one call at a time.
-        from fsspec.implementations.asyn_wrapper import AsyncFileSystemWrapper, async_wrapper
-
-        semaphore = _SYNC_FS_SEMAPHORES.setdefault(fs, asyncio.Semaphore(1))
-        wrapped = AsyncFileSystemWrapper(fs, asynchronous=True, semaphore=semaphore)
-        if not read_only:  # FTP, unlike object stores, needs a file's folder to exist
-            wrapped._pipe_file = async_wrapper(
-                functools.partial(_pipe_file_in_folder, fs), semaphore=semaphore
-            )
-        return FsspecStore(wrapped, path=path, read_only=read_only)
-    return FsspecStore.from_mapper(fs.get_mapper(path), read_only=read_only)
+        return FsspecStore(SerialFileSystem(fs), path=path, read_only=read_only)
+    if not fs.asynchronous:
+        # zarr needs the asynchronous twin; made from the options themselves,
+        # not their JSON, so options such as an SSL context or a credential work.
+        fs = type(fs)(**{**fs.storage_options, "asynchronous": True})
+    return FsspecStore(fs, path=fs._strip_protocol(path), read_only=read_only)
 
 
-def _pipe_file_in_folder(fs, path: str, value, **kwargs) -> None:
-    fs.makedirs(fs._parent(path), exist_ok=True)
-    fs.pipe_file(path, value, **kwargs)
+_SEMAPHORES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+class SerialFileSystem(AsyncFileSystemWrapper):
+    """A synchronous filesystem (such as FTP) as zarr needs it.
+
+    zarr calls its filesystem from many threads at once, but FTP has a single
+    connection: here one call runs at a time. Writing a file creates its folder,
+    and removing a missing file raises ``FileNotFoundError``, as zarr expects.
+    """
+
+    def __init__(self, fs):
+        semaphore = _SEMAPHORES.setdefault(fs, asyncio.Semaphore(1))
+        super().__init__(fs, asynchronous=True, semaphore=semaphore)
+        self._pipe_file = async_wrapper(self._pipe_file_in_folder, semaphore=semaphore)
+        self._rm = async_wrapper(self._rm_existing, semaphore=semaphore)
+
+    def _pipe_file_in_folder(self, path: str, value, **kwargs) -> None:
+        self.sync_fs.makedirs(self.sync_fs._parent(path), exist_ok=True)
+        self.sync_fs.pipe_file(path, value, **kwargs)
+
+    def _rm_existing(self, path, **kwargs) -> None:
+        if isinstance(path, str) and not self.sync_fs.exists(path):
+            raise FileNotFoundError(path)
+        self.sync_fs.rm(path, **kwargs)
+
+    def __reduce__(self):
+        return type(self), (self.sync_fs,)
 
 
 class AccessStore(WrapperStore):
@@ -84,7 +99,6 @@ class AccessStore(WrapperStore):
 
 
 class ZarrFormat(FsFormat):
-
     def get_open_params_schema(self, data_type: str) -> JsonObjectSchema:
         return JsonObjectSchema(properties=dict(ZARR_OPEN_PARAMS), additional_properties=False)
 
@@ -95,6 +109,17 @@ class ZarrFormat(FsFormat):
         return xr.open_zarr(
             store, consolidated=params.get("consolidated"), **xarray_open_kwargs(params)
         )
+
+    def files(self, fs, path: str) -> list[str]:
+        if fs.exists(path):
+            return [path]
+        # a web server may refuse a folder's URL but serve the files in it
+        protocols = fs.protocol if isinstance(fs.protocol, tuple) else (fs.protocol,)
+        if {"http", "https"} & set(protocols):
+            names = (".zmetadata", "zarr.json", ".zgroup")
+            if any(fs.exists(f"{path}/{name}") for name in names):
+                return [path]
+        return []
 
     def describe(self, fs, path: str, data_id: str, data_type: str) -> DataDescriptor:
         return DatasetDescriptor(data_id, **describe_dataset(self.open(fs, path, data_type)))
@@ -121,7 +146,7 @@ class ZarrFormat(FsFormat):
         params.pop("append_dim", None)
         consolidated = params.pop("consolidated", True)
         store = zarr_store(fs, path, read_only=False)
-        data.to_zarr(store, mode="w-", consolidated=False, **params)
+        _without_stale_chunks(data).to_zarr(store, mode="w-", consolidated=False, **params)
         if consolidated:
             _consolidate(store)
 
@@ -132,6 +157,22 @@ class ZarrFormat(FsFormat):
         data.to_zarr(store, mode="a", consolidated=False, **params)
         if consolidated:
             _consolidate(store)
+
+
+def _without_stale_chunks(data: xr.Dataset) -> xr.Dataset:
+    """Drop chunk encodings that a source store left behind.
+
+    A dataset opened from Zarr remembers that store's chunks; once rechunked,
+    they contradict its Dask chunks and xarray refuses to write. The Dask
+    chunks, being what the user chose last, win.
+    """
+    data = data.copy()
+    for var in data.variables.values():
+        if var.chunks is not None:
+            var.encoding = {
+                k: v for k, v in var.encoding.items() if k not in ("chunks", "preferred_chunks")
+            }
+    return data
 
 
 def _consolidate(store) -> None:

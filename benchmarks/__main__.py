@@ -1,0 +1,295 @@
+"""Benchmarks: intake_xstores against the raw libraries doing the same work.
+
+Run with ``python -m benchmarks`` (or ``make bench``). Starts moto on loopback,
+fills it, and prints each figure as a ratio ours / raw, measured in this run:
+
+- listing 2,000 Zarr cubes in nested folders, with and without 20 ms of added
+  latency per request, against a sequential per-folder ``fs.ls`` walk;
+- ``describe_data`` against reading the consolidated metadata with zarr;
+- ``open_data`` and a full ``.compute()`` against ``xarray.open_zarr``;
+- ``import intake_xstores`` time, and the peak memory of opening a large lazy cube.
+
+``--quick`` makes it smaller, for a smoke test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+import urllib.parse
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from benchmarks.proxy import LatencyProxy
+from tests.servers import run_moto, s3_options
+
+ROWS: list[tuple[str, str, str, float, str]] = []
+
+
+def timed(fn, repeat: int) -> float:
+    """The median wall time of *repeat* calls of *fn*, in seconds."""
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def report(name: str, ours: float, raw: float, unit: str, target: str) -> None:
+    ratio = ours / raw
+    fmt = "{:.3f} s" if unit == "s" else "{:.1f} MB"
+    ROWS.append((name, fmt.format(ours), fmt.format(raw), ratio, target))
+    print(
+        f"  {name}: ours {fmt.format(ours)}, raw {fmt.format(raw)}, ratio {ratio:.2f}", flush=True
+    )
+
+
+def fresh(options: dict) -> dict:
+    """Storage options for a filesystem with no cached instance or listing."""
+    return {**options, "skip_instance_cache": True}
+
+
+def small_cube_files(tmp: Path) -> dict[str, bytes]:
+    """The files of a small consolidated Zarr cube, by relative path."""
+    ds = xr.Dataset({"chl": (("lat", "lon"), np.zeros((4, 4), "float32"))})
+    path = tmp / "small.zarr"
+    ds.to_zarr(path, zarr_format=2, consolidated=True)
+    return {p.relative_to(path).as_posix(): p.read_bytes() for p in path.rglob("*") if p.is_file()}
+
+
+def fill_listing_bucket(fs, bucket: str, n_cubes: int, tmp: Path) -> list[str]:
+    """Write *n_cubes* small Zarr cubes into region/year folders of *bucket*."""
+    files = small_cube_files(tmp)
+    regions, years = 20, 10
+    per_folder = max(1, n_cubes // (regions * years))
+    data_ids = [
+        f"r{r:02d}/y{2010 + y}/cube{c}.zarr"
+        for r in range(regions)
+        for y in range(years)
+        for c in range(per_folder)
+    ][:n_cubes]
+    fs.mkdir(bucket)
+    batch: dict[str, bytes] = {}
+    for data_id in data_ids:
+        batch.update({f"{bucket}/{data_id}/{name}": data for name, data in files.items()})
+        if len(batch) > 4000:
+            fs.pipe(batch)
+            batch = {}
+    if batch:
+        fs.pipe(batch)
+    return data_ids
+
+
+def sequential_walk(fs, root: str, max_depth: int) -> list[str]:
+    """The plain way: ``fs.ls`` one folder after the other, stopping at .zarr."""
+    found, level = [], [root]
+    for _ in range(max_depth):
+        next_level = []
+        for folder in level:
+            for entry in fs.ls(folder, detail=True):
+                name = entry["name"].rstrip("/")
+                if name.endswith(".zarr"):
+                    found.append(name[len(root) + 1 :])
+                elif entry["type"] == "directory":
+                    next_level.append(name)
+        level = next_level
+    return found
+
+
+def bench_listing(endpoint: dict, n_cubes: int, tmp: Path, repeat: int) -> None:
+    import s3fs
+
+    from intake_xstores import new_data_store
+
+    options = s3_options(endpoint)
+    bucket = "listing"
+    expected = sorted(fill_listing_bucket(s3fs.S3FileSystem(**options), bucket, n_cubes, tmp))
+    print(f"  filled {len(expected)} cubes in {bucket!r}", flush=True)
+    host, port = urllib.parse.urlsplit(endpoint["endpoint_url"]).netloc.split(":")
+    for delay in (0.0, 0.020):
+        with LatencyProxy(host, int(port), delay) as proxy:
+            opts = dict(options, client_kwargs=dict(options["client_kwargs"]))
+            opts["client_kwargs"]["endpoint_url"] = f"http://127.0.0.1:{proxy.port}"
+
+            def ours(opts=opts):
+                store = new_data_store("s3", root=bucket, max_depth=3, storage_options=fresh(opts))
+                ids = store.list_data_ids()
+                assert sorted(ids) == expected, len(ids)
+
+            def raw(opts=opts):
+                ids = sequential_walk(s3fs.S3FileSystem(**fresh(opts)), bucket, 3)
+                assert sorted(ids) == expected, len(ids)
+
+            label = f"list {len(expected)} cubes, +{delay * 1000:.0f} ms/request"
+            report(
+                label, timed(ours, repeat), timed(raw, repeat), "s", "" if not delay else "<= 0.2"
+            )
+
+
+def bench_cube(endpoint: dict, repeat: int, quick: bool) -> None:
+    import zarr
+    from zarr.storage import FsspecStore
+
+    from intake_xstores import new_data_store
+
+    options = s3_options(endpoint)
+    store = new_data_store("s3", root="cubes", storage_options=options)
+    store.fs.mkdir("cubes")
+    nt, ny, nx = (20, 128, 128) if quick else (60, 512, 512)
+    rng = np.random.default_rng(0)
+    cube = xr.Dataset(
+        {
+            "chl": (("time", "lat", "lon"), rng.random((nt, ny, nx), dtype="float32")),
+            "sst": (("time", "lat", "lon"), rng.random((nt, ny, nx), dtype="float32")),
+        },
+        coords={
+            "time": pd.date_range("2021-01-01", periods=nt),
+            "lat": np.linspace(50, 60, ny),
+            "lon": np.linspace(0, 10, nx),
+        },
+        attrs={"title": "benchmark cube"},
+    ).chunk({"time": 5, "lat": 256, "lon": 256})
+    store.write_data(cube, "cube.zarr")
+    size = sum(v.nbytes for v in cube.data_vars.values()) / 1e6
+    url = "s3://cubes/cube.zarr"
+    so = fresh(options)
+
+    def raw_describe():
+        group = zarr.open_consolidated(FsspecStore.from_url(url, storage_options=so))
+        metadata = {name: (a.shape, a.dtype, dict(a.attrs)) for name, a in group.arrays()}
+        lat, lon, t = group["lat"][:], group["lon"][:], group["time"][:]
+        return metadata, (lon.min(), lat.min(), lon.max(), lat.max()), (t.min(), t.max())
+
+    def ours_describe():
+        new_data_store("s3", root="cubes", storage_options=so).describe_data("cube.zarr")
+
+    report(
+        "describe_data", timed(ours_describe, repeat), timed(raw_describe, repeat), "s", "<= 1.2"
+    )
+
+    def ours_open():
+        return new_data_store("s3", root="cubes", storage_options=so).open_data("cube.zarr")
+
+    def raw_open():  # in the stored chunking, as open_data opens
+        return xr.open_zarr(url, storage_options=so, consolidated=True, chunks={})
+
+    report("open_data", timed(ours_open, repeat * 2), timed(raw_open, repeat * 2), "s", "<= 1.1")
+    ours_ds, raw_ds = ours_open(), raw_open()
+    xr.testing.assert_identical(ours_ds, raw_ds)
+    label = f"open + compute {size:.0f} MB"
+    ours_t = timed(lambda: ours_open().compute(), repeat)
+    raw_t = timed(lambda: raw_open().compute(), repeat)
+    report(label, ours_t, raw_t, "s", "<= 1.05")
+
+    # a large lazy cube: metadata and coordinates only, no chunk written
+    big = xr.Dataset(
+        {
+            name: (("time", "lat", "lon"), _lazy_zeros((3650, 4320, 8640)))
+            for name in ("chl", "sst", "kd490")
+        },
+        coords={
+            "time": pd.date_range("2000-01-01", periods=3650),
+            "lat": np.linspace(-90, 90, 4320),
+            "lon": np.linspace(-180, 180, 8640),
+        },
+    )
+    big.to_zarr(FsspecStore.from_url("s3://cubes/big.zarr", storage_options=options), compute=False)
+    virtual = sum(v.nbytes for v in big.data_vars.values()) / 1e12
+    ours_peak = peak_mb(lambda: ours_open_id("big.zarr", so))
+    raw_peak = peak_mb(lambda: xr.open_zarr("s3://cubes/big.zarr", storage_options=so))
+    report(f"peak memory opening a {virtual:.1f} TB lazy cube", ours_peak, raw_peak, "MB", "")
+
+
+def _lazy_zeros(shape):
+    import dask.array as da
+
+    return da.zeros(shape, dtype="float32", chunks=(10, 540, 540))
+
+
+def ours_open_id(data_id: str, so: dict):
+    from intake_xstores import new_data_store
+
+    return new_data_store("s3", root="cubes", storage_options=so).open_data(data_id)
+
+
+def peak_mb(fn) -> float:
+    """Peak Python memory allocated while calling *fn*, in MB (median of 3)."""
+    peaks = []
+    for _ in range(3):
+        tracemalloc.start()
+        result = fn()
+        peaks.append(tracemalloc.get_traced_memory()[1] / 1e6)
+        tracemalloc.stop()
+        del result
+    return statistics.median(peaks)
+
+
+def bench_import(repeat: int) -> None:
+    code = (
+        "import sys, time; t = time.perf_counter(); import {module}; "
+        "print(time.perf_counter() - t, 'xarray' in sys.modules)"
+    )
+
+    def import_time(module: str) -> float:
+        times = []
+        for _ in range(repeat):
+            out = subprocess.run(
+                [sys.executable, "-c", code.format(module=module)],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout.split()
+            times.append(float(out[0]))
+            if module == "intake_xstores":
+                assert out[1] == "False", "import intake_xstores imported xarray"
+        return statistics.median(times)
+
+    report(
+        "import intake_xstores (raw: import xarray)",
+        import_time("intake_xstores"),
+        import_time("xarray"),
+        "s",
+        "",
+    )
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument("--quick", action="store_true", help="smaller data, fewer repeats")
+    args = parser.parse_args(argv)
+    repeat = 2 if args.quick else 5
+    n_cubes = 200 if args.quick else 2000
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp, run_moto() as endpoint:
+        print(f"moto at {endpoint['endpoint_url']}", flush=True)
+        print("import and memory", flush=True)
+        bench_import(repeat)
+        print("listing", flush=True)
+        bench_listing(endpoint, n_cubes, Path(tmp), max(2, repeat // 2))
+        print("describe, open, compute", flush=True)
+        bench_cube(endpoint, repeat, args.quick)
+    print()
+    print(f"{'benchmark':<46} {'ours':>10} {'raw':>10} {'ratio':>7}  target")
+    for name, ours, raw, ratio, target in ROWS:
+        print(f"{name:<46} {ours:>10} {raw:>10} {ratio:>7.2f}  {target}")
+    print(f"\n(total {time.perf_counter() - start:.0f} s; ratio = ours / raw, lower is better)")
+    return 0
+
+
+if __name__ == "__main__":
+    warnings.simplefilter("ignore")
+    logging.getLogger("asyncio").setLevel(logging.CRITICAL)  # unclosed sessions of fresh fs
+    sys.exit(main())
