@@ -183,12 +183,21 @@ class FsDataStore(MutableDataStore):
         return FsDataAccessor(data_type, format_id, self.protocol.name, fs=self.fs)
 
     @contextlib.contextmanager
-    def _speaking_of(self, data_id: str, path: str):
-        """Let the accessor's errors name the data ID the user gave, not our path."""
+    def _speaking_of(self, data_id: str, path: str, reading: bool = False):
+        """Let the accessor's errors name the data ID the user gave, not our path,
+        and, when *reading*, say so plainly if the data read is not there.
+
+        Checking existence only after a failure keeps a successful open or
+        describe free of extra round trips to remote storage.
+        """
         try:
             yield
         except DataStoreError as error:
             raise type(error)(str(error).replace(repr(path), repr(data_id))) from None
+        except Exception:
+            if reading and not self.has_data(data_id):
+                raise self._missing(data_id) from None
+            raise
 
     @classmethod
     def get_data_types(cls) -> tuple[str, ...]:
@@ -296,16 +305,27 @@ class FsDataStore(MutableDataStore):
             return False
         return bool(get_format(format_id).files(self.fs, path))
 
+    def _missing(self, data_id: str) -> DataStoreError:
+        return DataStoreError(f"Data resource {data_id!r} does not exist in store {self.root!r}")
+
     def _existing(self, data_id: str) -> str:
         path = self._path(data_id)
         if not self.has_data(data_id):
-            raise DataStoreError(f"Data resource {data_id!r} does not exist in store {self.root!r}")
+            raise self._missing(data_id)
+        return path
+
+    def _selected_path(self, data_id: str) -> str:
+        """The path of *data_id*, which includes/excludes must not hide."""
+        path = self._path(data_id)
+        if not self._is_selected(data_id):
+            raise self._missing(data_id)
         return path
 
     def describe_data(self, data_id: str, data_type: DataTypeLike = None) -> DataDescriptor:
-        path = self._existing(data_id)
+        path = self._selected_path(data_id)
         alias, format_id = self._resolve(data_id, data_type=data_type)
-        descriptor = get_format(format_id).describe(self.fs, path, data_id, alias)
+        with self._speaking_of(data_id, path, reading=True):
+            descriptor = get_format(format_id).describe(self.fs, path, data_id, alias)
         descriptor.open_params_schema = self._accessor(
             alias, format_id
         ).get_open_data_params_schema()
@@ -340,9 +360,9 @@ class FsDataStore(MutableDataStore):
         return self._accessor(*self._resolve(data_id, opener_id)).get_open_data_params_schema()
 
     def open_data(self, data_id: str, opener_id: str | None = None, **open_params: Any) -> Any:
-        path = self._existing(data_id)
+        path = self._selected_path(data_id)
         alias, format_id = self._resolve(data_id, opener_id, open_params.pop("data_type", None))
-        with self._speaking_of(data_id, path):
+        with self._speaking_of(data_id, path, reading=True):
             return self._accessor(alias, format_id).open_data(path, data_type=alias, **open_params)
 
     # --- writing ------------------------------------------------------------

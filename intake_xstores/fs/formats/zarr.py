@@ -111,14 +111,11 @@ class ZarrFormat(FsFormat):
         )
 
     def files(self, fs, path: str) -> list[str]:
-        if fs.exists(path):
+        # A metadata file answers in one request on object stores (a folder
+        # takes two) and on web servers that refuse folder URLs.
+        names = (".zmetadata", "zarr.json", ".zgroup")
+        if any(fs.exists(f"{path}/{name}") for name in names) or fs.exists(path):
             return [path]
-        # a web server may refuse a folder's URL but serve the files in it
-        protocols = fs.protocol if isinstance(fs.protocol, tuple) else (fs.protocol,)
-        if {"http", "https"} & set(protocols):
-            names = (".zmetadata", "zarr.json", ".zgroup")
-            if any(fs.exists(f"{path}/{name}") for name in names):
-                return [path]
         return []
 
     def describe(self, fs, path: str, data_id: str, data_type: str) -> DataDescriptor:
