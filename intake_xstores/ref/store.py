@@ -1,0 +1,513 @@
+"""``ReferenceDataStore``: kerchunk reference sets as a read-only data store.
+
+Archives of NetCDF, HDF5 or GRIB files are often indexed by kerchunk into
+*reference sets*: the Zarr metadata of a dataset plus, for each chunk, the
+URL, offset and length of its bytes in the original files. fsspec's
+``ReferenceFileSystem`` presents such a set as a Zarr store, so a dataset
+opens lazily, straight from the original files, without copying them.
+
+A reference set is stored either as one JSON file or in kerchunk's Parquet
+form (a folder with a ``.zmetadata`` file and one folder of ``refs.N.parq``
+files per variable). The store reads the JSON file, or the ``.zmetadata``
+file of the Parquet form, when a dataset is described or opened; listing
+reads nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import posixpath
+import urllib.parse
+from collections.abc import Container, Iterator, Mapping
+from typing import Any
+
+from fsspec.implementations.reference import LazyReferenceMapper
+
+from ..datatype import ANY_TYPE, DATASET_TYPE, DataType, DataTypeLike
+from ..descriptor import DataDescriptor, DatasetDescriptor
+from ..errors import DataStoreError, DataStoreParamsError
+from ..schema import (
+    JsonArraySchema,
+    JsonComplexSchema,
+    JsonIntegerSchema,
+    JsonObjectSchema,
+    JsonSchema,
+    JsonStringSchema,
+)
+from ..store import DataStore
+
+STORE_ID = "reference"
+OPENER_ID = f"{DATASET_TYPE.alias}:zarr:{STORE_ID}"
+
+#: File name suffixes removed from a reference file's name to make its data ID.
+REFERENCE_SUFFIXES = (".json", ".parquet", ".parq")
+
+_PARQUET_SUFFIXES = (".parquet", ".parq", "/")
+
+# Options of fsspec filesystems that hold credentials; hidden from ``repr``.
+_SECRET_OPTIONS = (
+    "key",
+    "secret",
+    "token",
+    "password",
+    "account_key",
+    "connection_string",
+    "sas_token",
+    "client_secret",
+    "credential",
+    "credentials",
+)
+
+
+def _filesystem_options(description: str) -> JsonObjectSchema:
+    return JsonObjectSchema(
+        properties={
+            name: JsonSchema(description="A credential (kept out of repr)", secret=True)
+            for name in _SECRET_OPTIONS
+        },
+        additional_properties=True,
+        description=description,
+    )
+
+
+_REF_ITEM = JsonComplexSchema(
+    one_of=[
+        JsonStringSchema(min_length=1, description="Path or URL of a reference file"),
+        JsonObjectSchema(
+            properties=dict(
+                ref_path=JsonStringSchema(
+                    min_length=1,
+                    description="Path or URL of a reference file (JSON) or folder (Parquet)",
+                ),
+                data_id=JsonStringSchema(
+                    min_length=1,
+                    description="Data ID of the referenced dataset; "
+                    "by default the file name without .json/.parquet/.parq",
+                ),
+                data_descriptor=JsonObjectSchema(
+                    additional_properties=True,
+                    description="Descriptor returned by describe_data() instead of "
+                    "one computed from the reference metadata",
+                ),
+            ),
+            required=["ref_path"],
+            additional_properties=False,
+        ),
+    ]
+)
+
+
+class ReferenceDataStore(DataStore):
+    """A read-only store of datasets described by kerchunk reference sets.
+
+    Each item of the ``refs`` parameter is one dataset: a path or URL of a
+    reference JSON file or Parquet folder, or an object with ``ref_path``
+    and optionally ``data_id`` and ``data_descriptor``. Without a
+    ``data_id``, the data ID is the file (or folder) name with a ``.json``,
+    ``.parquet`` or ``.parq`` suffix removed: ``s3://bucket/refs/sst.json``
+    becomes ``sst``, ``refs/sst.parq/`` becomes ``sst``. Data IDs must be
+    unique.
+
+    The reference files are read with ``target_protocol``/``target_options``
+    (by default, the protocol of each path); the referenced bytes with
+    ``remote_protocol``/``remote_options`` (by default, the protocol of the
+    first referenced URL that has one, as fsspec does).
+
+    Datasets open lazily through fsspec's ``ReferenceFileSystem``: opening
+    reads the reference set only; computing reads only the byte ranges of
+    the chunks needed. The store is read-only: :meth:`write_data` and
+    :meth:`delete_data` raise :class:`DataStoreError`.
+    """
+
+    def __init__(self, **params: Any):
+        super().__init__(**params)
+        self._refs: dict[str, _Ref] = {}
+        for index, item in enumerate(self._params["refs"]):
+            ref = _Ref.from_param(item, index)
+            other = self._refs.get(ref.data_id)
+            if other is not None:
+                raise DataStoreParamsError(
+                    f"Invalid value for parameter 'refs': items {other.index} "
+                    f"({other.path!r}) and {index} ({ref.path!r}) both have data ID "
+                    f"{ref.data_id!r}; allowed: unique data IDs (give one with 'data_id')"
+                )
+            self._refs[ref.data_id] = ref
+
+    @classmethod
+    def get_data_store_params_schema(cls) -> JsonObjectSchema:
+        return JsonObjectSchema(
+            properties=dict(
+                refs=JsonArraySchema(
+                    items=_REF_ITEM,
+                    description="Reference sets, one per dataset: a path or URL, or an "
+                    "object {ref_path, data_id, data_descriptor}",
+                ),
+                target_protocol=JsonStringSchema(
+                    min_length=1,
+                    description="Protocol of the reference files; "
+                    "by default derived from each path",
+                ),
+                target_options=_filesystem_options(
+                    "Options of the filesystem holding the reference files"
+                ),
+                remote_protocol=JsonStringSchema(
+                    min_length=1,
+                    description="Protocol of the filesystem holding the referenced bytes; "
+                    "by default that of the first referenced URL with a protocol",
+                ),
+                remote_options=_filesystem_options(
+                    "Options of the filesystem holding the referenced bytes"
+                ),
+                max_gap=JsonIntegerSchema(
+                    default=64_000,
+                    description="Merge byte ranges of one file read together when at "
+                    "most this many bytes apart; negative: never merge",
+                ),
+                max_block=JsonIntegerSchema(
+                    minimum=1,
+                    default=256_000_000,
+                    description="Largest size in bytes of a merged byte range",
+                ),
+                cache_size=JsonIntegerSchema(
+                    minimum=1,
+                    default=128,
+                    description="Parquet record files of references kept in an LRU cache",
+                ),
+            ),
+            required=["refs"],
+            additional_properties=False,
+        )
+
+    # --- data IDs and types -------------------------------------------------
+
+    @classmethod
+    def get_data_types(cls) -> tuple[str, ...]:
+        return (DATASET_TYPE.alias,)
+
+    def get_data_types_for_data(self, data_id: str) -> tuple[str, ...]:
+        self._ref(data_id)
+        return (DATASET_TYPE.alias,)
+
+    def get_data_ids(
+        self,
+        data_type: DataTypeLike = None,
+        include_attrs: Container[str] | bool = False,
+    ) -> Iterator[str | tuple[str, dict[str, Any]]]:
+        """The data IDs of ``refs``, in their order; reads nothing unless attrs are asked for."""
+        if not _is_dataset_type(data_type):
+            return
+        for data_id in self._refs:
+            if not include_attrs:
+                yield data_id
+                continue
+            attrs = self.describe_data(data_id).to_dict()
+            del attrs["data_id"]
+            if include_attrs is not True:
+                attrs = {k: v for k, v in attrs.items() if k in include_attrs}
+            yield data_id, attrs
+
+    def has_data(self, data_id: str, data_type: DataTypeLike = None) -> bool:
+        return data_id in self._refs and _is_dataset_type(data_type)
+
+    def _ref(self, data_id: str) -> _Ref:
+        ref = self._refs.get(data_id) if isinstance(data_id, str) else None
+        if ref is None:
+            known = ", ".join(repr(i) for i in self._refs) or "none"
+            raise DataStoreError(
+                f"Data resource {data_id!r} is not in the reference store; "
+                f"its data IDs are: {known}"
+            )
+        return ref
+
+    # --- describing ---------------------------------------------------------
+
+    def describe_data(self, data_id: str, data_type: DataTypeLike = None) -> DataDescriptor:
+        """The declared ``data_descriptor`` of *data_id*, or one computed from its references.
+
+        A computed descriptor reads the reference set and the coordinate
+        values (which kerchunk usually inlines into it), never a chunk of a
+        data variable.
+        """
+        ref = self._ref(data_id)
+        _check_data_type(data_id, data_type)
+        if ref.descriptor is not None:
+            descriptor = DatasetDescriptor.from_dict(ref.descriptor)
+        else:
+            from ..descriptor import describe_dataset
+
+            dataset = self._open(ref, {})
+            descriptor = DatasetDescriptor(data_id, **describe_dataset(dataset))
+        if descriptor.open_params_schema is None:
+            descriptor.open_params_schema = self.get_open_data_params_schema(data_id)
+        return descriptor
+
+    # --- opening ------------------------------------------------------------
+
+    def get_data_opener_ids(
+        self, data_id: str | None = None, data_type: DataTypeLike = None
+    ) -> tuple[str, ...]:
+        if data_id is not None:
+            self._ref(data_id)
+        return (OPENER_ID,) if _is_dataset_type(data_type) else ()
+
+    def get_open_data_params_schema(
+        self, data_id: str | None = None, opener_id: str | None = None
+    ) -> JsonObjectSchema:
+        from ..fs.formats.base import ZARR_OPEN_PARAMS
+
+        if data_id is not None:
+            self._ref(data_id)
+        _check_opener_id(opener_id)
+        # All Zarr metadata is in the reference set, so "consolidated" means nothing here.
+        properties = {k: v for k, v in ZARR_OPEN_PARAMS.items() if k != "consolidated"}
+        properties["data_type"] = JsonStringSchema(
+            enum=[DATASET_TYPE.alias],
+            default=DATASET_TYPE.alias,
+            description="Data type to open the data as",
+        )
+        return JsonObjectSchema(properties=properties, additional_properties=False)
+
+    def open_data(self, data_id: str, opener_id: str | None = None, **open_params: Any) -> Any:
+        """Open *data_id* lazily as an ``xarray.Dataset`` backed by Dask arrays.
+
+        Accepts the common Zarr open parameters (``chunks``, ``decode_cf``,
+        ``mask_and_scale``, ``decode_times``, ``drop_variables``, ...); see
+        :meth:`get_open_data_params_schema`.
+        """
+        ref = self._ref(data_id)
+        params = self.get_open_data_params_schema(data_id, opener_id).process(open_params)
+        params.pop("data_type")
+        return self._open(ref, params)
+
+    def _open(self, ref: _Ref, params: dict[str, Any]) -> Any:
+        from ..fs.accessor import get_format
+
+        fs = self._reference_filesystem(ref)
+        try:
+            return get_format("zarr").open(fs, "", DATASET_TYPE.alias, consolidated=False, **params)
+        except DataStoreError:
+            raise
+        except Exception as error:
+            raise DataStoreError(
+                f"Cannot open data ID {ref.data_id!r} from reference set {ref.path!r}: "
+                f"{type(error).__name__}: {error}"
+            ) from error
+
+    def _reference_filesystem(self, ref: _Ref):
+        """fsspec's ``ReferenceFileSystem`` of *ref*, in async mode for Zarr."""
+        import fsspec
+
+        target_fs, path = self._target(ref)
+        if _is_parquet(target_fs, path, ref.path):
+            fo = self._read_parquet_references(ref, target_fs, path)
+        else:
+            fo = _read_json_references(ref, target_fs, path)
+        p = self._params
+        remote_options = dict(p.get("remote_options") or {})
+        # Zarr reads asynchronously, in its own event loop: the remote filesystems
+        # must be async instances (as those zarr itself makes for URLs).
+        remote_options["asynchronous"] = True
+        try:
+            return fsspec.filesystem(
+                "reference",
+                fo=fo,
+                remote_protocol=p.get("remote_protocol"),
+                remote_options=remote_options,
+                max_gap=p["max_gap"],
+                max_block=p["max_block"],
+                cache_size=p["cache_size"],
+                asynchronous=True,
+            )
+        except Exception as error:
+            raise DataStoreError(
+                f"Cannot reach the data referenced by {ref.path!r} (data ID "
+                f"{ref.data_id!r}): {type(error).__name__}: {error}"
+            ) from error
+
+    def _target(self, ref: _Ref):
+        """The filesystem holding the reference file of *ref*, and its path there."""
+        import fsspec
+
+        options = dict(self._params.get("target_options") or {})
+        protocol = self._params.get("target_protocol")
+        try:
+            if protocol:
+                fs = fsspec.filesystem(protocol, **options)
+                return fs, fs._strip_protocol(ref.path)
+            return fsspec.core.url_to_fs(ref.path, **options)
+        except Exception as error:
+            raise DataStoreError(
+                f"Cannot reach reference set {ref.path!r} (data ID {ref.data_id!r}): "
+                f"{type(error).__name__}: {error}"
+            ) from error
+
+    def _read_parquet_references(self, ref: _Ref, fs, path: str) -> Mapping:
+        references = _ParquetReferences(path, fs=fs, cache_size=self._params["cache_size"])
+        try:
+            references.setup()
+        except FileNotFoundError:
+            raise DataStoreError(
+                f"Reference set {ref.path!r} (data ID {ref.data_id!r}) not found: "
+                "a Parquet reference set is a folder with a '.zmetadata' file"
+            ) from None
+        except Exception as error:
+            raise DataStoreError(
+                f"Reference set {ref.path!r} (data ID {ref.data_id!r}) is not a valid "
+                f"Parquet reference set: {type(error).__name__}: {error}"
+            ) from error
+        _check_zarr_group(ref, references)
+        return references
+
+    # --- read-only ----------------------------------------------------------
+
+    def write_data(self, data: Any, data_id: str | None = None, **write_params: Any) -> str:
+        """Always raises :class:`DataStoreError`: the reference store is read-only."""
+        raise DataStoreError(
+            "Cannot write data: the 'reference' store is read-only; write to a "
+            "filesystem store such as 'file' or 's3' instead"
+        )
+
+    def delete_data(self, data_id: str, **delete_params: Any) -> None:
+        """Always raises :class:`DataStoreError`: the reference store is read-only."""
+        raise DataStoreError(f"Cannot delete {data_id!r}: the 'reference' store is read-only")
+
+
+class _Ref:
+    """One item of the ``refs`` parameter, normalized."""
+
+    def __init__(self, index: int, path: str, data_id: str, descriptor: dict | None):
+        self.index = index
+        self.path = path
+        self.data_id = data_id
+        self.descriptor = descriptor
+
+    @classmethod
+    def from_param(cls, item: str | Mapping[str, Any], index: int) -> _Ref:
+        if isinstance(item, str):
+            item = {"ref_path": item}
+        path = item["ref_path"]
+        data_id = item.get("data_id") or _data_id_of(path)
+        if not data_id:
+            raise DataStoreParamsError(
+                f"Invalid value for parameter 'refs': item {index} ({path!r}) has no "
+                "file name to derive a data ID from; allowed: give one with 'data_id'"
+            )
+        descriptor = item.get("data_descriptor")
+        if descriptor is not None:
+            descriptor = {**descriptor, "data_id": data_id}
+            descriptor.setdefault("data_type", DATASET_TYPE.alias)
+            try:
+                parsed = DatasetDescriptor.from_dict(descriptor)
+            except (TypeError, ValueError, KeyError) as error:
+                raise DataStoreParamsError(
+                    f"Invalid value for parameter 'refs': the data_descriptor of item "
+                    f"{index} ({path!r}) is not a dataset descriptor: {error}"
+                ) from None
+            if parsed.data_type is not DATASET_TYPE:
+                raise DataStoreParamsError(
+                    f"Invalid value for parameter 'refs': the data_descriptor of item "
+                    f"{index} ({path!r}) has data_type {parsed.data_type.alias!r}; "
+                    f"allowed: {DATASET_TYPE.alias!r}"
+                )
+        return cls(index, path, data_id, descriptor)
+
+
+def _data_id_of(path: str) -> str:
+    """The file name of *path* without a reference suffix: ``a/sst.json`` -> ``sst``."""
+    if "://" in path:
+        path = urllib.parse.urlsplit(path).path
+    name = posixpath.basename(path.replace("\\", "/").rstrip("/"))
+    for suffix in REFERENCE_SUFFIXES:
+        if name.lower().endswith(suffix) and len(name) > len(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
+def _is_dataset_type(data_type: DataTypeLike) -> bool:
+    return DataType.normalize(data_type) in (ANY_TYPE, DATASET_TYPE)
+
+
+def _check_data_type(data_id: str, data_type: DataTypeLike) -> None:
+    if not _is_dataset_type(data_type):
+        raise DataStoreParamsError(
+            f"Invalid value for parameter 'data_type': {data_type!r}; data ID {data_id!r} "
+            f"of the reference store is a {DATASET_TYPE.alias!r}"
+        )
+
+
+def _check_opener_id(opener_id: str | None) -> None:
+    if opener_id is not None and opener_id != OPENER_ID:
+        raise DataStoreParamsError(
+            f"Invalid value for parameter 'opener_id': {opener_id!r}; allowed: {OPENER_ID!r}"
+        )
+
+
+def _is_parquet(fs, path: str, ref_path: str) -> bool:
+    """Whether *path* is a Parquet reference set (a folder), as fsspec decides it."""
+    if path.lower().endswith(".json"):
+        return False
+    if ref_path.lower().endswith(_PARQUET_SUFFIXES):
+        return True
+    try:
+        return fs.isdir(path)
+    except Exception:  # noqa: BLE001 - then reading it as JSON reports the problem
+        return False
+
+
+def _read_json_references(ref: _Ref, fs, path: str) -> dict[str, Any]:
+    try:
+        with fs.open(path, "rb") as f:
+            references = json.load(f)
+    except FileNotFoundError:
+        raise DataStoreError(
+            f"Reference file {ref.path!r} (data ID {ref.data_id!r}) not found"
+        ) from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise DataStoreError(
+            f"Reference file {ref.path!r} (data ID {ref.data_id!r}) is not valid JSON: {error}"
+        ) from None
+    except Exception as error:
+        raise DataStoreError(
+            f"Cannot read reference file {ref.path!r} (data ID {ref.data_id!r}): "
+            f"{type(error).__name__}: {error}"
+        ) from error
+    refs = references.get("refs") if isinstance(references, dict) else None
+    if not isinstance(refs, dict):
+        refs = references if isinstance(references, dict) else None
+    if refs is None or not isinstance(references.get("version", 1), int):
+        raise DataStoreError(
+            f"Reference file {ref.path!r} (data ID {ref.data_id!r}) is not a kerchunk "
+            "reference set: expected a JSON object of Zarr keys, or one with "
+            "'version' and 'refs'"
+        )
+    _check_zarr_group(ref, refs)
+    return references
+
+
+def _check_zarr_group(ref: _Ref, refs: Mapping) -> None:
+    if ".zgroup" not in refs and "zarr.json" not in refs:
+        raise DataStoreError(
+            f"Reference set {ref.path!r} (data ID {ref.data_id!r}) holds no Zarr group: "
+            "it has neither '.zgroup' nor 'zarr.json'"
+        )
+
+
+def _parquet_engine() -> str:
+    """pyarrow when installed: pandas deprecates reading Parquet with fastparquet."""
+    from importlib.util import find_spec
+
+    return "pyarrow" if find_spec("pyarrow") is not None else "fastparquet"
+
+
+class _ParquetReferences(LazyReferenceMapper):
+    """fsspec's lazily loaded Parquet references, read with pyarrow if installed.
+
+    Unlike its base class, it pickles (by its root, filesystem and cache size),
+    so datasets opened from it pickle too.
+    """
+
+    def __init__(self, root: str, fs, cache_size: int = 128):
+        super().__init__(root, fs=fs, cache_size=cache_size, engine=_parquet_engine())
+
+    def __reduce__(self):
+        return type(self), (self.root, self.fs, self.cache_size)
