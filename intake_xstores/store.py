@@ -67,6 +67,18 @@ class DataStore(DataOpener, ABC):
         """:meth:`get_data_ids` as a list."""
         return list(self.get_data_ids(data_type=data_type, include_attrs=include_attrs))
 
+    def _listing_item(
+        self, data_id: str, include_attrs: Container[str] | bool
+    ) -> str | tuple[str, dict[str, Any]]:
+        """What :meth:`get_data_ids` yields for *data_id*: the ID, or it with described attrs."""
+        if not include_attrs:
+            return data_id
+        attrs = self.describe_data(data_id).to_dict()
+        del attrs["data_id"]
+        if include_attrs is not True:
+            attrs = {k: v for k, v in attrs.items() if k in include_attrs}
+        return data_id, attrs
+
     @abstractmethod
     def has_data(self, data_id: str, data_type: DataTypeLike = None) -> bool:
         """Whether *data_id* exists (and can be opened as *data_type*)."""

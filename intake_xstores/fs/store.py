@@ -222,14 +222,7 @@ class FsDataStore(MutableDataStore):
             format_id = self._format_id_of(data_id)
             if data_type is not ANY_TYPE and data_type.alias not in self._data_types_of(format_id):
                 continue
-            if not include_attrs:
-                yield data_id
-                continue
-            attrs = self.describe_data(data_id).to_dict()
-            del attrs["data_id"]
-            if include_attrs is not True:
-                attrs = {k: v for k, v in attrs.items() if k in include_attrs}
-            yield data_id, attrs
+            yield self._listing_item(data_id, include_attrs)
 
     def _walk(self) -> Iterator[str]:
         """Data IDs below root, level by level, listing each level concurrently."""

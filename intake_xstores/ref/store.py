@@ -197,14 +197,7 @@ class ReferenceDataStore(DataStore):
         if not _is_dataset_type(data_type):
             return
         for data_id in self._refs:
-            if not include_attrs:
-                yield data_id
-                continue
-            attrs = self.describe_data(data_id).to_dict()
-            del attrs["data_id"]
-            if include_attrs is not True:
-                attrs = {k: v for k, v in attrs.items() if k in include_attrs}
-            yield data_id, attrs
+            yield self._listing_item(data_id, include_attrs)
 
     def has_data(self, data_id: str, data_type: DataTypeLike = None) -> bool:
         return data_id in self._refs and _is_dataset_type(data_type)

@@ -87,7 +87,7 @@ CHUNKS_SCHEMA = JsonObjectSchema(
             JsonNullSchema(),
         ]
     ),
-    description="Chunk sizes by dimension: an integer, 'auto' or null (one chunk)",
+    description="Chunk sizes by dimension: an integer, 'auto' or null (the stored chunking)",
 )
 
 DATASET_OPEN_PARAMS: dict[str, JsonSchema] = dict(
