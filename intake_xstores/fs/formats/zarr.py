@@ -27,11 +27,26 @@ def zarr_store(fs, path: str, read_only: bool = True):
     if not getattr(fs, "async_impl", False):
         return FsspecStore(SerialFileSystem(fs), path=path, read_only=read_only)
     if not fs.asynchronous:
-        # zarr needs the asynchronous twin; made from the options themselves,
-        # not their JSON, so options such as an SSL context or a credential work.
-        fs = type(fs)(**{**fs.storage_options, "asynchronous": True})
+        fs = async_twin(fs)
     return FsspecStore(fs, path=fs._strip_protocol(path), read_only=read_only)
 
+
+def async_twin(fs):
+    """The asynchronous twin zarr needs of the synchronous filesystem *fs*.
+
+    One per instance, kept on it: a store made with ``skip_instance_cache``
+    gets a fresh twin too, and every other store reuses its own. Made from the
+    options themselves, not their JSON, so an SSL context or a credential works.
+    """
+    twin = getattr(fs, "_xstores_async_twin", None)
+    if twin is None:
+        options = {**fs.storage_options, "asynchronous": True, "skip_instance_cache": True}
+        twin = type(fs)(**options)
+        fs._xstores_async_twin = twin
+    return twin
+
+
+_DESCRIBE_CACHE_SIZE = 16 * 2**20
 
 _SEMAPHORES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
@@ -119,7 +134,11 @@ class ZarrFormat(FsFormat):
         return []
 
     def describe(self, fs, path: str, data_id: str, data_type: str) -> DataDescriptor:
-        return DatasetDescriptor(data_id, **describe_dataset(self.open(fs, path, data_type)))
+        # xarray reads a time coordinate up to three times while opening (its
+        # first and last values to decode it, then all for the index): the
+        # cache saves those round trips.
+        ds = self.open(fs, path, data_type, cache_size=_DESCRIBE_CACHE_SIZE)
+        return DatasetDescriptor(data_id, **describe_dataset(ds))
 
     def get_write_params_schema(self) -> JsonObjectSchema:
         return JsonObjectSchema(
