@@ -36,14 +36,19 @@ from tests.servers import run_moto, s3_options
 ROWS: list[tuple[str, str, str, float, str]] = []
 
 
-def timed(fn, repeat: int) -> float:
-    """The median wall time of *repeat* calls of *fn*, in seconds."""
-    times = []
+def timed(ours, raw, repeat: int) -> tuple[float, float]:
+    """The median wall times of *repeat* calls of *ours* and of *raw*, in seconds.
+
+    The two take turns, so a machine that slows down or speeds up during the
+    run weighs on both alike.
+    """
+    times: tuple[list[float], list[float]] = ([], [])
     for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        for fn, fn_times in zip((ours, raw), times, strict=True):
+            start = time.perf_counter()
+            fn()
+            fn_times.append(time.perf_counter() - start)
+    return statistics.median(times[0]), statistics.median(times[1])
 
 
 def report(name: str, ours: float, raw: float, unit: str, target: str) -> None:
@@ -133,7 +138,7 @@ def bench_listing(endpoint: dict, n_cubes: int, tmp: Path, repeat: int) -> None:
                 assert sorted(ids) == expected, len(ids)
 
             label = f"list {len(expected)} cubes, +{delay * 1000:.0f} ms/request"
-            times.append((timed(ours, repeat), timed(raw, repeat)))
+            times.append(timed(ours, raw, repeat))
             report(label, *times[-1], "s", "" if not delay else "<= 0.2")
     # moto spends its CPU on every listing request, the same for any client:
     # what latency adds on top shows how much of it a client hides
@@ -178,9 +183,7 @@ def bench_cube(endpoint: dict, repeat: int, quick: bool) -> None:
     def ours_describe():
         new_data_store("s3", root="cubes", storage_options=so).describe_data("cube.zarr")
 
-    report(
-        "describe_data", timed(ours_describe, repeat), timed(raw_describe, repeat), "s", "<= 1.2"
-    )
+    report("describe_data", *timed(ours_describe, raw_describe, repeat), "s", "<= 1.2")
 
     def ours_open():
         return new_data_store("s3", root="cubes", storage_options=so).open_data("cube.zarr")
@@ -188,13 +191,12 @@ def bench_cube(endpoint: dict, repeat: int, quick: bool) -> None:
     def raw_open():  # in the stored chunking, as open_data opens
         return xr.open_zarr(url, storage_options=so, consolidated=True, chunks={})
 
-    report("open_data", timed(ours_open, repeat * 2), timed(raw_open, repeat * 2), "s", "<= 1.1")
+    report("open_data", *timed(ours_open, raw_open, repeat * 2), "s", "<= 1.1")
     ours_ds, raw_ds = ours_open(), raw_open()
     xr.testing.assert_identical(ours_ds, raw_ds)
     label = f"open + compute {size:.0f} MB"
-    ours_t = timed(lambda: ours_open().compute(), repeat)
-    raw_t = timed(lambda: raw_open().compute(), repeat)
-    report(label, ours_t, raw_t, "s", "<= 1.05")
+    compute_times = timed(lambda: ours_open().compute(), lambda: raw_open().compute(), repeat)
+    report(label, *compute_times, "s", "<= 1.05")
 
     # a large lazy cube: metadata and coordinates only, no chunk written
     big = xr.Dataset(
