@@ -19,6 +19,7 @@ from intake_xstores import (
     new_data_store,
 )
 from tests.conftest import make_cube
+from tests.servers import free_port
 
 # --- https ------------------------------------------------------------------
 
@@ -187,10 +188,28 @@ def test_refused_credentials_fail_without_showing_them(protocol, request, caplog
     store = new_data_store(protocol, root=params["root"], storage_options=options)
     with (
         caplog.at_level(logging.DEBUG, logger="intake_xstores"),
-        pytest.raises(Exception) as caught,
+        pytest.raises(DataStoreError) as caught,
     ):
         store.list_data_ids()
     text = str(caught.value) + repr(caught.value) + repr(store) + caplog.text
+    assert protocol in str(caught.value) or params["root"] in str(caught.value)
     assert wrong not in text
     for secret in _secrets_of(params["storage_options"]):
         assert secret not in text
+
+
+@pytest.mark.parametrize(
+    "protocol, storage_options, cause",
+    [
+        ("abfs", {}, "account_name"),
+        ("ftp", {"host": "127.0.0.1", "password": "hunter2-x7"}, "ConnectionRefusedError"),
+    ],
+)
+def test_unreachable_filesystem_is_a_store_error_naming_it(protocol, storage_options, cause):
+    if protocol == "ftp":
+        storage_options["port"] = free_port()  # nobody listens there
+    store = new_data_store(protocol, root="data", storage_options=storage_options)
+    with pytest.raises(DataStoreError, match=f"'{protocol}' filesystem.*{cause}") as caught:
+        store.list_data_ids()
+    assert "storage_options" in str(caught.value)
+    assert "hunter2-x7" not in str(caught.value)

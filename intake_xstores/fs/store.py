@@ -82,7 +82,13 @@ class FsDataStore(MutableDataStore):
     def fs(self):
         """The fsspec filesystem, created on first use."""
         if self._fs is None:
-            self._fs = self.protocol.new_filesystem(self._params.get("storage_options"))
+            try:
+                self._fs = self.protocol.new_filesystem(self._params.get("storage_options"))
+            except Exception as error:  # FTP connects here, abfs checks its account
+                raise DataStoreError(
+                    f"Cannot connect {self!r} to its {self.protocol.name!r} filesystem: "
+                    f"{self._error_text(error)}; check 'storage_options'"
+                ) from error
         return self._fs
 
     @property
@@ -274,7 +280,9 @@ class FsDataStore(MutableDataStore):
             if isinstance(result, FileNotFoundError) and path == self._root_path:
                 result = []  # a store whose root does not exist yet is empty
             if isinstance(result, Exception):
-                raise DataStoreError(f"Cannot list {path!r}: {result}") from result
+                raise DataStoreError(
+                    f"Cannot list {path!r}: {self._error_text(result)}"
+                ) from result
             listings.append(result)
         return listings
 
