@@ -12,3 +12,12 @@ class DataStoreParamsError(DataStoreError, ValueError):
     ``ValueError`` too, it is caught by code that expects bad arguments to
     raise one.
     """
+
+
+def error_text(error: BaseException) -> str:
+    """*error* as one message says it: its type, and its text when it has one.
+
+    Library errors such as aiohttp's ``InvalidUrlClientError`` may have no text;
+    their type is then all a user can go on.
+    """
+    return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__

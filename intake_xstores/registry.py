@@ -16,6 +16,8 @@ from collections.abc import Callable, Iterator
 from importlib.metadata import entry_points
 from typing import Any
 
+from .errors import error_text
+
 EXTENSION_POINT_DATA_STORES = "intake_xstores.stores"
 EXTENSION_POINT_DATA_OPENERS = "intake_xstores.openers"
 EXTENSION_POINT_DATA_WRITERS = "intake_xstores.writers"
@@ -148,7 +150,7 @@ def load_plugins(registry: ExtensionRegistry) -> None:
         except Exception as error:  # a third party's bug must not break ours
             warnings.warn(
                 f"intake_xstores plugin {ep.name!r} ({ep.value}) failed to load "
-                f"and was skipped: {type(error).__name__}: {error}",
+                f"and was skipped: {error_text(error)}",
                 RuntimeWarning,
                 stacklevel=2,
             )

@@ -154,17 +154,6 @@ class DataStore(DataOpener, ABC):
         params = ", ".join(f"{k}={_redact(v, secrets, (k,))!r}" for k, v in self._params.items())
         return f"{type(self).__name__}({params})"
 
-    def _error_text(self, error: BaseException) -> str:
-        """*error* as a message tells it, with this store's secret values masked."""
-        text = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
-        for path in self.get_data_store_params_schema().secret_paths():
-            value: Any = self._params
-            for key in path:
-                value = value.get(key) if isinstance(value, dict) else None
-            if isinstance(value, str) and value:
-                text = text.replace(value, "***")
-        return text
-
     def __reduce__(self):
         return _restore_store, (type(self), self._params)
 

@@ -188,28 +188,31 @@ def test_refused_credentials_fail_without_showing_them(protocol, request, caplog
     store = new_data_store(protocol, root=params["root"], storage_options=options)
     with (
         caplog.at_level(logging.DEBUG, logger="intake_xstores"),
-        pytest.raises(DataStoreError) as caught,
+        pytest.raises(DataStoreError, match="(?i)authenticat") as caught,
     ):
         store.list_data_ids()
     text = str(caught.value) + repr(caught.value) + repr(store) + caplog.text
-    assert protocol in str(caught.value) or params["root"] in str(caught.value)
     assert wrong not in text
     for secret in _secrets_of(params["storage_options"]):
         assert secret not in text
 
 
 @pytest.mark.parametrize(
-    "protocol, storage_options, cause",
-    [
-        ("abfs", {}, "account_name"),
-        ("ftp", {"host": "127.0.0.1", "password": "hunter2-x7"}, "ConnectionRefusedError"),
-    ],
+    "protocol, cause", [("abfs", "account_name"), ("ftp", "ConnectionRefusedError")]
 )
-def test_unreachable_filesystem_is_a_store_error_naming_it(protocol, storage_options, cause):
-    if protocol == "ftp":
-        storage_options["port"] = free_port()  # nobody listens there
+def test_unreachable_filesystem_is_a_store_error_naming_it(protocol, cause):
+    storage_options = {
+        "abfs": {},  # no account at all
+        "ftp": {"host": "127.0.0.1", "port": free_port(), "password": "hunter2-x7"},  # no server
+    }[protocol]
     store = new_data_store(protocol, root="data", storage_options=storage_options)
     with pytest.raises(DataStoreError, match=f"'{protocol}' filesystem.*{cause}") as caught:
         store.list_data_ids()
     assert "storage_options" in str(caught.value)
     assert "hunter2-x7" not in str(caught.value)
+
+
+def test_a_cause_without_text_is_named_by_its_type():
+    # aiohttp refuses the empty URL with an error that has no message
+    with pytest.raises(DataStoreError, match=r"Cannot list '': \w+Error$"):
+        new_data_store("https").list_data_ids()

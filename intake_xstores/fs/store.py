@@ -21,7 +21,7 @@ from typing import Any
 from ..accessor import split_accessor_id
 from ..datatype import ANY_TYPE, DataType, DataTypeLike, data_type_of
 from ..descriptor import DataDescriptor
-from ..errors import DataStoreError, DataStoreParamsError
+from ..errors import DataStoreError, DataStoreParamsError, error_text
 from ..registry import EXTENSION_POINT_FS_FORMATS, get_extension_registry
 from ..schema import (
     JsonArraySchema,
@@ -87,7 +87,7 @@ class FsDataStore(MutableDataStore):
             except Exception as error:  # FTP connects here, abfs checks its account
                 raise DataStoreError(
                     f"Cannot connect {self!r} to its {self.protocol.name!r} filesystem: "
-                    f"{self._error_text(error)}; check 'storage_options'"
+                    f"{error_text(error)}; check 'storage_options'"
                 ) from error
         return self._fs
 
@@ -280,9 +280,7 @@ class FsDataStore(MutableDataStore):
             if isinstance(result, FileNotFoundError) and path == self._root_path:
                 result = []  # a store whose root does not exist yet is empty
             if isinstance(result, Exception):
-                raise DataStoreError(
-                    f"Cannot list {path!r}: {self._error_text(result)}"
-                ) from result
+                raise DataStoreError(f"Cannot list {path!r}: {error_text(result)}") from result
             listings.append(result)
         return listings
 

@@ -28,6 +28,7 @@ from typing import Any
 import yaml
 from intake.interface.gui import GUI
 
+from ..errors import error_text
 from .params import to_json_value
 from .source import XStoreSource, descriptor_metadata
 
@@ -210,7 +211,7 @@ def _embed_logo(layout: Any) -> None:
 
 
 def _one_line(error: BaseException) -> str:
-    return " ".join(f"{type(error).__name__}: {error}".split())
+    return " ".join(error_text(error).split())
 
 
 def serve(

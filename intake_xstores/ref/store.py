@@ -25,7 +25,7 @@ from fsspec.implementations.reference import LazyReferenceMapper
 
 from ..datatype import ANY_TYPE, DATASET_TYPE, DataType, DataTypeLike
 from ..descriptor import DataDescriptor, DatasetDescriptor
-from ..errors import DataStoreError, DataStoreParamsError
+from ..errors import DataStoreError, DataStoreParamsError, error_text
 from ..schema import (
     JsonArraySchema,
     JsonComplexSchema,
@@ -283,7 +283,7 @@ class ReferenceDataStore(DataStore):
         except Exception as error:
             raise DataStoreError(
                 f"Cannot open data ID {ref.data_id!r} from reference set {ref.path!r}: "
-                f"{self._error_text(error)}"
+                f"{error_text(error)}"
             ) from error
 
     def _reference_filesystem(self, ref: _Ref):
@@ -314,7 +314,7 @@ class ReferenceDataStore(DataStore):
         except Exception as error:
             raise DataStoreError(
                 f"Cannot reach the data referenced by {ref.path!r} (data ID "
-                f"{ref.data_id!r}): {self._error_text(error)}"
+                f"{ref.data_id!r}): {error_text(error)}"
             ) from error
 
     def _target(self, ref: _Ref):
@@ -331,7 +331,7 @@ class ReferenceDataStore(DataStore):
         except Exception as error:
             raise DataStoreError(
                 f"Cannot reach reference set {ref.path!r} (data ID {ref.data_id!r}): "
-                f"{self._error_text(error)}"
+                f"{error_text(error)}"
             ) from error
 
     def _read_parquet_references(self, ref: _Ref, fs, path: str) -> Mapping:
@@ -346,7 +346,7 @@ class ReferenceDataStore(DataStore):
         except Exception as error:
             raise DataStoreError(
                 f"Reference set {ref.path!r} (data ID {ref.data_id!r}) is not a valid "
-                f"Parquet reference set: {self._error_text(error)}"
+                f"Parquet reference set: {error_text(error)}"
             ) from error
         _check_zarr_group(ref, references)
         return references
@@ -462,7 +462,7 @@ def _read_json_references(ref: _Ref, fs, path: str) -> dict[str, Any]:
     except Exception as error:
         raise DataStoreError(
             f"Cannot read reference file {ref.path!r} (data ID {ref.data_id!r}): "
-            f"{type(error).__name__}: {error}"
+            f"{error_text(error)}"
         ) from error
     refs = references.get("refs") if isinstance(references, dict) else None
     if not isinstance(refs, dict):
