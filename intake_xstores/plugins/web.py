@@ -1,0 +1,238 @@
+"""HTTP GETs of a web service, as plugin stores need them: retried, resumable, explained.
+
+A :class:`WebClient` speaks through fsspec's HTTP filesystem (aiohttp), so the
+``storage_options`` a user gives a store (headers, an SSL context, client
+options) apply alike to its API calls, its downloads and the data it opens
+lazily over HTTPS. Requests answered with 429 or a 5xx status, connections
+that fail and bodies cut short are retried with exponential backoff
+(``Retry-After`` is honoured); a download that breaks off resumes where it
+stopped when the server supports range requests. Whatever fails for good is
+a :class:`DataStoreError` naming the service, the URL and what went wrong.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import email.utils
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+from ..errors import DataStoreError, error_text
+from ..schema import JsonIntegerSchema, JsonNumberSchema, JsonSchema
+
+#: Statuses worth retrying: the server asks to slow down or failed for now.
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+_CHUNK_SIZE = 1 << 20
+
+#: Store parameters of the retry policy, for stores to include in their schemas.
+RETRY_PARAMS: dict[str, JsonSchema] = dict(
+    num_retries=JsonIntegerSchema(
+        minimum=0,
+        default=5,
+        description="Times a request is retried after a 429 or 5xx answer, "
+        "a failed connection or a body cut short",
+    ),
+    retry_backoff_base=JsonNumberSchema(
+        minimum=0,
+        default=0.5,
+        description="Seconds before the first retry; each next waits twice as long",
+    ),
+    retry_backoff_max=JsonNumberSchema(
+        minimum=0,
+        default=30.0,
+        description="Most seconds to wait before a retry, also when the server "
+        "asks for longer with Retry-After",
+    ),
+)
+
+Progress = Callable[[int, int | None], None]
+
+
+class _Retry(Exception):
+    """A failure worth another attempt."""
+
+    def __init__(self, reason: str, retry_after: float | None = None):
+        super().__init__(reason)
+        self.retry_after = retry_after
+
+
+class WebClient:
+    """GETs of the web service *service* (a name for messages, e.g. ``"Zenodo"``)."""
+
+    def __init__(
+        self,
+        service: str,
+        storage_options: dict[str, Any] | None = None,
+        num_retries: int = 5,
+        retry_backoff_base: float = 0.5,
+        retry_backoff_max: float = 30.0,
+    ):
+        self.service = service
+        self.storage_options = dict(storage_options or {})
+        self.num_retries = num_retries
+        self.retry_backoff_base = retry_backoff_base
+        self.retry_backoff_max = retry_backoff_max
+        self._fs = None
+
+    def __repr__(self) -> str:
+        return f"WebClient({self.service!r}, num_retries={self.num_retries})"
+
+    @property
+    def fs(self):
+        """fsspec's HTTP filesystem with the store's ``storage_options``."""
+        if self._fs is None:
+            import fsspec
+
+            self._fs = fsspec.filesystem("https", **self.storage_options)
+        return self._fs
+
+    # --- the public calls (synchronous; safe from many threads) ---------------
+
+    def get_json(self, url: str, what: str) -> Any:
+        """The JSON document at *url*; *what* names it in errors ("record '42'")."""
+        body = self._run(self._get(url, what, _read_body))
+        try:
+            return json.loads(body)
+        except ValueError:
+            raise DataStoreError(
+                f"{self.service} answered {url} for {what} with something that is not JSON"
+            ) from None
+
+    def download(
+        self,
+        url: str,
+        path: str,
+        what: str,
+        progress: Progress | None = None,
+        cancelled: Callable[[], bool] | None = None,
+    ) -> int:
+        """Download *url* into the local file *path*; return its size in bytes.
+
+        ``progress(done, total)`` is called as bytes arrive (``total`` is
+        ``None`` when the server does not say). When ``cancelled()`` becomes
+        true the download stops with :class:`concurrent.futures.CancelledError`.
+        """
+        state = _DownloadState(path, progress, cancelled)
+        try:
+            return self._run(self._get(url, what, state.receive, state.range_header))
+        finally:
+            state.close()
+
+    # --- the machinery --------------------------------------------------------
+
+    def _run(self, coroutine):
+        from fsspec.asyn import sync
+
+        async def run():
+            return await coroutine
+
+        return sync(self.fs.loop, run)
+
+    async def _get(self, url: str, what: str, receive, headers: Callable[[], dict] | None = None):
+        import aiohttp
+
+        session = await self.fs.set_session()
+        request_options = {k: v for k, v in self.fs.kwargs.items() if k != "headers"}
+        base_headers = dict(self.fs.kwargs.get("headers") or {})
+        for attempt in range(self.num_retries + 1):
+            try:
+                request_headers = {**base_headers, **(headers() if headers else {})}
+                async with session.get(url, headers=request_headers, **request_options) as r:
+                    if r.status in RETRY_STATUSES:
+                        raise _Retry(
+                            f"HTTP {r.status} {r.reason}",
+                            _retry_after(r.headers.get("Retry-After")),
+                        )
+                    self._check_status(r, url, what)
+                    return await receive(r)
+            except _Retry as error:
+                failure, retry_after = str(error), error.retry_after
+            except (aiohttp.ClientPayloadError, aiohttp.ClientConnectionError) as error:
+                failure, retry_after = error_text(error), None
+            except asyncio.TimeoutError:
+                failure, retry_after = "the request timed out", None
+            if attempt == self.num_retries:
+                break
+            await asyncio.sleep(self._delay(attempt, retry_after))
+        tries = f"{self.num_retries + 1} attempt{'s' if self.num_retries else ''}"
+        raise DataStoreError(
+            f"{self.service} failed to deliver {what} from {url}: {failure} ({tries})"
+        )
+
+    def _check_status(self, response, url: str, what: str) -> None:
+        status = response.status
+        if status < 400:
+            return
+        if status == 404:
+            raise DataStoreError(f"{self.service} has no {what}: {url} answered HTTP 404 Not Found")
+        if status in (401, 403):
+            raise DataStoreError(
+                f"{self.service} refused the request for {what}: {url} answered HTTP "
+                f"{status} {response.reason} (the data may be restricted, or need credentials)"
+            )
+        raise DataStoreError(
+            f"{self.service} could not deliver {what}: {url} answered "
+            f"HTTP {status} {response.reason}"
+        )
+
+    def _delay(self, attempt: int, retry_after: float | None) -> float:
+        delay = retry_after if retry_after is not None else self.retry_backoff_base * 2**attempt
+        return min(delay, self.retry_backoff_max)
+
+
+async def _read_body(response) -> bytes:
+    return await response.read()
+
+
+class _DownloadState:
+    """The file a download writes, and how much of it has arrived, across attempts."""
+
+    def __init__(self, path: str, progress: Progress | None, cancelled: Callable[[], bool] | None):
+        self.file = open(path, "wb")  # noqa: SIM115 - closed by close()
+        self.done = 0
+        self.total: int | None = None
+        self.progress = progress
+        self.cancelled = cancelled
+
+    def range_header(self) -> dict:
+        return {"Range": f"bytes={self.done}-"} if self.done else {}
+
+    async def receive(self, response) -> int:
+        if self.done and response.status != 206:  # the server sent all of it again
+            self.file.seek(0)
+            self.file.truncate()
+            self.done = 0
+        length = response.content_length
+        self.total = self.done + length if length is not None else None
+        async for chunk in response.content.iter_chunked(_CHUNK_SIZE):
+            if self.cancelled is not None and self.cancelled():
+                raise concurrent.futures.CancelledError()
+            self.file.write(chunk)
+            self.done += len(chunk)
+            if self.progress is not None:
+                self.progress(self.done, self.total)
+        if self.total is not None and self.done < self.total:
+            raise _Retry(f"the body ended after {self.done} of {self.total} bytes")
+        self.file.flush()
+        return self.done
+
+    def close(self) -> None:
+        self.file.close()
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Seconds from a ``Retry-After`` header: a number, or an HTTP date."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        return max(0.0, email.utils.parsedate_to_datetime(value).timestamp() - time.time())
+    except (TypeError, ValueError):
+        return None

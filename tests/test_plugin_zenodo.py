@@ -1,0 +1,257 @@
+"""The ``zenodo`` store against a fake Zenodo on loopback (``tests/plugins/zenodo_fake.py``).
+
+The record holds what Zenodo records hold: a GeoTIFF and a zipped Zarr cube
+(opened lazily over HTTP), a NetCDF file, a tar.gz of NetCDF files and a tar
+of a Zarr cube, and a file that is no data. Faults are injected by the
+service kit: 5xx and 429 answers, refusals, bodies cut short, no ranges.
+"""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from intake_xstores import (
+    DatasetDescriptor,
+    DataStoreError,
+    DataStoreParamsError,
+    find_data_store_extensions,
+    get_data_store_params_schema,
+    new_data_store,
+)
+from tests.conftest import make_cube
+from tests.plugins.zenodo_fake import (
+    folder_members,
+    netcdf_bytes,
+    serve_record,
+    tar_bytes,
+    zip_bytes,
+)
+
+RECORD = "4242"
+
+
+@pytest.fixture(scope="module")
+def record_files(tmp_path_factory):
+    """The record's files (by key) and the datasets they hold."""
+    import rioxarray  # noqa: F401 - registers .rio
+
+    tmp = tmp_path_factory.mktemp("zenodo-files")
+    cube = make_cube()
+    other = make_cube(seed=1).isel(time=slice(0, 2))
+    cube.chunk({"time": 1}).to_zarr(tmp / "cube.zarr", zarr_format=2, consolidated=True)
+    raster = cube[["chl"]].isel(time=0, drop=True).rename(lat="y", lon="x").sortby("y", False)
+    raster = raster.rio.write_crs("EPSG:4326").rio.set_spatial_dims("x", "y")
+    raster["chl"].rio.to_raster(tmp / "chl.tif")
+    files = {
+        "chl.tif": (tmp / "chl.tif").read_bytes(),
+        "cube.zarr.zip": zip_bytes(folder_members(tmp / "cube.zarr", "cube.zarr")),
+        "cube.tar": tar_bytes(folder_members(tmp / "cube.zarr", "data/cube.zarr")),
+        "sst.nc": netcdf_bytes(cube),
+        "bundle.tar.gz": tar_bytes(
+            {"bundle/a.nc": netcdf_bytes(cube), "bundle/deep/b.nc": netcdf_bytes(other)}, "gz"
+        ),
+        "README.md": b"# not data\n",
+    }
+    return {"files": files, "cube": cube, "other": other, "raster": raster}
+
+
+@pytest.fixture
+def zenodo(fake_service, record_files, tmp_path):
+    """A fake Zenodo serving the record, and ``make(**params)`` for stores of it."""
+    record = serve_record(fake_service, RECORD, record_files["files"], title="Test cubes")
+
+    def make(**params):
+        params = {
+            "root": RECORD,
+            "api_url": fake_service.url,
+            "cache_store_params": {"root": str(tmp_path / "cache"), "max_depth": 10},
+            "retry_backoff_base": 0.01,
+            **params,
+        }
+        return new_data_store("zenodo", **params)
+
+    return {"service": fake_service, "record": record, "make": make, **record_files}
+
+
+# --- registration and parameters ---------------------------------------------------
+
+
+def test_registered_through_its_own_entry_point():
+    from importlib.metadata import entry_points
+
+    [ext] = [e for e in find_data_store_extensions() if e.name == "zenodo"]
+    assert "Zenodo record" in ext.metadata["description"]
+    [ep] = [e for e in entry_points(group="intake_xstores.plugins") if e.name == "zenodo"]
+    assert ep.value == "intake_xstores.plugins.zenodo:init_plugin"
+
+
+def test_params_schema_with_zenodo_as_default():
+    schema = get_data_store_params_schema("zenodo").to_dict()
+    props = schema["properties"]
+    assert schema["required"] == ["root"]
+    assert props["api_url"]["default"] == "https://zenodo.org"
+    assert props["cache_store_id"]["default"] == "file"
+    assert {"storage_options", "num_retries", "cache_store_params"} <= set(props)
+
+
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ({}, "'root'"),
+        ({"root": "zenodo.42"}, "'root'.*'zenodo.42'"),
+        ({"root": "42", "api_url": "ftp://x"}, "'api_url'"),
+        ({"root": "42", "max_workers": 2}, "max_workers"),
+    ],
+)
+def test_bad_params_are_named(params, message):
+    with pytest.raises(DataStoreParamsError, match=message):
+        new_data_store("zenodo", **params)
+
+
+def test_making_the_store_asks_nothing_and_it_pickles(zenodo):
+    store = zenodo["make"]()
+    assert zenodo["service"].count() == 0
+    restored = pickle.loads(pickle.dumps(store))
+    assert restored.params == store.params
+    assert zenodo["service"].count() == 0
+
+
+# --- listing and describing -----------------------------------------------------------
+
+
+def test_data_ids_are_the_record_files_that_are_data(zenodo):
+    store = zenodo["make"]()
+    assert store.list_data_ids() == [
+        "chl.tif",
+        "cube.zarr.zip",
+        "cube.tar",
+        "sst.nc",
+        "bundle.tar.gz",
+    ]
+    assert store.has_data("sst.nc") and not store.has_data("README.md")
+    assert store.list_data_ids(data_type="mldataset") == ["chl.tif"]
+    store.list_data_ids()
+    assert zenodo["service"].count(path=f"/api/records/{RECORD}") == 1  # asked once
+
+
+def test_describe_from_metadata(zenodo):
+    store = zenodo["make"]()
+    lazy = store.describe_data("cube.zarr.zip")
+    assert lazy.bbox == (10.0, 50.0, 14.0, 53.0)
+    assert set(lazy.data_vars) == {"chl", "qc"}
+    assert zenodo["service"].count(path=f"/records/{RECORD}/files/cube.zarr.zip") > 0
+    nc = store.describe_data("sst.nc")
+    assert isinstance(nc, DatasetDescriptor)
+    assert nc.attrs["title"] == "Test cubes"
+    assert nc.attrs["size"] == len(zenodo["files"]["sst.nc"])
+    assert nc.attrs["preload_required"] is True
+    assert zenodo["service"].count(path=f"/records/{RECORD}/files/sst.nc") == 0
+    assert store.describe_data("chl.tif").crs == "EPSG:4326"
+
+
+def test_search_finds_by_bbox_among_what_is_described(zenodo):
+    store = zenodo["make"]()
+    found = [d.data_id for d in store.search_data(bbox=[11, 51, 12, 52])]
+    assert found == ["chl.tif", "cube.zarr.zip", "cube.tar"]
+
+
+def test_open_params_are_json_schemas(zenodo):
+    store = zenodo["make"]()
+    tif = store.get_open_data_params_schema("chl.tif").to_dict()["properties"]
+    assert "overview_level" in tif
+    zipped = store.get_open_data_params_schema("cube.zarr.zip").to_dict()["properties"]
+    assert {"chunks", "drop_variables", "consolidated"} <= set(zipped)
+    nc = store.get_open_data_params_schema("sst.nc").to_dict()["properties"]
+    assert {"chunks", "decode_times"} <= set(nc) and "consolidated" not in nc
+
+
+# --- opening lazily ---------------------------------------------------------------------
+
+
+def test_geotiff_opens_over_http(zenodo):
+    ds = zenodo["make"]().open_data("chl.tif")
+    np.testing.assert_allclose(ds.band_1.values, zenodo["raster"].chl.values)
+
+
+@pytest.mark.parametrize("data_id", ["cube.zarr.zip", "cube.tar"])
+def test_zarr_in_an_archive_opens_in_place(zenodo, data_id):
+    service = zenodo["service"]
+    store = zenodo["make"]()
+    ds = store.open_data(data_id, chunks={"time": 2})
+    assert ds.chl.chunks[0] == (2, 2)
+    xr.testing.assert_equal(ds.compute(), zenodo["cube"])
+    path = f"/records/{RECORD}/files/{data_id}"
+    if data_id.endswith(".zip"):  # the zip is read by ranges, never as a whole
+        gets = [r for r in service.requests if r.path == path and r.method == "GET"]
+        assert gets and all("Range" in r.headers for r in gets)
+
+
+def test_netcdf_must_be_preloaded_and_the_error_says_how(zenodo):
+    store = zenodo["make"]()
+    with pytest.raises(DataStoreError, match=r"must be preloaded.*preload_data\('sst.nc'\)"):
+        store.open_data("sst.nc")
+    with pytest.raises(DataStoreError, match=r"compressed archive.*preload_data"):
+        store.open_data("bundle.tar.gz")
+
+
+def test_zip_without_ranges_cannot_open_in_place_and_says_preload(zenodo):
+    zenodo["service"].fault(f"/records/{RECORD}/files/cube.zarr.zip", ranges=False)
+    store = zenodo["make"]()
+    with pytest.raises(DataStoreError, match=r"must be preloaded.*preload_data\('cube.zarr.zip'\)"):
+        store.open_data("cube.zarr.zip")
+
+
+# --- errors ---------------------------------------------------------------------------------
+
+
+def test_unknown_record(zenodo):
+    store = zenodo["make"](root="999")
+    with pytest.raises(DataStoreError, match=r"no record '999'.*404.*check 'root'"):
+        store.list_data_ids()
+
+
+def test_unknown_file(zenodo):
+    store = zenodo["make"]()
+    with pytest.raises(
+        DataStoreError, match=r"'nope.nc' is not in Zenodo record '4242'.*'chl.tif'"
+    ):
+        store.open_data("nope.nc")
+    with pytest.raises(DataStoreError, match="'README.md' is not in Zenodo record"):
+        store.describe_data("README.md")
+
+
+def test_server_error_is_retried_then_explained(zenodo):
+    service = zenodo["service"]
+    service.fault(f"/api/records/{RECORD}", status=503, times=2)
+    assert zenodo["make"]().list_data_ids()[0] == "chl.tif"  # third time lucky
+    assert service.count(path=f"/api/records/{RECORD}") == 3
+    service.fault(f"/api/records/{RECORD}", status=500)
+    with pytest.raises(
+        DataStoreError, match=r"HTTP 500.*\(3 attempts\).*check 'root' and 'api_url'"
+    ):
+        zenodo["make"](num_retries=2).list_data_ids()
+
+
+def test_too_many_requests_waits_as_told(zenodo):
+    service = zenodo["service"]
+    service.fault(f"/api/records/{RECORD}", status=429, retry_after=0.2, times=1)
+    assert zenodo["make"](retry_backoff_base=10).has_data("sst.nc")  # Retry-After, not backoff
+    assert service.count(path=f"/api/records/{RECORD}") == 2
+
+
+def test_refused_request(zenodo):
+    zenodo["service"].fault(f"/api/records/{RECORD}", status=403)
+    with pytest.raises(DataStoreError, match=r"Zenodo refused the request for record '4242'.*403"):
+        zenodo["make"]().list_data_ids()
+
+
+def test_unreachable_service(zenodo):
+    from tests.servers import free_port
+
+    store = zenodo["make"](api_url=f"http://127.0.0.1:{free_port()}", num_retries=1)
+    with pytest.raises(DataStoreError, match=r"Zenodo failed to deliver record '4242'.*Connect"):
+        store.list_data_ids()
