@@ -30,6 +30,15 @@ from .descriptor import (
     new_data_descriptor,
 )
 from .errors import DataStoreError, DataStoreParamsError
+from .preload import (
+    ExecutorPreloadHandle,
+    NullPreloadHandle,
+    Preloaded,
+    PreloadedDataStore,
+    PreloadHandle,
+    PreloadState,
+    PreloadStatus,
+)
 from .registry import (
     EXTENSION_POINT_DATA_OPENERS,
     EXTENSION_POINT_DATA_STORES,
@@ -114,4 +123,13 @@ __all__ = [
     "new_data_opener",
     "new_data_store",
     "new_data_writer",
+]
+__all__ += [
+    "ExecutorPreloadHandle",
+    "NullPreloadHandle",
+    "PreloadHandle",
+    "PreloadState",
+    "PreloadStatus",
+    "Preloaded",
+    "PreloadedDataStore",
 ]

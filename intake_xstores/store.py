@@ -10,20 +10,24 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Container, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .accessor import DataOpener, DataWriter
 from .datatype import DataType, DataTypeLike
 from .descriptor import DataDescriptor
-from .errors import DataStoreParamsError
+from .errors import DataStoreError, DataStoreParamsError
 from .registry import EXTENSION_POINT_DATA_STORES, Extension, get_extension_registry
 from .schema import (
     JsonArraySchema,
+    JsonBooleanSchema,
     JsonDateSchema,
     JsonNumberSchema,
     JsonObjectSchema,
     JsonStringSchema,
 )
+
+if TYPE_CHECKING:
+    from .preload import PreloadedDataStore
 
 
 class DataStore(DataOpener, ABC):
@@ -148,6 +152,40 @@ class DataStore(DataOpener, ABC):
     @abstractmethod
     def open_data(self, data_id: str, opener_id: str | None = None, **open_params: Any) -> Any:
         """Open *data_id*; datasets open lazily, backed by Dask arrays."""
+
+    # --- preloading (see intake_xstores.preload) ---------------------------------
+
+    def get_preload_data_params_schema(self) -> JsonObjectSchema:
+        """The parameters :meth:`preload_data` accepts (besides ``monitor``)."""
+        return JsonObjectSchema(
+            properties=dict(
+                blocking=JsonBooleanSchema(
+                    default=True, description="Return only when every data ID is preloaded"
+                ),
+                silent=JsonBooleanSchema(default=False, description="Show no progress"),
+            ),
+            additional_properties=False,
+        )
+
+    def preload_data(self, *data_ids: str, **preload_params: Any) -> PreloadedDataStore:
+        """Fetch *data_ids* ahead of opening them; return the store to open them from.
+
+        Stores whose data open lazily where they are have nothing to preload:
+        this default checks the parameters and data IDs, sets
+        ``preload_handle`` to a :class:`~intake_xstores.preload.NullPreloadHandle`
+        and returns this store. Stores that do preload return their cache
+        store, its ``preload_handle`` reporting progress and able to cancel.
+        ``monitor=callable(handle, event)`` is told of each progress event.
+        """
+        from .preload import NullPreloadHandle
+
+        preload_params.pop("monitor", None)
+        self.get_preload_data_params_schema().process(preload_params)
+        missing = [data_id for data_id in data_ids if not self.has_data(data_id)]
+        if missing:
+            raise DataStoreError(f"Cannot preload from {self!r}: no such data: {missing}")
+        self.preload_handle = NullPreloadHandle()
+        return self
 
     def __repr__(self) -> str:
         secrets = self.get_data_store_params_schema().secret_paths()
