@@ -255,3 +255,191 @@ def test_unreachable_service(zenodo):
     store = zenodo["make"](api_url=f"http://127.0.0.1:{free_port()}", num_retries=1)
     with pytest.raises(DataStoreError, match=r"Zenodo failed to deliver record '4242'.*Connect"):
         store.list_data_ids()
+
+
+# --- preloading ------------------------------------------------------------------------------
+
+
+def file_path(data_id: str) -> str:
+    return f"/records/{RECORD}/files/{data_id}"
+
+
+def cache_files(cache) -> list[str]:
+    """Every file in the cache store's folder, hidden ones too."""
+    root = cache.root
+    return sorted(p[len(root) + 1 :] for p in cache.fs.find(root, withdirs=False))
+
+
+def test_preload_returns_the_cache_store_and_opens_from_it(zenodo):
+    store = zenodo["make"]()
+    events = []
+    cache = store.preload_data("sst.nc", monitor=lambda handle, event: events.append(event))
+    assert cache is store.cache_store
+    assert cache.list_data_ids() == ["sst.nc"]
+    state = cache.preload_handle.get_state("sst.nc")
+    assert str(state.status) == "COMPLETED" and state.progress == 1.0
+    progress = [e.progress for e in events if e.progress is not None]
+    assert progress == sorted(progress) and progress[-1] == 1.0
+    assert any("downloading" in (e.message or "") for e in events)
+    xr.testing.assert_equal(cache.open_data("sst.nc").compute(), zenodo["cube"])
+    # the zenodo store now opens it too, from the cache, and describes it from there
+    xr.testing.assert_equal(store.open_data("sst.nc").compute(), zenodo["cube"])
+    assert store.describe_data("sst.nc").bbox == (10.0, 50.0, 14.0, 53.0)
+
+
+def test_preload_converts_and_rechunks(zenodo):
+    store = zenodo["make"]()
+    cache = store.preload_data("sst.nc", target_format="zarr", chunks={"time": 2})
+    assert cache.list_data_ids() == ["sst.zarr"]
+    ds = store.open_data("sst.nc")
+    assert ds.chl.chunks[0] == (2, 2)
+    xr.testing.assert_equal(ds.compute(), zenodo["cube"])
+    assert store.get_open_data_params_schema("sst.nc").to_dict()["properties"]["consolidated"]
+
+
+def test_preload_unpacks_archives_into_several_datasets(zenodo):
+    store = zenodo["make"]()
+    events = []
+    cache = store.preload_data(
+        "bundle.tar.gz", "cube.tar", target_format="zarr", monitor=lambda h, e: events.append(e)
+    )
+    assert cache.list_data_ids() == ["bundle/a.zarr", "bundle/deep/b.zarr", "cube/data/cube.zarr"]
+    xr.testing.assert_equal(cache.open_data("bundle/deep/b.zarr").compute(), zenodo["other"])
+    xr.testing.assert_equal(store.open_data("cube.tar").compute(), zenodo["cube"])
+    messages = [e.message for e in events if e.data_id == "bundle.tar.gz" and e.message]
+    assert any("unpacking" in m for m in messages) and any("wrote 2 of 2" in m for m in messages)
+    with pytest.raises(DataStoreError, match=r"preloaded as 2 datasets.*cache store"):
+        store.open_data("bundle.tar.gz")
+
+
+def test_preload_without_data_ids_takes_what_needs_it(zenodo):
+    store = zenodo["make"]()
+    cache = store.preload_data()
+    assert set(cache.preload_handle.data_ids) == {
+        "cube.zarr.zip",
+        "cube.tar",
+        "sst.nc",
+        "bundle.tar.gz",
+    }
+    assert zenodo["service"].count(path=file_path("chl.tif")) == 0
+
+
+def test_preloaded_once_unless_forced(zenodo):
+    service = zenodo["service"]
+    store = zenodo["make"]()
+    store.preload_data("sst.nc")
+    handle = store.preload_data("sst.nc").preload_handle
+    assert handle.get_state("sst.nc").message == "already preloaded"
+    assert service.count("GET", file_path("sst.nc")) == 1
+    store.preload_data("sst.nc", force_preload=True)
+    assert service.count("GET", file_path("sst.nc")) == 2
+
+
+def test_downloads_run_at_once(zenodo):
+    import threading
+
+    from werkzeug.wrappers import Response
+
+    # each file is answered only once all three are asked for at the same time
+    barrier = threading.Barrier(3, timeout=20)
+
+    def together(request, data):
+        barrier.wait()
+        return Response(data, 200, content_type="application/octet-stream")
+
+    files = {f"day{i}.nc": zenodo["files"]["sst.nc"] for i in range(3)}
+    serve_record(zenodo["service"], "78", files, handler=together)
+    cache = zenodo["make"](root="78", num_retries=0).preload_data(max_workers=3)
+    assert [str(s.status) for s in cache.preload_handle.states] == ["COMPLETED"] * 3
+    assert cache.list_data_ids() == ["day0.nc", "day1.nc", "day2.nc"]
+
+
+def test_truncated_download_resumes_with_a_range(zenodo):
+    service = zenodo["service"]
+    service.fault(file_path("sst.nc"), truncate=0.5, times=1)
+    cache = zenodo["make"]().preload_data("sst.nc")
+    assert str(cache.preload_handle.get_state("sst.nc").status) == "COMPLETED"
+    first, second = [r for r in service.requests if r.path == file_path("sst.nc")]
+    size = len(zenodo["files"]["sst.nc"])
+    assert "Range" not in first.headers
+    assert second.headers["Range"] == f"bytes={size // 2}-" and second.status == 206
+    xr.testing.assert_equal(cache.open_data("sst.nc").compute(), zenodo["cube"])
+
+
+def test_server_errors_and_rate_limits_are_retried(zenodo):
+    service = zenodo["service"]
+    service.fault(file_path("sst.nc"), status=503, times=2)
+    service.fault(file_path("cube.tar"), status=429, retry_after=0.1, times=1)
+    cache = zenodo["make"]().preload_data("sst.nc", "cube.tar")
+    assert [str(s.status) for s in cache.preload_handle.states] == ["COMPLETED"] * 2
+    assert service.count("GET", file_path("sst.nc")) == 3
+    assert service.count("GET", file_path("cube.tar")) == 2
+
+
+@pytest.mark.parametrize(
+    "fault, message",
+    [
+        (dict(truncate=0.5), r"body ended after \d+ of \d+ bytes \(3 attempts\)"),
+        (dict(status=502), r"HTTP 502 .*\(3 attempts\)"),
+        (dict(status=403), r"Zenodo refused the request for file 'bundle.tar.gz'.*403"),
+        (dict(status=404), r"Zenodo has no file 'bundle.tar.gz'.*404"),
+    ],
+)
+def test_failed_download_leaves_nothing_in_the_cache(zenodo, fault, message):
+    zenodo["service"].fault(file_path("bundle.tar.gz"), **fault)
+    store = zenodo["make"](num_retries=2)
+    cache = store.preload_data("sst.nc", "bundle.tar.gz", target_format="zarr")
+    state = cache.preload_handle.get_state("bundle.tar.gz")
+    assert str(state.status) == "FAILED"
+    assert isinstance(state.exception, DataStoreError)
+    assert state.message and pytest.importorskip("re").search(message, state.message)
+    assert str(cache.preload_handle.get_state("sst.nc").status) == "COMPLETED"
+    files = cache_files(cache)
+    assert not any(f.startswith("bundle") or "bundle" in f for f in files)
+    assert not any(f.startswith(".tmp") for f in files)
+    with pytest.raises(DataStoreError, match="must be preloaded"):
+        store.open_data("bundle.tar.gz")
+
+
+def test_corrupt_download_is_caught_by_its_checksum(zenodo, tmp_path):
+    service = zenodo["service"]
+    record = dict(zenodo["record"], id=77)
+    record["files"] = [dict(f) for f in record["files"] if f["key"] == "sst.nc"]
+    record["files"][0]["checksum"] = "md5:" + "0" * 32
+    service.json("/api/records/77", record)
+    service.file("/records/77/files/sst.nc", zenodo["files"]["sst.nc"])
+    cache = zenodo["make"](root="77").preload_data("sst.nc")
+    state = cache.preload_handle.get_state("sst.nc")
+    assert str(state.status) == "FAILED" and "corrupt" in state.message
+    assert cache_files(cache) == []
+
+
+def test_cancel_stops_the_download_and_leaves_nothing(zenodo):
+    service = zenodo["service"]
+    service.fault(file_path("sst.nc"), latency=1.0)
+    service.fault(file_path("bundle.tar.gz"), latency=1.0)
+    store = zenodo["make"]()
+    cache = store.preload_data("sst.nc", "bundle.tar.gz", blocking=False, max_workers=1)
+    handle = cache.preload_handle
+    handle.cancel()
+    assert handle.wait(30)
+    assert {str(s.status) for s in handle.states} == {"CANCELLED"}
+    assert cache.list_data_ids() == []
+
+
+def test_memory_cache_store_and_bad_cache_store(zenodo):
+    store = zenodo["make"](cache_store_id="memory", cache_store_params={"root": "/zenodo-test"})
+    cache = store.preload_data("sst.nc")
+    assert cache.protocol.name == "memory" and cache.list_data_ids() == ["sst.nc"]
+    with pytest.raises(DataStoreParamsError, match="'cache_store_id': 'https'"):
+        zenodo["make"](cache_store_id="https", cache_store_params={"root": "x"}).preload_data()
+
+
+def test_bad_preload_params_and_unknown_files(zenodo):
+    store = zenodo["make"]()
+    schema = store.get_preload_data_params_schema().to_dict()["properties"]
+    assert {"blocking", "silent", "max_workers", "target_format", "chunks"} <= set(schema)
+    with pytest.raises(DataStoreParamsError, match="target_format"):
+        store.preload_data("sst.nc", target_format="grib")
+    with pytest.raises(DataStoreError, match="'nope.nc' is not in Zenodo record"):
+        store.preload_data("nope.nc")

@@ -151,7 +151,9 @@ class WebClient:
                     return await receive(r)
             except _Retry as error:
                 failure, retry_after = str(error), error.retry_after
-            except (aiohttp.ClientPayloadError, aiohttp.ClientConnectionError) as error:
+            except aiohttp.ClientPayloadError:
+                failure, retry_after = "the answer was cut short", None
+            except aiohttp.ClientConnectionError as error:
                 failure, retry_after = error_text(error), None
             except asyncio.TimeoutError:
                 failure, retry_after = "the request timed out", None
@@ -208,13 +210,19 @@ class _DownloadState:
             self.done = 0
         length = response.content_length
         self.total = self.done + length if length is not None else None
-        async for chunk in response.content.iter_chunked(_CHUNK_SIZE):
-            if self.cancelled is not None and self.cancelled():
-                raise concurrent.futures.CancelledError()
-            self.file.write(chunk)
-            self.done += len(chunk)
-            if self.progress is not None:
-                self.progress(self.done, self.total)
+        import aiohttp
+
+        try:
+            async for chunk in response.content.iter_chunked(_CHUNK_SIZE):
+                if self.cancelled is not None and self.cancelled():
+                    raise concurrent.futures.CancelledError()
+                self.file.write(chunk)
+                self.done += len(chunk)
+                if self.progress is not None:
+                    self.progress(self.done, self.total)
+        except aiohttp.ClientPayloadError:
+            if self.total is None:
+                raise _Retry(f"the body was cut short after {self.done} bytes") from None
         if self.total is not None and self.done < self.total:
             raise _Retry(f"the body ended after {self.done} of {self.total} bytes")
         self.file.flush()

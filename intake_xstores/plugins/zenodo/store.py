@@ -379,7 +379,9 @@ class ZenodoDataStore(ApiDataStore):
     def get_preload_data_params_schema(self) -> JsonObjectSchema:
         from .preload import PRELOAD_PARAMS
 
-        return JsonObjectSchema(properties=dict(PRELOAD_PARAMS), additional_properties=False)
+        schema = super().get_preload_data_params_schema()
+        schema.properties.update(PRELOAD_PARAMS)
+        return schema
 
     def preload_data(self, *data_ids: str, **preload_params: Any):
         """Download, unpack and convert *data_ids* (by default every file that
