@@ -289,8 +289,11 @@ def test_preload_returns_the_cache_store_and_opens_from_it(zenodo):
 
 def test_preload_converts_and_rechunks(zenodo):
     store = zenodo["make"]()
-    cache = store.preload_data("sst.nc", target_format="zarr", chunks={"time": 2})
-    assert cache.list_data_ids() == ["sst.zarr"]
+    cache = store.preload_data(
+        "sst.nc", "bundle.tar.gz", target_format="zarr", chunks={"time": 2}, max_workers=2
+    )
+    assert [str(s.status) for s in cache.preload_handle.states] == ["COMPLETED"] * 2
+    assert sorted(cache.list_data_ids()) == ["bundle/a.zarr", "bundle/deep/b.zarr", "sst.zarr"]
     ds = store.open_data("sst.nc")
     assert ds.chl.chunks[0] == (2, 2)
     xr.testing.assert_equal(ds.compute(), zenodo["cube"])

@@ -25,6 +25,7 @@ import json
 import os
 import posixpath
 import tempfile
+import threading
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -58,6 +59,11 @@ PRELOAD_PARAMS: dict[str, JsonSchema] = dict(
 DOWNLOAD_SHARE, UNPACK_SHARE = 0.4, 0.1
 
 Report = Callable[[float, str], None]
+
+#: One conversion at a time: each already computes on all cores with Dask,
+#: ``write_data`` gives Dask a thread pool through its process-wide config, and
+#: the HDF5 library under NetCDF is not safe to call from several threads.
+_CONVERTING = threading.Lock()
 
 
 class ZenodoPreloadHandle(ExecutorPreloadHandle):
@@ -129,7 +135,7 @@ def preload_file(
             for cache_id in written:
                 _remove(cache, cache_id)
             raise
-    report(1.0, f"preloaded as {', '.join(written)}")
+    report(1.0, f"preloaded as {written[0] if len(written) == 1 else f'{len(written)} datasets'}")
     return written
 
 
@@ -194,13 +200,14 @@ def _write(folder, member, cache, prefix, target_format, chunks) -> str:
     format_id = local._format_id_of(member)
     target = {"zarr": "zarr", "netcdf": "netcdf"}.get(target_format, format_id)
     if format_id in ("netcdf", "zarr") and (target != format_id or chunks):
-        dataset = local.open_data(member)
-        try:
-            if chunks:
-                dataset = dataset.chunk(chunks)
-            cache.write_data(dataset, cache_id, replace=True)
-        finally:
-            dataset.close()
+        with _CONVERTING:
+            dataset = local.open_data(member)
+            try:
+                if chunks:
+                    dataset = dataset.chunk(chunks)
+                cache.write_data(dataset, cache_id, replace=True)
+            finally:
+                dataset.close()
     else:
         _copy(local, member, cache, cache_id)
     return cache_id
