@@ -8,7 +8,9 @@ fills it, and prints each figure as a ratio ours / raw, measured in this run:
 - ``describe_data`` against reading the consolidated metadata with zarr;
 - ``open_data`` and a full ``.compute()`` against ``xarray.open_zarr``;
 - ``import intake_xstores`` time, and the peak memory of opening a large lazy cube;
-- reading all chunks of a ``GenericZarrStore`` against an in-memory Zarr store.
+- reading all chunks of a ``GenericZarrStore`` against an in-memory Zarr store;
+- preloading the 20 files of a Zenodo record over 20 ms of latency (a fake Zenodo)
+  against downloading them one by one with ``requests``.
 
 ``--quick`` makes it smaller, for a smoke test.
 """
@@ -31,6 +33,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from benchmarks.preload import bench_preload
 from benchmarks.proxy import LatencyProxy
 from benchmarks.zarrstore import bench_generic_zarr_store
 from tests.servers import run_moto, s3_options
@@ -291,6 +294,8 @@ def main(argv=None) -> int:
         bench_cube(endpoint, repeat, args.quick)
         print("GenericZarrStore", flush=True)
         bench_generic_zarr_store(timed, report, repeat, args.quick)
+        print("preload (zenodo)", flush=True)
+        bench_preload(timed, report, repeat, args.quick)
     print()
     print(f"{'benchmark':<46} {'ours':>10} {'raw':>10} {'ratio':>7}  target")
     for name, ours, raw, ratio, target in ROWS:

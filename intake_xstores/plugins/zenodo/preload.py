@@ -31,7 +31,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ...errors import DataStoreError
-from ...fs.formats.base import CHUNKS_SCHEMA
+from ...fs.formats.base import CHUNKS_SCHEMA, is_local
 from ...preload import ExecutorPreloadHandle, PreloadState
 from ...schema import JsonBooleanSchema, JsonIntegerSchema, JsonSchema, JsonStringSchema
 from .archive import unpack
@@ -54,6 +54,9 @@ PRELOAD_PARAMS: dict[str, JsonSchema] = dict(
         default=False, description="Preload again what is already in the cache"
     ),
 )
+
+#: Suffixes of the datasets preloading converts, and their formats.
+_DATASET_SUFFIXES = {".nc": "netcdf", ".nc4": "netcdf", ".netcdf": "netcdf", ".zarr": "zarr"}
 
 #: Shares of the progress of one file: downloading, then unpacking, then writing.
 DOWNLOAD_SHARE, UNPACK_SHARE = 0.4, 0.1
@@ -103,40 +106,87 @@ def preload_file(
             return cached
     entry = store.entry(data_id)
     cache = store.cache_store
-    with tempfile.TemporaryDirectory(prefix="zenodo-") as tmp:
-        local = os.path.join(tmp, "download", posixpath.basename(data_id))
-        os.makedirs(os.path.dirname(local))
-        _download(store, data_id, entry, local, report, cancelled)
-        folder, prefix = os.path.dirname(local), ""
-        if data_id.lower().endswith(ARCHIVE_SUFFIXES):
-            report(DOWNLOAD_SHARE, "unpacking")
-            folder = os.path.join(tmp, "unpacked")
-            unpack(local, folder)
-            prefix = _archive_stem(data_id) + "/"
-        _check(cancelled)
-        members = _datasets_in(folder)
-        if not members:
-            raise DataStoreError(f"{data_id!r} of {store.catalog_name} holds no data to preload")
-        if all(m.startswith(prefix) for m in members):
-            prefix = ""  # the archive has a folder of its name already
-        report(DOWNLOAD_SHARE + UNPACK_SHARE, f"writing {len(members)} dataset(s)")
-        written: list[str] = []
-        try:
-            for i, member in enumerate(members):
-                _check(cancelled)
-                written.append(_write(folder, member, cache, prefix, target_format, chunks or None))
-                share = 1 - DOWNLOAD_SHARE - UNPACK_SHARE
-                report(
-                    DOWNLOAD_SHARE + UNPACK_SHARE + share * (i + 1) / len(members),
-                    f"wrote {i + 1} of {len(members)}",
+    written: list[str] = []
+    try:
+        if _kept_as_published(data_id, target_format, chunks) and is_local(cache.fs):
+            _download_into_cache(store, data_id, entry, report, cancelled)
+            written.append(data_id)
+        else:
+            with tempfile.TemporaryDirectory(prefix="zenodo-") as tmp:
+                _unpack_and_write(
+                    store,
+                    data_id,
+                    entry,
+                    tmp,
+                    report,
+                    cancelled,
+                    written,
+                    target_format,
+                    chunks or None,
                 )
-            _write_manifest(store, data_id, written, target_format)
-        except BaseException:
-            for cache_id in written:
-                _remove(cache, cache_id)
-            raise
+        _write_manifest(store, data_id, written, target_format)
+    except BaseException:
+        for cache_id in written:
+            _remove(cache, cache_id)
+        raise
     report(1.0, f"preloaded as {written[0] if len(written) == 1 else f'{len(written)} datasets'}")
     return written
+
+
+def _kept_as_published(data_id: str, target_format: str | None, chunks) -> bool:
+    """Whether *data_id* goes into the cache as it is: no archive, no conversion."""
+    extension = posixpath.splitext(data_id.lower())[1]
+    if data_id.lower().endswith(ARCHIVE_SUFFIXES):
+        return False
+    if extension not in _DATASET_SUFFIXES:
+        return True
+    return not chunks and target_format in (None, _DATASET_SUFFIXES[extension])
+
+
+def _download_into_cache(store, data_id, entry, report: Report, cancelled) -> None:
+    """Download *data_id* straight into the local cache folder, under a hidden
+    name until complete: one write, one rename."""
+    target = store.cache_store._path(data_id)
+    parent, name = os.path.split(target)
+    os.makedirs(parent, exist_ok=True)
+    temp = os.path.join(parent, f".tmp-{uuid.uuid4().hex[:12]}-{name}")
+    try:
+        _download(store, data_id, entry, temp, report, cancelled)
+        os.replace(temp, target)
+    finally:
+        if os.path.exists(temp):
+            os.remove(temp)
+
+
+def _unpack_and_write(
+    store, data_id, entry, tmp, report: Report, cancelled, written, target_format, chunks
+) -> None:
+    """Download *data_id* into *tmp*, unpack it if an archive, and write each
+    dataset into the cache, appending its data ID to *written*."""
+    local = os.path.join(tmp, "download", posixpath.basename(data_id))
+    os.makedirs(os.path.dirname(local))
+    _download(store, data_id, entry, local, report, cancelled)
+    folder, prefix = os.path.dirname(local), ""
+    if data_id.lower().endswith(ARCHIVE_SUFFIXES):
+        report(DOWNLOAD_SHARE, "unpacking")
+        folder = os.path.join(tmp, "unpacked")
+        unpack(local, folder)
+        prefix = _archive_stem(data_id) + "/"
+    _check(cancelled)
+    members = _datasets_in(folder)
+    if not members:
+        raise DataStoreError(f"{data_id!r} of {store.catalog_name} holds no data to preload")
+    if all(m.startswith(prefix) for m in members):
+        prefix = ""  # the archive has a folder of its name already
+    report(DOWNLOAD_SHARE + UNPACK_SHARE, f"writing {len(members)} dataset(s)")
+    share = 1 - DOWNLOAD_SHARE - UNPACK_SHARE
+    for i, member in enumerate(members):
+        _check(cancelled)
+        written.append(_write(folder, member, store.cache_store, prefix, target_format, chunks))
+        report(
+            DOWNLOAD_SHARE + UNPACK_SHARE + share * (i + 1) / len(members),
+            f"wrote {i + 1} of {len(members)}",
+        )
 
 
 def _check(cancelled: Callable[[], bool]) -> None:
@@ -188,7 +238,7 @@ def _datasets_in(folder: str) -> list[str]:
 def cache_data_id(member: str, target_format: str | None) -> str:
     """The cache's data ID of a dataset *member* written in *target_format*."""
     stem, ext = posixpath.splitext(member)
-    if target_format is None or ext.lower() not in (".nc", ".nc4", ".netcdf", ".zarr"):
+    if target_format is None or ext.lower() not in _DATASET_SUFFIXES:
         return member
     return stem + {"zarr": ".zarr", "netcdf": ".nc"}[target_format]
 
