@@ -233,6 +233,8 @@ def cci_kc(fake_https_service):
         "target_options": options,
         "remote_options": options,
     }
+    if "allowed_targets" in get_data_store_params_schema("esa-cci-kc").properties:
+        params["allowed_targets"] = [f"{service.url}/neodc/esacci/"]  # where the files are
     return {"service": service, "params": params, "originals": originals}
 
 

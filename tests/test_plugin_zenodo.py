@@ -446,3 +446,17 @@ def test_bad_preload_params_and_unknown_files(zenodo):
         store.preload_data("sst.nc", target_format="grib")
     with pytest.raises(DataStoreError, match="'nope.nc' is not in Zenodo record"):
         store.preload_data("nope.nc")
+
+
+def test_access_token_is_sent_and_never_shown(zenodo):
+    service = zenodo["service"]
+    store = zenodo["make"](access_token="s3cr3t-token")
+    assert "s3cr3t-token" not in repr(store)
+    store.open_data("chl.tif")
+    store.preload_data("sst.nc")
+    assert service.requests
+    assert all(r.headers.get("Authorization") == "Bearer s3cr3t-token" for r in service.requests)
+    service.fault(f"/api/records/{RECORD}", status=401)
+    with pytest.raises(DataStoreError) as raised:
+        zenodo["make"](access_token="s3cr3t-token").list_data_ids()
+    assert "401" in str(raised.value) and "s3cr3t-token" not in str(raised.value)

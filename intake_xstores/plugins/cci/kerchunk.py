@@ -11,6 +11,7 @@ the byte ranges needed from the original files.
 
 from __future__ import annotations
 
+import copy
 import functools
 import json
 import posixpath
@@ -21,6 +22,9 @@ from ...errors import DataStoreError, DataStoreParamsError, error_text
 from ...ref.store import ReferenceDataStore
 from ...schema import JsonObjectSchema, JsonStringSchema
 from ...store import DataStore
+
+#: Where ESA CCI's reference sets point: the CCI archive at CEDA.
+CCI_DATA_URL = "https://dap.ceda.ac.uk/neodc/esacci/"
 
 #: The index of the CCI kerchunk reference sets, as xcube-cci publishes it.
 CCI_KC_INDEX_URL = (
@@ -47,6 +51,11 @@ class CciKerchunkDataStore(ReferenceDataStore):
     def get_data_store_params_schema(cls) -> JsonObjectSchema:
         properties = dict(super().get_data_store_params_schema().properties)
         del properties["refs"]
+        if "allowed_targets" in properties:  # the reference store's confinement
+            allowed = copy.copy(properties["allowed_targets"])
+            allowed.default = [CCI_DATA_URL]
+            allowed.description += "; here by default the CCI archive at CEDA"
+            properties["allowed_targets"] = allowed
         properties["refs_url"] = JsonStringSchema(
             default=CCI_KC_INDEX_URL,
             min_length=1,

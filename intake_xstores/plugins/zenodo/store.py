@@ -87,6 +87,11 @@ class ZenodoDataStore(ApiDataStore):
                     description="Parameters of the cache store; by default "
                     "{root: 'zenodo_cache/<record>', max_depth: 10}",
                 ),
+                access_token=JsonStringSchema(
+                    secret=True,
+                    description="Zenodo personal access token, for restricted records "
+                    "(sent as an 'Authorization: Bearer' header)",
+                ),
                 storage_options=_https_options_schema(),
                 **RETRY_PARAMS,
             ),
@@ -109,11 +114,20 @@ class ZenodoDataStore(ApiDataStore):
         return f"Zenodo record {self.record_id!r}"
 
     @functools.cached_property
+    def http_options(self) -> dict[str, Any]:
+        """The HTTP client's options: ``storage_options``, with the access token if any."""
+        options = dict(self._params.get("storage_options") or {})
+        token = self._params.get("access_token")
+        if token:
+            options["headers"] = {**options.get("headers", {}), "Authorization": f"Bearer {token}"}
+        return options
+
+    @functools.cached_property
     def client(self) -> WebClient:
         p = self._params
         return WebClient(
             "Zenodo",
-            p.get("storage_options"),
+            self.http_options,
             num_retries=p["num_retries"],
             retry_backoff_base=p["retry_backoff_base"],
             retry_backoff_max=p["retry_backoff_max"],
@@ -152,11 +166,7 @@ class ZenodoDataStore(ApiDataStore):
     @functools.cached_property
     def _files(self):
         """The record's files as our read-only ``https`` store."""
-        return new_data_store(
-            "https",
-            root=self._files_root,
-            storage_options=self._params.get("storage_options") or {},
-        )
+        return new_data_store("https", root=self._files_root, storage_options=self.http_options)
 
     def _kind(self, key: str) -> str | None:
         """``"lazy"``, ``"archive"`` or ``"preload"``; ``None`` if *key* is not data."""
@@ -356,7 +366,7 @@ class ZenodoDataStore(ApiDataStore):
                 protocol,
                 fo=self.file_url(data_id),
                 target_protocol="https",
-                target_options=self._params.get("storage_options") or {},
+                target_options=self.http_options,
             )
             roots = zarr_roots(fs)
         except Exception as error:
