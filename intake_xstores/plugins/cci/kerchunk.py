@@ -54,7 +54,11 @@ class CciKerchunkDataStore(ReferenceDataStore):
         if "allowed_targets" in properties:  # the reference store's confinement
             allowed = copy.copy(properties["allowed_targets"])
             allowed.default = [CCI_DATA_URL]
-            allowed.description += "; here by default the CCI archive at CEDA"
+            allowed.description = (
+                "Where referenced bytes may be read from: protocols or URL prefixes; "
+                f"by default the CCI archive at CEDA ({CCI_DATA_URL}). Widen it only "
+                "for reference sets you trust"
+            )
             properties["allowed_targets"] = allowed
         properties["refs_url"] = JsonStringSchema(
             default=CCI_KC_INDEX_URL,
