@@ -48,6 +48,7 @@ __all__ = [
     "PreloadMonitor",
     "PreloadState",
     "PreloadStatus",
+    "preloaded_location",
 ]
 
 _LOG = logging.getLogger(__name__)
@@ -155,6 +156,13 @@ class PreloadHandle(ABC):
 
     def notify(self, event: PreloadState) -> None:  # noqa: B027 - an optional hook
         """Report a partial state of a running task (*event*)."""
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait for the job to end (at most *timeout* s); return whether it did.
+
+        The default has nothing to wait for.
+        """
+        return True
 
     def raise_if_cancelled(self) -> None:
         """Raise ``concurrent.futures.CancelledError`` if the job was cancelled.
@@ -413,6 +421,44 @@ class Preloaded(ABC):
 
 PreloadedDataStore = Union["DataStore", Preloaded]
 """What ``preload_data`` returns: a data store with a ``preload_handle``."""
+
+
+def preloaded_location(cache: DataStore, data_id: str) -> tuple[str, str]:
+    """``(store_id, data_id)`` of what preloading *data_id* put into *cache*.
+
+    The data ID is *data_id* itself if the cache has it, else the one
+    cache data ID named like it with another extension (``x.nc`` preloaded
+    as ``x.zarr``, ``a.zip`` unpacked as ``a/b.zarr``). The store ID is the
+    one whose class *cache* is an instance of.
+    """
+    from .errors import DataStoreError
+    from .store import find_data_store_extensions
+
+    store_ids = [e.name for e in find_data_store_extensions() if _is_class_of(e, cache)]
+    if not store_ids:
+        raise DataStoreError(f"Cannot tell which data store {cache!r} is")
+    if cache.has_data(data_id):
+        return store_ids[0], data_id
+    stem = data_id.rsplit(".", 1)[0]
+    found = [
+        d
+        for d in cache.get_data_ids()
+        if d.startswith(stem) and d[len(stem) : len(stem) + 1] in (".", "/")
+    ]
+    if len(found) != 1:
+        which = f"several: {found}" if found else "none"
+        raise DataStoreError(
+            f"{data_id!r} was preloaded into {cache!r}, but which of its data IDs is it? "
+            f"Found {which}; open the cache store's data directly"
+        )
+    return store_ids[0], found[0]
+
+
+def _is_class_of(extension: Any, store: Any) -> bool:
+    try:
+        return type(store) is extension.component
+    except Exception:  # a plugin that cannot load is not the cache's store
+        return False
 
 
 # --- progress displays ------------------------------------------------------------
