@@ -203,8 +203,9 @@ class ExecutorPreloadHandle(PreloadHandle):
     """Preloads each data ID as one task on an executor.
 
     Give the work as ``preload_data(handle, data_id, **preload_params)``, or
-    override :meth:`preload_data` in a subclass. Without an *executor*, a
-    thread pool of *max_workers* threads runs the tasks. With *blocking*
+    override :meth:`preload_data` in a subclass. The tasks run on *executor*
+    (one of this process: they share the handle), by default on a thread
+    pool of *max_workers* threads that ends with them. With *blocking*
     the constructor returns when all tasks are done (Ctrl-C cancels them
     and waits for the running ones to stop); otherwise use :meth:`wait`.
     A data ID whose status is terminal (completed, cancelled, failed) keeps it.
@@ -225,7 +226,6 @@ class ExecutorPreloadHandle(PreloadHandle):
         self._preload_data = preload_data
         self._monitor = monitor
         self._preload_params = preload_params
-        self._blocking = blocking
         self._states = {
             data_id: PreloadState(data_id, PreloadStatus.waiting, 0.0) for data_id in self._data_ids
         }
