@@ -434,11 +434,11 @@ def preloaded_location(cache: DataStore, data_id: str) -> tuple[str, str]:
     from .errors import DataStoreError
     from .store import find_data_store_extensions
 
-    store_ids = [e.name for e in find_data_store_extensions() if _is_class_of(e, cache)]
-    if not store_ids:
+    store_id = next((e.name for e in find_data_store_extensions() if _is_class_of(e, cache)), None)
+    if store_id is None:
         raise DataStoreError(f"Cannot tell which data store {cache!r} is")
     if cache.has_data(data_id):
-        return store_ids[0], data_id
+        return store_id, data_id
     stem = data_id.rsplit(".", 1)[0]
     found = [
         d
@@ -451,7 +451,7 @@ def preloaded_location(cache: DataStore, data_id: str) -> tuple[str, str]:
             f"{data_id!r} was preloaded into {cache!r}, but which of its data IDs is it? "
             f"Found {which}; open the cache store's data directly"
         )
-    return store_ids[0], found[0]
+    return store_id, found[0]
 
 
 def _is_class_of(extension: Any, store: Any) -> bool:

@@ -31,6 +31,7 @@ from intake_xstores import (
     new_data_store,
 )
 from intake_xstores.intake.source import XStoreSource
+from intake_xstores.preload import preloaded_location
 from tests.conftest import make_cube
 
 XSTORES = shutil.which("xstores", path=str(Path(sys.executable).parent))
@@ -323,3 +324,15 @@ def test_cli_ctrl_c_cancels_cleanly(staging):
     assert "xstores: error: preload cancelled (Ctrl-C)" in err.decode()
     assert "Traceback" not in err.decode()
     assert not os.path.exists(params["cache_root"]) or os.listdir(params["cache_root"]) == []
+
+
+def test_preloaded_location_finds_the_copy_or_says_why_not(tmp_path):
+    cache = new_data_store("file", root=str(tmp_path))
+    cache.write_data(make_cube(), "x.zarr")
+    assert preloaded_location(cache, "x.nc") == ("file", "x.zarr")
+    assert preloaded_location(cache, "x.zarr") == ("file", "x.zarr")
+    cache.write_data(make_cube(), "x.nc")
+    with pytest.raises(DataStoreError, match=r"Found several: \['x.nc', 'x.zarr'\]"):
+        preloaded_location(cache, "x.tar")
+    with pytest.raises(DataStoreError, match="Found none"):
+        preloaded_location(cache, "y.nc")
