@@ -506,7 +506,7 @@ class _TqdmDisplay(_Display):
 
     def __init__(self, handle: ExecutorPreloadHandle):
         super().__init__(handle)
-        from tqdm.auto import tqdm
+        from tqdm import tqdm
 
         self._width = max((len(d) for d in handle.data_ids), default=0)
         self._bars = {
