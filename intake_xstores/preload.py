@@ -48,6 +48,7 @@ __all__ = [
     "PreloadMonitor",
     "PreloadState",
     "PreloadStatus",
+    "preloaded_location",
 ]
 
 _LOG = logging.getLogger(__name__)
@@ -156,6 +157,13 @@ class PreloadHandle(ABC):
     def notify(self, event: PreloadState) -> None:  # noqa: B027 - an optional hook
         """Report a partial state of a running task (*event*)."""
 
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait for the job to end (at most *timeout* s); return whether it did.
+
+        The default has nothing to wait for.
+        """
+        return True
+
     def raise_if_cancelled(self) -> None:
         """Raise ``concurrent.futures.CancelledError`` if the job was cancelled.
 
@@ -195,8 +203,9 @@ class ExecutorPreloadHandle(PreloadHandle):
     """Preloads each data ID as one task on an executor.
 
     Give the work as ``preload_data(handle, data_id, **preload_params)``, or
-    override :meth:`preload_data` in a subclass. Without an *executor*, a
-    thread pool of *max_workers* threads runs the tasks. With *blocking*
+    override :meth:`preload_data` in a subclass. The tasks run on *executor*
+    (one of this process: they share the handle), by default on a thread
+    pool of *max_workers* threads that ends with them. With *blocking*
     the constructor returns when all tasks are done (Ctrl-C cancels them
     and waits for the running ones to stop); otherwise use :meth:`wait`.
     A data ID whose status is terminal (completed, cancelled, failed) keeps it.
@@ -217,7 +226,6 @@ class ExecutorPreloadHandle(PreloadHandle):
         self._preload_data = preload_data
         self._monitor = monitor
         self._preload_params = preload_params
-        self._blocking = blocking
         self._states = {
             data_id: PreloadState(data_id, PreloadStatus.waiting, 0.0) for data_id in self._data_ids
         }
@@ -415,6 +423,44 @@ PreloadedDataStore = Union["DataStore", Preloaded]
 """What ``preload_data`` returns: a data store with a ``preload_handle``."""
 
 
+def preloaded_location(cache: DataStore, data_id: str) -> tuple[str, str]:
+    """``(store_id, data_id)`` of what preloading *data_id* put into *cache*.
+
+    The data ID is *data_id* itself if the cache has it, else the one
+    cache data ID named like it with another extension (``x.nc`` preloaded
+    as ``x.zarr``, ``a.zip`` unpacked as ``a/b.zarr``). The store ID is the
+    one whose class *cache* is an instance of.
+    """
+    from .errors import DataStoreError
+    from .store import find_data_store_extensions
+
+    store_id = next((e.name for e in find_data_store_extensions() if _is_class_of(e, cache)), None)
+    if store_id is None:
+        raise DataStoreError(f"Cannot tell which data store {cache!r} is")
+    if cache.has_data(data_id):
+        return store_id, data_id
+    stem = data_id.rsplit(".", 1)[0]
+    found = [
+        d
+        for d in cache.get_data_ids()
+        if d.startswith(stem) and d[len(stem) : len(stem) + 1] in (".", "/")
+    ]
+    if len(found) != 1:
+        which = f"several: {found}" if found else "none"
+        raise DataStoreError(
+            f"{data_id!r} was preloaded into {cache!r}, but which of its data IDs is it? "
+            f"Found {which}; open the cache store's data directly"
+        )
+    return store_id, found[0]
+
+
+def _is_class_of(extension: Any, store: Any) -> bool:
+    try:
+        return type(store) is extension.component
+    except Exception:  # a plugin that cannot load is not the cache's store
+        return False
+
+
 # --- progress displays ------------------------------------------------------------
 
 
@@ -460,7 +506,7 @@ class _TqdmDisplay(_Display):
 
     def __init__(self, handle: ExecutorPreloadHandle):
         super().__init__(handle)
-        from tqdm.auto import tqdm
+        from tqdm import tqdm
 
         self._width = max((len(d) for d in handle.data_ids), default=0)
         self._bars = {

@@ -180,7 +180,10 @@ class DataStore(DataOpener, ABC):
         from .preload import NullPreloadHandle
 
         preload_params.pop("monitor", None)
-        self.get_preload_data_params_schema().process(preload_params)
+        try:
+            self.get_preload_data_params_schema().process(preload_params)
+        except DataStoreParamsError as error:
+            raise DataStoreParamsError(f"Preload parameters of {self!r}: {error}") from None
         missing = [data_id for data_id in data_ids if not self.has_data(data_id)]
         if missing:
             raise DataStoreError(f"Cannot preload from {self!r}: no such data: {missing}")

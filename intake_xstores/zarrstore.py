@@ -392,18 +392,11 @@ class GenericZarrStore(Store):
         return False
 
     @property
-    def supports_partial_writes(self) -> bool:
-        return False
-
-    @property
     def supports_listing(self) -> bool:
         return True
 
     async def set(self, key: str, value: Buffer) -> None:
         raise PermissionError(f"GenericZarrStore is read-only: cannot write {key!r}")
-
-    async def set_partial_values(self, key_start_values: Iterable[tuple[str, int, Any]]) -> None:
-        raise PermissionError("GenericZarrStore is read-only")
 
     async def delete(self, key: str) -> None:
         raise PermissionError(f"GenericZarrStore is read-only: cannot delete {key!r}")

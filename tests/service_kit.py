@@ -53,7 +53,7 @@ from typing import Any
 import pytest
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
-from werkzeug.serving import make_server
+from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 LOCALHOST = "127.0.0.1"
@@ -117,7 +117,12 @@ class FakeService:
             self.ca_file = os.path.join(self._tmp.name, "ca.pem")
             ca.cert_pem.write_to_path(self.ca_file)
         self._server = make_server(
-            LOCALHOST, 0, self._wsgi, threaded=True, ssl_context=server_context
+            LOCALHOST,
+            0,
+            self._wsgi,
+            threaded=True,
+            request_handler=_QuietHandler,
+            ssl_context=server_context,
         )
         self._server.daemon_threads = True
         scheme = "https" if tls else "http"
@@ -233,6 +238,13 @@ class FakeService:
         response = result if isinstance(result, Response) else _json_response(result)
         fraction = min((f.truncate for f in faults if f.truncate is not None), default=None)
         return _truncated(response, fraction) if fraction is not None else response
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """Logs errors only: tests read ``service.requests``, not an access log."""
+
+    def log_request(self, *args: Any, **kwargs: Any) -> None:
+        pass
 
 
 def _json_response(document: Any, status: int = 200) -> Response:

@@ -110,3 +110,24 @@ def test_service_outside_pytest_stops_on_exit():
         assert requests.get(url).status_code == 200
     with pytest.raises(requests.exceptions.ConnectionError):
         requests.get(url, timeout=2)
+
+
+def test_fsspec_reads_ranges_over_tls_and_notices_a_server_without_them(fake_https_service):
+    import fsspec
+
+    data = bytes(range(256)) * 100
+    fake_https_service.file("/files/a.bin", data)
+    url = f"{fake_https_service.url}/files/a.bin"
+    fs = fsspec.filesystem("https", ssl=fake_https_service.ssl_context, skip_instance_cache=True)
+    assert fs.info(url)["size"] == len(data)
+    with fs.open(url, block_size=1000) as f:
+        f.seek(5000)
+        assert f.read(4) == data[5000:5004]
+    assert any(r.headers.get("Range") == "bytes=5000-6003" for r in fake_https_service.requests)
+    fake_https_service.fault("/files/", ranges=False)
+    with (
+        pytest.raises(ValueError, match="support range requests"),
+        fs.open(url, block_size=1000) as f,
+    ):
+        f.seek(5000)
+        f.read(4)

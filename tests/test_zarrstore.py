@@ -18,7 +18,7 @@ from zarr.core.sync import sync
 from intake_xstores.zarrstore import GenericArray, GenericZarrStore
 from tests.conftest import make_cube
 
-DTYPES = ["bool", "int8", "uint16", "int32", "int64", "float32", "float64"]
+DTYPES = ["bool", "int8", "uint16", "int32", "int64", "float32", "float64", "complex64"]
 
 
 def read_raw(store, key):
@@ -34,6 +34,8 @@ def fill_values(dtype):
     if dtype.kind in "iu":
         info = np.iinfo(dtype)
         return st.integers(int(info.min), int(info.max))
+    if dtype.kind == "c":
+        return st.complex_numbers(width=dtype.itemsize * 8)
     return st.floats(width=dtype.itemsize * 8)
 
 

@@ -209,6 +209,27 @@ class XStoreSource(DataSource):
         if callable(close):
             close()
 
+    def preload(self, **preload_params: Any) -> XStoreSource:
+        """Preload this data ID (``store.preload_data``) and return the source of the copy.
+
+        For data that must be fetched before they open (a NetCDF file in a
+        web archive, a zip): blocks with progress by default (see
+        ``store.get_preload_data_params_schema()``). Data that open where
+        they are need no preloading: this source is returned.
+        """
+        from ..errors import DataStoreError
+        from ..preload import PreloadStatus, preloaded_location
+
+        cache = self.store.preload_data(self.data_id, **preload_params)
+        cache.preload_handle.wait()
+        state = cache.preload_handle.get_state(self.data_id)
+        if state.status not in (None, PreloadStatus.completed):
+            raise DataStoreError(f"Preloading {self.data_id!r} {state.status}: {state.message}")
+        if cache is self.store:
+            return self
+        store_id, data_id = preloaded_location(cache, self.data_id)
+        return XStoreSource(store_id, cache.params, data_id, metadata=self.metadata)
+
     # --- description and serialisation ---------------------------------------
 
     def _args(self) -> dict[str, Any]:
