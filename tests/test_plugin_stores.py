@@ -113,3 +113,34 @@ def test_zenodo_as_an_intake_catalog(zenodo_catalog):
     ds = record["sst.nc"](chunks={"time": 2}).to_dask()
     assert ds.chl.chunks[0] == (2, 2)
     np.testing.assert_array_equal(ds.chl.values, zenodo_catalog["cube"].chl.values)
+
+
+def test_xstores_preload_zenodo(fake_service, tmp_path, capsys):
+    serve_record(fake_service, "8", {"sst.nc": netcdf_bytes(make_cube())})
+    cache_root = str(tmp_path / "cache")
+    main(
+        [
+            "preload",
+            "zenodo",
+            "sst.nc",
+            "-p",
+            "root=8",
+            "-p",
+            f"api_url={fake_service.url}",
+            "-p",
+            f"cache_store_params.root={cache_root}",
+            "--preload-param",
+            "target_format=zarr",
+            "-q",
+        ]
+    )
+    out = capsys.readouterr().out
+    assert "COMPLETED" in out and cache_root in out
+    assert (tmp_path / "cache" / "sst.zarr").is_dir()
+
+
+def test_intake_source_preload_returns_the_cached_source(zenodo_catalog):
+    source = intake.open_catalog(str(zenodo_catalog["path"])).record["sst.nc"]
+    cached = source.preload(target_format="zarr")
+    assert cached.describe()["args"]["data_id"] == "sst.zarr"
+    np.testing.assert_array_equal(cached.to_dask().chl.values, zenodo_catalog["cube"].chl.values)

@@ -112,6 +112,10 @@ def test_bad_params_are_named(params, message):
         new_data_store("zenodo", **params)
 
 
+def test_record_id_may_be_a_number(zenodo):
+    assert zenodo["make"](root=int(RECORD)).list_data_ids()[0] == "chl.tif"
+
+
 def test_making_the_store_asks_nothing_and_it_pickles(zenodo):
     store = zenodo["make"]()
     assert zenodo["service"].count() == 0

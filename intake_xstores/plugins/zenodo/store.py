@@ -26,7 +26,7 @@ from ...datatype import DATASET_TYPE, DataTypeLike
 from ...descriptor import DataDescriptor, DatasetDescriptor
 from ...errors import DataStoreError, DataStoreParamsError, error_text
 from ...fs.formats.base import DATASET_OPEN_PARAMS, ZARR_OPEN_PARAMS
-from ...schema import JsonObjectSchema, JsonStringSchema
+from ...schema import JsonComplexSchema, JsonIntegerSchema, JsonObjectSchema, JsonStringSchema
 from ...store import new_data_store
 from ..base import ApiDataStore
 from ..web import RETRY_PARAMS, WebClient
@@ -69,9 +69,12 @@ class ZenodoDataStore(ApiDataStore):
     def get_data_store_params_schema(cls) -> JsonObjectSchema:
         return JsonObjectSchema(
             properties=dict(
-                root=JsonStringSchema(
-                    pattern="^[0-9]+$",
-                    description="Zenodo record ID, e.g. '13882204'",
+                root=JsonComplexSchema(
+                    any_of=[
+                        JsonStringSchema(pattern="^[0-9]+$"),
+                        JsonIntegerSchema(minimum=1),
+                    ],
+                    description="Zenodo record ID, e.g. '8154445' (a number)",
                 ),
                 api_url=JsonStringSchema(
                     default=ZENODO_API_URL,
@@ -103,7 +106,7 @@ class ZenodoDataStore(ApiDataStore):
 
     @property
     def record_id(self) -> str:
-        return self._params["root"]
+        return str(self._params["root"])
 
     @property
     def api_url(self) -> str:
