@@ -464,3 +464,48 @@ def test_access_token_is_sent_and_never_shown(zenodo):
     with pytest.raises(DataStoreError) as raised:
         zenodo["make"](access_token="s3cr3t-token").list_data_ids()
     assert "401" in str(raised.value) and "s3cr3t-token" not in str(raised.value)
+
+
+def test_truncated_download_from_a_server_without_ranges_starts_again(zenodo):
+    service = zenodo["service"]
+    service.fault(file_path("sst.nc"), ranges=False)
+    service.fault(file_path("sst.nc"), truncate=0.5, times=1)
+    cache = zenodo["make"]().preload_data("sst.nc")
+    assert str(cache.preload_handle.get_state("sst.nc").status) == "COMPLETED"
+    assert [r.status for r in service.requests if r.path == file_path("sst.nc")] == [200, 200]
+    xr.testing.assert_equal(cache.open_data("sst.nc").compute(), zenodo["cube"])
+
+
+def test_cancel_stops_running_downloads(zenodo):
+    import threading
+
+    from werkzeug.wrappers import Response
+
+    # the files arrive in two halves, the second only after the job is cancelled
+    cancelled = threading.Event()
+
+    def slow(request, data):
+        def body():
+            yield data[: len(data) // 2]
+            cancelled.wait(20)
+            yield data[len(data) // 2 :]
+
+        return Response(body(), 200, {"Content-Length": str(len(data))})
+
+    files = {f"day{i}.nc": zenodo["files"]["sst.nc"] for i in range(2)}
+    serve_record(zenodo["service"], "79", files, handler=slow)
+    events = []
+    cache = zenodo["make"](root="79").preload_data(
+        blocking=False, max_workers=2, monitor=lambda h, e: events.append(e)
+    )
+    handle = cache.preload_handle
+    while not all(
+        any("downloading 0." in (e.message or "") and e.data_id == d for e in events) for d in files
+    ):
+        assert not handle.done
+        threading.Event().wait(0.02)
+    handle.cancel()
+    cancelled.set()
+    assert handle.wait(30)
+    assert [str(s.status) for s in handle.states] == ["CANCELLED"] * 2
+    assert cache_files(cache) == []
