@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import email.utils
+import hashlib
 import json
 import time
 from collections.abc import Callable
@@ -109,18 +110,30 @@ class WebClient:
         what: str,
         progress: Progress | None = None,
         cancelled: Callable[[], bool] | None = None,
+        checksum: str | None = None,
     ) -> int:
         """Download *url* into the local file *path*; return its size in bytes.
 
         ``progress(done, total)`` is called as bytes arrive (``total`` is
         ``None`` when the server does not say). When ``cancelled()`` becomes
         true the download stops with :class:`concurrent.futures.CancelledError`.
+        A *checksum* ``"<algorithm>:<hex digest>"`` (e.g. ``"md5:..."``, as
+        Zenodo gives them) is checked as the bytes arrive.
         """
-        state = _DownloadState(path, progress, cancelled)
+        algorithm, _, expected = (checksum or "").partition(":")
+        if algorithm not in hashlib.algorithms_available:
+            algorithm = ""
+        state = _DownloadState(path, progress, cancelled, algorithm)
         try:
-            return self._run(self._get(url, what, state.receive, state.range_header))
+            size = self._run(self._get(url, what, state.receive, state.range_header))
         finally:
             state.close()
+        if algorithm and state.digest.hexdigest() != expected.lower():
+            raise DataStoreError(
+                f"The download of {what} from {url} is corrupt: its {algorithm} checksum "
+                f"is {state.digest.hexdigest()}, {self.service} says {expected}"
+            )
+        return size
 
     # --- the machinery --------------------------------------------------------
 
@@ -193,8 +206,16 @@ async def _read_body(response) -> bytes:
 class _DownloadState:
     """The file a download writes, and how much of it has arrived, across attempts."""
 
-    def __init__(self, path: str, progress: Progress | None, cancelled: Callable[[], bool] | None):
+    def __init__(
+        self,
+        path: str,
+        progress: Progress | None,
+        cancelled: Callable[[], bool] | None,
+        algorithm: str = "",
+    ):
         self.file = open(path, "wb")  # noqa: SIM115 - closed by close()
+        self.algorithm = algorithm or "md5"
+        self.digest = hashlib.new(self.algorithm)
         self.done = 0
         self.total: int | None = None
         self.progress = progress
@@ -207,6 +228,7 @@ class _DownloadState:
         if self.done and response.status != 206:  # the server sent all of it again
             self.file.seek(0)
             self.file.truncate()
+            self.digest = hashlib.new(self.algorithm)
             self.done = 0
         length = response.content_length
         self.total = self.done + length if length is not None else None
@@ -217,6 +239,7 @@ class _DownloadState:
                 if self.cancelled is not None and self.cancelled():
                     raise concurrent.futures.CancelledError()
                 self.file.write(chunk)
+                self.digest.update(chunk)
                 self.done += len(chunk)
                 if self.progress is not None:
                     self.progress(self.done, self.total)

@@ -1,11 +1,13 @@
 """Preloading Zenodo files: download, unpack and convert them into the cache store.
 
 Each data ID is one task of a :class:`ZenodoPreloadHandle` (``max_workers`` run
-at once). A task downloads the file into a temporary folder (retried and
-resumed by :class:`~intake_xstores.plugins.web.WebClient`, checked against
-the record's MD5 checksum), unpacks it if it is an archive, and writes each
-dataset it holds into the cache store: converted to ``target_format`` (and
-rechunked to ``chunks``) where asked, copied as it is otherwise. Progress
+at once). A task downloads the file (retried and resumed by
+:class:`~intake_xstores.plugins.web.WebClient`, checked against the record's
+MD5 checksum as it arrives) into a temporary folder, unpacks it if it is an
+archive, and writes each dataset it holds into the cache store: converted to
+``target_format`` (and rechunked to ``chunks``) where asked, copied as it is
+otherwise. A file kept as published goes straight into a local cache folder,
+under a hidden name until complete. Progress
 runs from 0 to 0.4 while downloading, to 0.5 once unpacked, and to 1 as the
 datasets are written.
 
@@ -20,7 +22,6 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
-import hashlib
 import json
 import os
 import posixpath
@@ -202,18 +203,14 @@ def _download(store, data_id, entry, local, report: Report, cancelled) -> None:
         report(DOWNLOAD_SHARE * fraction, f"downloading {done / 1e6:.1f}{size} MB")
 
     report(0.0, "downloading")
-    store.client.download(store.file_url(data_id), local, f"file {data_id!r}", progress, cancelled)
-    checksum = entry.get("checksum") or ""
-    if checksum.startswith("md5:"):
-        digest = hashlib.md5(usedforsecurity=False)
-        with open(local, "rb") as f:
-            for block in iter(lambda: f.read(1 << 20), b""):
-                digest.update(block)
-        if digest.hexdigest() != checksum[4:]:
-            raise DataStoreError(
-                f"The download of {data_id!r} from {store.catalog_name} is corrupt: its MD5 "
-                f"checksum is {digest.hexdigest()}, the record says {checksum[4:]}"
-            )
+    store.client.download(
+        store.file_url(data_id),
+        local,
+        f"file {data_id!r}",
+        progress,
+        cancelled,
+        checksum=entry.get("checksum"),
+    )
 
 
 def _archive_stem(name: str) -> str:
