@@ -46,11 +46,14 @@ class DataIdListing:
     while nothing is listed), else to the only data ID it is the stem
     (``my_cube`` for ``my_cube.zarr``) or file name stem (``chl`` for
     ``cubes/chl.zarr``) of. Shared by the catalogs of both Intake faces.
+    Given *data_ids* (e.g. found by a search), those are the listing and
+    no other data ID resolves.
     """
 
-    def __init__(self, store: DataStore) -> None:
+    def __init__(self, store: DataStore, data_ids: list[str] | None = None) -> None:
         self.store = store
-        self._data_ids: list[str] | None = None
+        self.fixed = data_ids is not None
+        self._data_ids = None if data_ids is None else list(data_ids)
         self._lock = threading.Lock()
 
     @property
@@ -68,7 +71,8 @@ class DataIdListing:
     def clear(self) -> None:
         """Forget the listing; the next use lists again."""
         with self._lock:
-            self._data_ids = None
+            if not self.fixed:
+                self._data_ids = None
 
     def resolve(self, key: Any) -> str | None:
         """The data ID *key* names, or ``None``."""
@@ -93,6 +97,8 @@ class DataIdListing:
         return {s for s in stems if stems.count(s) == 1 and s.isidentifier()}
 
     def _has_data(self, key: str) -> bool:
+        if self.fixed:
+            return False
         try:
             return self.store.has_data(key)
         except (DataStoreError, ValueError):
@@ -162,9 +168,14 @@ class _LazyMapping(MutableMapping):
 class StoreCatalog(Catalog):
     """The data IDs of a data store as an Intake 2 catalog (see the module doc)."""
 
-    def __init__(self, data: XStore, metadata: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        data: XStore,
+        metadata: dict[str, Any] | None = None,
+        data_ids: list[str] | None = None,
+    ) -> None:
         self._store_data = data
-        self._listing = DataIdListing(data.store)
+        self._listing = DataIdListing(data.store, data_ids)
         super().__init__(
             entries=_LazyMapping(self._listing, self._entry),
             aliases=_LazyMapping(self._listing, str),
@@ -194,16 +205,28 @@ class StoreCatalog(Catalog):
             output_instance=output_instance_of(descriptor.data_type),
         )
 
-    def materialize(self, data_ids: list[str] | None = None) -> Catalog:
+    def __getitem__(self, item: str) -> Any:
+        try:
+            return super().__getitem__(item)
+        except KeyError as error:
+            if error.args != (item,):
+                raise
+            raise KeyError(
+                f"{item!r} is neither a data ID of {self.store!r} nor the name of one"
+            ) from None
+
+    def materialize(self) -> Catalog:
         """A plain catalog with every entry made (each data ID described), e.g. to save.
 
-        Its data descriptions keep secrets as ``{env(NAME)}`` templates.
+        Its entries name the store and data ID as reader arguments, each
+        secret an ``{env(NAME)}`` template.
         """
         catalog = Catalog(metadata=dict(self.metadata))
-        names = self.entries if data_ids is None else data_ids
-        for name in names:
-            # a copy: adding an entry to a catalog rewrites its arguments
-            catalog.add_entry(copy.copy(self.entries[name]), name=name)
+        for name in self.entries:
+            entry = copy.copy(self.entries[name])
+            kwargs = dict(entry.kwargs)
+            entry.kwargs = {**kwargs.pop("data").to_entry().kwargs, **kwargs}
+            catalog.add_entry(entry, name=name)
             catalog.aliases[name] = name
         return catalog
 
@@ -215,7 +238,7 @@ class StoreCatalog(Catalog):
         data = self._store_data
         return {"store_id": data.store_id, "store_params": data.store_params}
 
-    def search(self, expr: Any = None, **search_params: Any) -> Catalog:
+    def search(self, expr: Any = None, **search_params: Any) -> StoreCatalog:
         """A catalog of the entries matching *expr* and the store's *search_params*.
 
         *expr* is Intake's (text, or an ``intake.readers.search`` expression);
@@ -232,10 +255,9 @@ class StoreCatalog(Catalog):
             entry = self._entry(descriptor.data_id, descriptor)
             if expr is None or expr.filter(entry):
                 found[descriptor.data_id] = entry
-        catalog = Catalog(metadata={**self.metadata, "search": to_json_value(search_params)})
-        for data_id, entry in found.items():
-            catalog.add_entry(entry, name=data_id)
-            catalog.aliases[data_id] = data_id
+        metadata = {**self.metadata, "search": to_json_value(search_params)}
+        catalog = StoreCatalog(self._store_data, metadata, data_ids=list(found))
+        catalog.entries._made.update(found)
         return catalog
 
     def force_reload(self) -> None:
@@ -247,7 +269,8 @@ class StoreCatalog(Catalog):
         return sorted(set(super().__dir__()) | self._listing.short_names())
 
     def __reduce__(self):
-        return StoreCatalog, (self._store_data, self.metadata)
+        data_ids = self._listing.data_ids if self._listing.fixed else None
+        return StoreCatalog, (self._store_data, self.metadata, data_ids)
 
     def __repr__(self) -> str:
         return f"<Intake 2 catalog of data store {self.store!r}>"
