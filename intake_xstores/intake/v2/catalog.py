@@ -215,6 +215,12 @@ class StoreCatalog(Catalog):
                 f"{item!r} is neither a data ID of {self.store!r} nor the name of one"
             ) from None
 
+    def __call__(self, **kwargs: Any) -> StoreCatalog:
+        """This catalog with values for user parameters: ``local(chunks={"time": 1})``."""
+        configured = copy.copy(self)
+        configured._up_overrides = {**self._up_overrides, **kwargs}
+        return configured
+
     def materialize(self) -> Catalog:
         """A plain catalog with every entry made (each data ID described), e.g. to save.
 
