@@ -110,7 +110,7 @@ def test_an_unknown_store_or_a_missing_data_id_is_refused_when_described():
 def test_stores_v2_has_the_stores_of_stores_yaml(cat, v1cat):
     assert list(cat) == list(v1cat)
     for name in cat:
-        assert cat[name].data.store_id == v1cat[name]._captured_init_kwargs["store_id"]
+        assert cat[name].data.store_id == v1cat[name].store_id
         declared = {p["name"]: p.get("default") for p in v1cat[name].describe()["user_parameters"]}
         parameters = cat.entries[name].user_parameters
         assert set(declared) <= set(parameters)
