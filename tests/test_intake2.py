@@ -376,3 +376,14 @@ def test_data_written_into_a_store_by_a_pipeline_reads_back(local, memory_store_
     written = write(store_id="memory", store_params=memory_store_params, data_id="c.zarr").read()
     assert isinstance(written, XStoreData) and written.data_id == "c.zarr"
     xr.testing.assert_identical(XStoreReader(written).read(), make_cube())
+
+
+def test_cli_v2_catalog_keeps_secrets_in_the_environment():
+    from .test_cli import xstores
+
+    out = xstores(
+        "catalog", "s3", "-p", "root=b", "-p", "storage_options.secret=S3CR3T", "--v2"
+    ).stdout
+    assert "S3CR3T" not in out
+    options = yaml.safe_load(out)["entries"]["s3"]["kwargs"]["store_params"]["storage_options"]
+    assert options == {"secret": "{env(AWS_SECRET_ACCESS_KEY)}"}
