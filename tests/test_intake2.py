@@ -307,6 +307,8 @@ def test_readers_and_store_catalogs_pickle(local):
     clone = pickle.loads(pickle.dumps(reader))
     xr.testing.assert_identical(clone.read(), reader.read())
     assert sorted(pickle.loads(pickle.dumps(local))) == sorted(local)
+    configured = pickle.loads(pickle.dumps(local(chunks={"time": 2})))
+    assert configured["my_cube.zarr"].read().chl.chunks[0] == (2, 2)
 
 
 # --- YAML round trips ---------------------------------------------------------------

@@ -276,7 +276,8 @@ class StoreCatalog(Catalog):
 
     def __reduce__(self):
         data_ids = self._listing.data_ids if self._listing.fixed else None
-        return StoreCatalog, (self._store_data, self.metadata, data_ids)
+        state = {"_up_overrides": self._up_overrides}
+        return StoreCatalog, (self._store_data, self.metadata, data_ids), state
 
     def __repr__(self) -> str:
         return f"<Intake 2 catalog of data store {self.store!r}>"
