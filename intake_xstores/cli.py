@@ -10,6 +10,7 @@
     xstores copy file:cubes/sst.nc s3:cubes/sst.zarr --src-param root=demo_data \\
         --dst-param root=my-bucket
     xstores catalog s3 --param root=my-bucket > stores.yaml
+    xstores catalog s3 --param root=my-bucket --v2 > stores-v2.yaml   # for Intake 2
     xstores preload zenodo data.nc --param root=12345 --preload-param max_workers=4
     xstores gui catalogs/stores.yaml --port 5006      # Intake's GUI in a browser
 
@@ -303,11 +304,18 @@ def cmd_catalog(args: argparse.Namespace) -> None:
     """Print a YAML Intake catalog declaring one store; secrets become env templates."""
     try:
         from .intake.params import store_catalog_yaml
+        from .intake.v2 import catalog_yaml, store_catalog_v2
     except ImportError as error:
         raise CliError(f"the Intake face is not available: {error}") from None
-    text = store_catalog_yaml(
-        args.store_id, args.params, name=args.name, description=args.description
-    )
+    if args.v2:
+        catalog = store_catalog_v2(
+            args.store_id, args.params, name=args.name, description=args.description
+        )
+        text = catalog_yaml(catalog)
+    else:
+        text = store_catalog_yaml(
+            args.store_id, args.params, name=args.name, description=args.description
+        )
     print(text.rstrip())
 
 
@@ -466,6 +474,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_params(p)
     p.add_argument("--name", help="entry name (default: the store ID)")
     p.add_argument("--description", help="entry description")
+    p.add_argument("--v2", action="store_true", help="an Intake 2 catalog (intake.from_yaml_file)")
     p.set_defaults(func=cmd_catalog)
 
     p = sub.add_parser("gui", help="browse YAML catalogs in Intake's GUI (Panel)")

@@ -11,7 +11,6 @@ made when first asked for.
 from __future__ import annotations
 
 import json
-import posixpath
 import threading
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -21,7 +20,6 @@ from intake.catalog.entry import CatalogEntry
 
 from .. import __version__
 from ..descriptor import DataDescriptor
-from ..errors import DataStoreError
 from ..store import DataStore, get_data_store_params_schema
 from .params import (
     coerce_rendered,
@@ -31,6 +29,7 @@ from .params import (
     validate_user_values,
 )
 from .source import CONTAINERS, XStoreSource, descriptor_metadata, get_store
+from .v2 import DataIdListing, XStoreCatalogReader
 
 # Keyword arguments of intake's Catalog; all others given to XStoreCatalog
 # are store parameters.
@@ -193,53 +192,35 @@ class _Entries(Mapping):
     Keys are data IDs. Looking one up also accepts a data ID without its
     extension (``my_cube`` for ``my_cube.zarr``) or its file name without
     extension (``chl`` for ``cubes/chl.zarr``) when that is unique, and any
-    data ID the store has, listed or not (e.g. below ``max_depth``).
+    data ID the store has, listed or not (e.g. below ``max_depth``): the
+    listing and these rules are the Intake 2 catalog's
+    (:class:`~.v2.DataIdListing`).
     """
 
     def __init__(self, catalog: XStoreCatalog):
         self._catalog = catalog
-        self._data_ids: list[str] | None = None
+        self.listing = DataIdListing(catalog.store)
         self._entries: dict[str, XStoreEntry] = {}
         self._lock = threading.Lock()
 
     @property
     def data_ids(self) -> list[str]:
-        with self._lock:
-            if self._data_ids is None:
-                self._data_ids = list(self._catalog.store.get_data_ids())
-            return self._data_ids
+        return self.listing.data_ids
 
     @property
     def listed(self) -> bool:
-        return self._data_ids is not None
+        return self.listing.listed
 
     def clear(self) -> None:
+        self.listing.clear()
         with self._lock:
-            self._data_ids = None
             self._entries.clear()
 
     def resolve(self, key: Any) -> str | None:
         """The data ID *key* names, or ``None``."""
-        if not isinstance(key, str) or not key:
-            return None
-        if key in self._entries or (self.listed and key in self.data_ids):
+        if isinstance(key, str) and key in self._entries:
             return key
-        if not self.listed and self._has_data(key):
-            return key
-        matches = [i for i in self.data_ids if _stem(i) == key]
-        if not matches:
-            matches = [i for i in self.data_ids if posixpath.basename(_stem(i)) == key]
-        if len(matches) == 1:
-            return matches[0]
-        if self.listed and self._has_data(key):
-            return key
-        return None
-
-    def _has_data(self, key: str) -> bool:
-        try:
-            return self._catalog.store.has_data(key)
-        except (DataStoreError, ValueError):
-            return False
+        return self.listing.resolve(key)
 
     def __getitem__(self, key: str) -> XStoreEntry:
         data_id = self.resolve(key)
@@ -260,10 +241,6 @@ class _Entries(Mapping):
 
     def __len__(self) -> int:
         return len(self.data_ids)
-
-
-def _stem(data_id: str) -> str:
-    return posixpath.splitext(data_id.rstrip("/"))[0]
 
 
 class XStoreCatalog(Catalog):
@@ -306,6 +283,11 @@ class XStoreCatalog(Catalog):
         """The data store behind this catalog."""
         return self._store
 
+    @property
+    def reader(self) -> XStoreCatalogReader:
+        """The Intake 2 reader of this store; ``cat.reader.read()`` is its Intake 2 catalog."""
+        return XStoreCatalogReader(self.store_id, self.store_params)
+
     # --- entries --------------------------------------------------------------
 
     def _make_entries_container(self) -> _Entries:
@@ -327,10 +309,7 @@ class XStoreCatalog(Catalog):
             self._entries.clear()
 
     def __dir__(self) -> list[str]:
-        names = super().__dir__()
-        stems = [posixpath.basename(_stem(i)) for i in self]
-        unique = {s for s in stems if stems.count(s) == 1 and s.isidentifier()}
-        return sorted(set(names) | unique)
+        return sorted(set(super().__dir__()) | self._entries.listing.short_names())
 
     # --- search ----------------------------------------------------------------
 

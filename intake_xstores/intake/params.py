@@ -44,7 +44,7 @@ from __future__ import annotations
 
 import ast
 import datetime
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from intake.catalog.local import UserParameter
@@ -329,28 +329,33 @@ def env_template(variable: str) -> str:
     return "{{ env(" + repr(variable) + ") }}"
 
 
+def v2_env_template(variable: str) -> str:
+    """The Intake 2 template reading environment variable *variable*."""
+    return "{env(" + variable + ")}"
+
+
 def redact(
     store_id: str,
     schema: JsonObjectSchema,
     params: Mapping[str, Any],
     replacement: str | None = None,
+    template: Callable[[str], str] = env_template,
 ) -> dict[str, Any]:
     """A copy of *params* with every secret replaced.
 
     By default a secret becomes an ``{{ env(...) }}`` template (see
-    :func:`secret_env_var`), so YAML written from it still opens; pass
+    :func:`secret_env_var`), so YAML written from it still opens
+    (``template=v2_env_template`` for Intake 2's ``{env(...)}``); pass
     *replacement* (e.g. ``"***"``) for display.
     """
     secrets = schema.secret_paths()
 
     def walk(value: Any, path: tuple[str, ...]) -> Any:
         if path in secrets:
-            if isinstance(value, str) and value.startswith("{{"):
+            if isinstance(value, str) and value.startswith(("{{", "{env(")):
                 return value  # already a template, not the secret itself
             return (
-                replacement
-                if replacement is not None
-                else env_template(secret_env_var(store_id, path))
+                replacement if replacement is not None else template(secret_env_var(store_id, path))
             )
         if isinstance(value, Mapping):
             return {k: walk(v, path + (k,)) for k, v in value.items()}
