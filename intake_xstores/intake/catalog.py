@@ -20,11 +20,13 @@ from intake.catalog import Catalog
 from intake.catalog.entry import CatalogEntry
 
 from .. import __version__
+from ..coercion import coerce_text
 from ..descriptor import DataDescriptor
 from ..errors import DataStoreError
 from ..store import DataStore, get_data_store_params_schema
 from .params import (
     coerce_rendered,
+    parameter_schema,
     redact,
     to_json_value,
     user_parameters,
@@ -157,7 +159,7 @@ class XStoreEntry(CatalogEntry):
         """The source of this data ID, opened with the given open parameters."""
         if not user_parameters and self._default_source is not None:
             return self._default_source
-        values = validate_user_values(self._schema, self._own_parameters(), user_parameters)
+        values = validate_user_values(self._schema, user_parameters)
         source = XStoreSource(
             store_id=self._store_id,
             store_params=self._store_params,
@@ -371,11 +373,21 @@ class XStoreCatalog(Catalog):
     # --- parameters, description and serialisation ------------------------------
 
     def configure_new(self, **kwargs: Any) -> XStoreCatalog:
-        """A new catalog with some store parameters changed: ``cat(root="other")``."""
+        """A new catalog with some store parameters changed: ``cat(root="other")``.
+
+        For an entry of a YAML catalog, text given for its declared parameters
+        is read strictly by their types first (Intake itself reads ``"false"``
+        for a ``bool`` as ``True``).
+        """
         if self._entry is not None:
+            declared = {p.name: p for p in getattr(self._entry, "_user_parameters", ())}
+            for name, value in kwargs.items():
+                if isinstance(value, str) and name in declared:
+                    schema = parameter_schema(declared[name]).to_dict()
+                    kwargs[name] = coerce_text(schema, value, name)
             return super().configure_new(**kwargs)
         schema = get_data_store_params_schema(self.store_id)
-        values = validate_user_values(schema, {p.name: p for p in user_parameters(schema)}, kwargs)
+        values = validate_user_values(schema, kwargs)
         return XStoreCatalog(
             self.store_id, {**self.store_params, **values}, **self._catalog_kwargs()
         )
