@@ -10,6 +10,7 @@ made when first asked for.
 
 from __future__ import annotations
 
+import difflib
 import json
 import posixpath
 import threading
@@ -23,6 +24,7 @@ from .. import __version__
 from ..coercion import coerce_text
 from ..descriptor import DataDescriptor
 from ..errors import DataStoreError
+from ..fs.store import FsDataStore
 from ..store import DataStore, get_data_store_params_schema
 from .params import (
     coerce_rendered,
@@ -169,8 +171,6 @@ class XStoreEntry(CatalogEntry):
         source._descriptor = self._descriptor if not values else None
         source.description = self._description()
         source.cat = source.catalog_object = self._catalog
-        if self._descriptor is not None and not values:
-            source.metadata.update(descriptor_metadata(self._descriptor))
         if not user_parameters:
             self._default_source = source
         return source
@@ -208,7 +208,11 @@ class _Entries(Mapping):
     def data_ids(self) -> list[str]:
         with self._lock:
             if self._data_ids is None:
-                self._data_ids = list(self._catalog.store.get_data_ids())
+                store = self._catalog.store
+                data_ids = list(store.get_data_ids())
+                if not data_ids and isinstance(store, FsDataStore):
+                    store.assert_root_exists()  # a typo in root is no empty catalog
+                self._data_ids = data_ids
             return self._data_ids
 
     @property
@@ -228,14 +232,34 @@ class _Entries(Mapping):
             return key
         if not self.listed and self._has_data(key):
             return key
-        matches = [i for i in self.data_ids if _stem(i) == key]
-        if not matches:
-            matches = [i for i in self.data_ids if posixpath.basename(_stem(i)) == key]
+        matches = self._named_by(key)
         if len(matches) == 1:
             return matches[0]
         if self.listed and self._has_data(key):
             return key
         return None
+
+    def _named_by(self, key: str) -> list[str]:
+        """The data IDs *key* names without extension, or as a file name without extension."""
+        matches = [i for i in self.data_ids if _stem(i) == key]
+        return matches or [i for i in self.data_ids if posixpath.basename(_stem(i)) == key]
+
+    def lookup_error(self, key: Any) -> DataIdLookupError:
+        """Why *key* names no single entry: not there (with close matches), or ambiguous."""
+        catalog = self._catalog
+        root = (getattr(catalog.store, "params", None) or {}).get("root")
+        where = f"data store {catalog.store_id!r}" + (f" (root {root!r})" if root else "")
+        matches = self._named_by(key) if isinstance(key, str) and key else []
+        if len(matches) > 1:
+            return DataIdLookupError(
+                f"{key!r} is ambiguous in {where}: it names {', '.join(map(repr, matches))}; "
+                f"use the full data ID, e.g. cat[{matches[0]!r}]"
+            )
+        close = difflib.get_close_matches(str(key), self.data_ids, n=3)
+        hint = f"; close matches: {', '.join(map(repr, close))}" if close else ""
+        return DataIdLookupError(
+            f"No data ID {key!r} in {where}{hint} ({len(self.data_ids)} data IDs listed)"
+        )
 
     def _has_data(self, key: str) -> bool:
         try:
@@ -246,7 +270,7 @@ class _Entries(Mapping):
     def __getitem__(self, key: str) -> XStoreEntry:
         data_id = self.resolve(key)
         if data_id is None:
-            raise KeyError(key)
+            raise self.lookup_error(key)
         with self._lock:
             entry = self._entries.get(data_id)
             if entry is None:
@@ -262,6 +286,13 @@ class _Entries(Mapping):
 
     def __len__(self) -> int:
         return len(self.data_ids)
+
+
+class DataIdLookupError(KeyError):
+    """A key that names no data ID of a catalog, or more than one; the message says which."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])
 
 
 def _stem(data_id: str) -> str:
@@ -323,10 +354,29 @@ class XStoreCatalog(Catalog):
         """Data IDs are listed once; use :meth:`force_reload` to list them again."""
 
     def force_reload(self) -> None:
-        """Forget the listed data IDs; the next access lists them again."""
+        """Forget the listed data IDs; the next access lists them again, afresh."""
         super().force_reload()
         if isinstance(self._entries, _Entries):
             self._entries.clear()
+
+    def __getitem__(self, key: Any) -> Any:
+        """The source of a data ID (see the class doc); a clear ``KeyError`` if none."""
+        try:
+            return super().__getitem__(key)
+        except DataIdLookupError:
+            raise
+        except KeyError:
+            if not isinstance(key, str) or not isinstance(self._entries, _Entries):
+                raise
+            raise self._entries.lookup_error(key) from None
+
+    def __getattr__(self, item: str) -> Any:
+        if item.startswith("_") or item == "entry":
+            return super().__getattr__(item)
+        try:
+            return self[item]
+        except DataIdLookupError as error:
+            raise AttributeError(str(error)) from None
 
     def __dir__(self) -> list[str]:
         names = super().__dir__()

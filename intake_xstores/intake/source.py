@@ -21,6 +21,7 @@ from ..descriptor import DataDescriptor
 from ..errors import DataStoreParamsError
 from ..store import DataStore, get_data_store_params_schema, new_data_store
 from .params import coerce_rendered, redact, to_json_value, user_parameters
+from .plots import suggest_plots
 
 CONTAINERS: dict[str, str] = {
     "dataset": "xarray",
@@ -57,10 +58,17 @@ def get_store(store_id: str, store_params: dict[str, Any] | None = None) -> Data
 
 
 def descriptor_metadata(descriptor: DataDescriptor) -> dict[str, Any]:
-    """What a descriptor tells, as Intake metadata (open parameters excluded)."""
+    """What a descriptor tells, as Intake metadata (open parameters excluded).
+
+    A dataset's metadata declares quick maps for hvplot and Intake's GUI in
+    ``plots`` (see :func:`.plots.suggest_plots`).
+    """
     metadata = descriptor.to_dict()
     metadata.pop("data_id", None)
     metadata.pop("open_params_schema", None)
+    plots = suggest_plots(metadata)
+    if plots:
+        metadata["plots"] = plots
     return metadata
 
 
@@ -106,6 +114,7 @@ class XStoreSource(DataSource):
         self.open_params = {**(open_params or {}), **kwargs}
         self.name = data_id
         self._descriptor: DataDescriptor | None = None
+        self._described = False
         self._data: Any = None
         self.container = CONTAINERS.get(self.data_type, "python")
 
@@ -129,6 +138,28 @@ class XStoreSource(DataSource):
         return coerce_rendered(schema, self.open_params)
 
     # --- Intake's DataSource interface --------------------------------------
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        """The metadata given, completed by the descriptor on first access.
+
+        So what Intake's GUI, ``yaml()`` and hvplot read of a source tells its
+        bbox, time range, variables and quick maps (``plots``; ``{}`` for data
+        without a map). Metadata given wins over the descriptor's.
+        """
+        metadata = self.__dict__.setdefault("_metadata", {})
+        if self.__dict__.get("_described") is False:
+            described = descriptor_metadata(self.descriptor)
+            plots = {**described.pop("plots", {}), **metadata.get("plots", {})}
+            for key, value in described.items():
+                metadata.setdefault(key, value)
+            metadata["plots"] = plots
+            self._described = True
+        return metadata
+
+    @metadata.setter
+    def metadata(self, value: dict[str, Any]) -> None:
+        self._metadata = dict(value or {})
 
     @property
     def descriptor(self) -> DataDescriptor:
@@ -191,12 +222,23 @@ class XStoreSource(DataSource):
         yield self.read()
 
     def to_mldataset(self) -> Any:
-        """The data as a ``MultiLevelDataset`` (for ``.levels``), opened lazily."""
+        """The data as a ``MultiLevelDataset``, opened lazily.
+
+        The stored levels of a ``.levels`` dataset or a COG's overviews; a
+        plain cube is a multi-level dataset of one level.
+        """
         if self.data_type == "mldataset":
             return self._open()
-        return self.store.open_data(
-            self.data_id, **{**self._open_params(), "data_type": "mldataset"}
-        )
+        if "mldataset" in self.store.get_data_types_for_data(self.data_id):
+            params = {**self._open_params(), "data_type": "mldataset"}
+            return self.store.open_data(self.data_id, **params)
+        if self.data_type != "dataset":
+            raise NotImplementedError(
+                f"{self.data_id!r} is {self.data_type} data, which has no multi-level form"
+            )
+        from ..mldataset import MultiLevelDataset
+
+        return MultiLevelDataset.from_datasets([self._open()], ds_id=self.data_id)
 
     def _open(self) -> Any:
         if self._data is None:
@@ -223,7 +265,7 @@ class XStoreSource(DataSource):
         return args
 
     def _yaml(self) -> dict[str, Any]:
-        metadata = dict(self._captured_init_kwargs.get("metadata") or {})
+        metadata = dict(self.metadata)
         metadata.pop("catalog_dir", None)
         return {
             "sources": {
