@@ -22,6 +22,7 @@ import xarray as xr
 import yaml
 
 from intake_xstores import (
+    DataStoreError,
     DataStoreParamsError,
     JsonArraySchema,
     JsonBooleanSchema,
@@ -231,9 +232,11 @@ def test_showcase_remote_stores_take_locations_from_the_environment(cat, monkeyp
     assert list(cat.reference) == ["sst"]
 
 
-def test_memory_store_of_the_showcase_is_empty_and_writable(cat):
-    memory = cat.memory(root=f"/{uuid.uuid4().hex}")
-    assert list(memory) == []
+def test_memory_store_of_the_showcase_is_writable_and_its_root_made_by_writing(cat):
+    root = f"/{uuid.uuid4().hex}"
+    memory = cat.memory(root=root)
+    with pytest.raises(DataStoreError, match=f"root '{root}'.*does not exist; writing data"):
+        list(memory)
     memory.store.write_data(make_cube(), "new.zarr")
     assert list(memory.force_reload() or memory) == ["new.zarr"]
 
