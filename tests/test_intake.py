@@ -189,8 +189,42 @@ def test_showcase_local_store_walks_folders_and_describes(cat):
     assert local.sst.data_id == "cubes/sst.nc"
     assert cat["local", "cubes/sst.nc"].data_id == "cubes/sst.nc"
     assert "sst" in dir(local)
-    with pytest.raises(AttributeError):
+    with pytest.raises(AttributeError, match="No data ID 'no_such_cube' in data store 'file'"):
         local.no_such_cube  # noqa: B018
+
+
+def test_missing_and_ambiguous_keys_say_what_is_there(tmp_path):
+    from intake_xstores.mldataset import MultiLevelDataset
+
+    store = new_data_store("file", root=str(tmp_path))
+    store.write_data(make_cube(), "my_cube.zarr")
+    store.write_data(MultiLevelDataset.from_dataset(make_cube(), num_levels=1), "my_cube.levels")
+    cat = intake.open_xstore("file", root=str(tmp_path))
+    with pytest.raises(KeyError) as info:
+        cat["nope.zarr"]
+    assert str(info.value) == (
+        f"No data ID 'nope.zarr' in data store 'file' (root {str(tmp_path)!r}) (2 data IDs listed)"
+    )
+    with pytest.raises(KeyError, match="'my_cub.zarr'.*close matches: 'my_cube.zarr'"):
+        cat["my_cub.zarr"]
+    with pytest.raises(
+        AttributeError,
+        match="'my_cube' is ambiguous.*it names 'my_cube.levels', 'my_cube.zarr'; use the full",
+    ):
+        cat.my_cube  # noqa: B018
+    assert cat["my_cube.zarr"].data_id == "my_cube.zarr"
+    assert "my_cube" not in cat and "my_cube.zarr" in cat
+
+
+def test_to_mldataset_is_always_multi_level(cat):
+    from intake_xstores.mldataset import MultiLevelDataset
+
+    for source in (cat.local.my_cube, cat.local.sst):
+        mlds = source.to_mldataset()
+        assert isinstance(mlds, MultiLevelDataset) and mlds.num_levels == 1
+        xr.testing.assert_identical(mlds.base_dataset, source.to_dask())
+    with pytest.raises(NotImplementedError, match="geodataframe"):
+        cat.local.regions.to_mldataset()
 
 
 def test_store_parameters_of_yaml_entries_are_user_parameters(cat):
