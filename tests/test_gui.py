@@ -162,6 +162,18 @@ def select_catalog(page, name: str) -> None:
     catalogs(page).select_option(label=label)
 
 
+def test_catalogs_of_the_same_file_name_are_both_shown(gui_home, tmp_path):
+    from intake_xstores.intake.gui import XStoresGUI
+
+    other = tmp_path / "other" / "stores.yaml"
+    other.parent.mkdir()
+    other.write_text("sources: {}\n")
+    gui = XStoresGUI.from_paths([gui_home / "catalogs" / "stores.yaml", other])
+    assert gui.catsel.options == ["catalogs/stores.yaml", "other/stores.yaml"]
+    assert "local" in gui._cats["catalogs/stores.yaml"]
+    assert list(gui._cats["other/stores.yaml"]) == []
+
+
 def test_catalog_shows_the_stores(page):
     assert options(catalogs(page)) == ["stores.yaml"]
     catalogs(page).select_option(label="stores.yaml")
@@ -194,7 +206,7 @@ def test_cube_entry_shows_descriptor_and_open_parameters(page):
     assert "units: mg m-3" in info
     # open parameters as user parameters, with types and defaults
     params = info.split("user_parameters:")[1]
-    assert "drop_variables: {description: Names of variables to drop, type: list}" in params
+    assert "drop_variables: {description: Name or names of variables to drop, type: str}" in params
     assert "decode_times:" in params and "default: true" in params
     # what is visible without scrolling: the top of the pane
     visible = page.locator(".ace_content").first.inner_text()
@@ -208,7 +220,7 @@ def test_vector_entry_shows_features(page):
     assert "container: dataframe" in info
     assert "bbox: [-4.0, 40.0, 30.0, 60.0]" in info
     assert "columns:" in info.split("user_parameters:")[1]
-    assert "plots" not in info  # no quick map of vector data
+    assert "map of" not in info  # no quick map of vector data
     shot(page, "4-vector")
 
 
