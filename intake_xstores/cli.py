@@ -12,9 +12,11 @@
     xstores catalog s3 --param root=my-bucket > stores.yaml
     xstores gui catalogs/stores.yaml --port 5006      # Intake's GUI in a browser
 
-``--param k=v`` values are parsed as JSON when they parse (``2``, ``true``,
-``["a", "b"]``, ``{"anon": true}``), else taken as strings; a dotted key sets
-a nested value (``--param storage_options.anon=true``). Every error is one
+``--param k=v`` values are read as the store's schema types them, strictly
+(``max_depth=2``, ``read_only=false``, ``includes='["a*", "b*"]'``; ``root=2023``
+stays a string; ``read_only=maybe`` is an error naming it); values of keys the
+schema does not describe are JSON when they parse, else strings. A dotted key
+sets a nested value (``--param storage_options.anon=true``). Every error is one
 line on stderr and a non-zero exit; secrets given on the command line never
 appear in output or errors.
 """
@@ -358,7 +360,7 @@ def _add_params(p: argparse.ArgumentParser) -> None:
         dest="params",
         action="append",
         metavar="KEY=VALUE",
-        help="store parameter; VALUE is JSON if it parses, else a string "
+        help="store parameter; VALUE is read as the store's schema types KEY "
         "(repeatable; dotted keys nest: storage_options.anon=true)",
     )
 

@@ -9,21 +9,22 @@ our sources put the descriptor and quick maps there.
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 
 import pytest
 
-from tests.servers import LOCALHOST, free_port, wait_for_port
+from tests.servers import LOCALHOST, _subprocess
 from tests.test_gui import (
     ARTIFACTS,
     CHROMIUM,
     CHROMIUM_FLAGS,
     TIMEOUT_MS,
+    draw_quick_map,
     gui_home,  # noqa: F401 - a fixture: stores.yaml next to the demo data
     options,
+    shot,
+    wait_for_info,
     wait_for_options,
 )
 
@@ -53,44 +54,21 @@ def stock_page(gui_home) -> Iterator:  # noqa: F811 - the imported fixture
 
     catalog = gui_home / "catalogs" / "stores.yaml"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AZURE_", "AWS_", "XSTORES_"))}
-    port = free_port()
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    log = open(ARTIFACTS / "stock-gui-server.log", "w")  # noqa: SIM115 - closed below
-    command = [sys.executable, "-c", _SERVE_STOCK_GUI, str(catalog), str(port)]
-    process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        wait_for_port(port, process, timeout=60)
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
-                executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True
-            )
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.set_default_timeout(TIMEOUT_MS)
-            page.goto(f"http://{LOCALHOST}:{port}/")
-            page.locator("select").first.wait_for()
-            yield page
-            browser.close()
-    finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
 
+    def command(port: int) -> list[str]:
+        return [sys.executable, "-c", _SERVE_STOCK_GUI, str(catalog), str(port)]
 
-def editor_text(page) -> str:
-    return page.locator(".ace_editor").first.evaluate("el => el.env.editor.getValue()")
-
-
-def wait_for_text(page, text: str) -> str:
-    deadline = time.monotonic() + TIMEOUT_MS / 1000
-    while time.monotonic() < deadline:
-        value = editor_text(page)
-        if text in value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"{text!r} never appeared in the information pane:\n{editor_text(page)}")
+    with _subprocess(command, env=env) as port, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True
+        )
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.set_default_timeout(TIMEOUT_MS)
+        page.goto(f"http://{LOCALHOST}:{port}/")
+        page.locator("select").first.wait_for()
+        yield page
+        browser.close()
 
 
 def test_stock_gui_shows_descriptors_as_metadata_and_plots_a_quick_map(stock_page):
@@ -102,39 +80,14 @@ def test_stock_gui_shows_descriptors_as_metadata_and_plots_a_quick_map(stock_pag
     assert "cubes/chl.zarr" in wait_for_options(sources, "cubes/chl.zarr")
 
     sources.select_option(label="cubes/chl.zarr")
-    info = wait_for_text(page, "bbox")
+    info = wait_for_info(page, "bbox")
     metadata = info.split("metadata:")[1]
     assert "- -10.0" in metadata and "time_range:" in metadata and "2023-06-10" in metadata
     assert "units: mg m-3" in metadata
     assert "map of chl:" in metadata and "kind: image" in metadata
-    page.screenshot(path=str(ARTIFACTS / "stock-1-cube.png"), full_page=True)
+    shot(page, "stock-1-cube")
 
-    page.get_by_role("button", name="📊").click()
-    plot_select = page.locator("select").nth(2)
-    plot_select.wait_for()
-    assert "map of chl" in options(plot_select)
-    plot_select.select_option(label="map of chl")
-    canvas = page.locator("canvas").first
-    canvas.wait_for()
-    path = ARTIFACTS / "stock-2-plot.png"
-    deadline = time.monotonic() + TIMEOUT_MS / 1000
-    while True:  # until Bokeh has painted a map: many distinct colours in the canvas
-        time.sleep(1)
-        page.screenshot(path=str(path), full_page=True)
-        box = canvas.bounding_box()
-        colours = _colours_in(path, box) if box else 0
-        if colours > 50 or time.monotonic() > deadline:
-            break
-    assert box and box["width"] > 200 and box["height"] > 150
-    assert colours > 50
-
-
-def _colours_in(path, box) -> int:
-    from PIL import Image
-
-    image = Image.open(path).convert("RGB")
-    crop = image.crop((box["x"], box["y"], box["x"] + box["width"], box["y"] + box["height"]))
-    return len(crop.getcolors(maxcolors=1 << 20) or ())
+    draw_quick_map(page, "map of chl", "stock-2-plot")
 
 
 def test_stock_gui_plot_button_on_vector_data_offers_no_map(stock_page):
@@ -142,7 +95,7 @@ def test_stock_gui_plot_button_on_vector_data_offers_no_map(stock_page):
     page.get_by_role("button", name="📊").click()  # hide the plot panel
     sources = page.locator("select").nth(1)
     sources.select_option(label="regions.geojson")
-    info = wait_for_text(page, "geodataframe")
+    info = wait_for_info(page, "geodataframe")
     assert "bbox" in info
     page.get_by_role("button", name="📊").click()
     plot_select = page.locator("select").nth(2)
