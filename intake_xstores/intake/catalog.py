@@ -430,7 +430,8 @@ class XStoreCatalog(Catalog):
         for a ``bool`` as ``True``).
         """
         if self._entry is not None:
-            declared = {p.name: p for p in getattr(self._entry, "_user_parameters", ())}
+            parameters = getattr(self._entry, "_user_parameters", None) or ()
+            declared = {p.name: p for p in parameters if not isinstance(p, dict)}
             for name, value in kwargs.items():
                 if isinstance(value, str) and name in declared:
                     schema = parameter_schema(declared[name]).to_dict()
