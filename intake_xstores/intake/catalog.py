@@ -10,6 +10,7 @@ made when first asked for.
 
 from __future__ import annotations
 
+import difflib
 import json
 import threading
 from collections.abc import Iterator, Mapping
@@ -19,10 +20,12 @@ from intake.catalog import Catalog
 from intake.catalog.entry import CatalogEntry
 
 from .. import __version__
+from ..coercion import coerce_text
 from ..descriptor import DataDescriptor
 from ..store import DataStore, get_data_store_params_schema
 from .params import (
     coerce_rendered,
+    parameter_schema,
     redact,
     to_json_value,
     user_parameters,
@@ -156,7 +159,7 @@ class XStoreEntry(CatalogEntry):
         """The source of this data ID, opened with the given open parameters."""
         if not user_parameters and self._default_source is not None:
             return self._default_source
-        values = validate_user_values(self._schema, self._own_parameters(), user_parameters)
+        values = validate_user_values(self._schema, user_parameters)
         source = XStoreSource(
             store_id=self._store_id,
             store_params=self._store_params,
@@ -166,8 +169,6 @@ class XStoreEntry(CatalogEntry):
         source._descriptor = self._descriptor if not values else None
         source.description = self._description()
         source.cat = source.catalog_object = self._catalog
-        if self._descriptor is not None and not values:
-            source.metadata.update(descriptor_metadata(self._descriptor))
         if not user_parameters:
             self._default_source = source
         return source
@@ -222,10 +223,27 @@ class _Entries(Mapping):
             return key
         return self.listing.resolve(key)
 
+    def lookup_error(self, key: Any) -> DataIdLookupError:
+        """Why *key* names no single entry: not there (with close matches), or ambiguous."""
+        catalog = self._catalog
+        root = (getattr(catalog.store, "params", None) or {}).get("root")
+        where = f"data store {catalog.store_id!r}" + (f" (root {root!r})" if root else "")
+        matches = self.listing.named_by(key) if isinstance(key, str) and key else []
+        if len(matches) > 1:
+            return DataIdLookupError(
+                f"{key!r} is ambiguous in {where}: it names {', '.join(map(repr, matches))}; "
+                f"use the full data ID, e.g. cat[{matches[0]!r}]"
+            )
+        close = difflib.get_close_matches(str(key), self.data_ids, n=3)
+        hint = f"; close matches: {', '.join(map(repr, close))}" if close else ""
+        return DataIdLookupError(
+            f"No data ID {key!r} in {where}{hint} ({len(self.data_ids)} data IDs listed)"
+        )
+
     def __getitem__(self, key: str) -> XStoreEntry:
         data_id = self.resolve(key)
         if data_id is None:
-            raise KeyError(key)
+            raise self.lookup_error(key)
         with self._lock:
             entry = self._entries.get(data_id)
             if entry is None:
@@ -241,6 +259,13 @@ class _Entries(Mapping):
 
     def __len__(self) -> int:
         return len(self.data_ids)
+
+
+class DataIdLookupError(KeyError):
+    """A key that names no data ID of a catalog, or more than one; the message says which."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])
 
 
 class XStoreCatalog(Catalog):
@@ -303,10 +328,29 @@ class XStoreCatalog(Catalog):
         """Data IDs are listed once; use :meth:`force_reload` to list them again."""
 
     def force_reload(self) -> None:
-        """Forget the listed data IDs; the next access lists them again."""
+        """Forget the listed data IDs; the next access lists them again, afresh."""
         super().force_reload()
         if isinstance(self._entries, _Entries):
             self._entries.clear()
+
+    def __getitem__(self, key: Any) -> Any:
+        """The source of a data ID (see the class doc); a clear ``KeyError`` if none."""
+        try:
+            return super().__getitem__(key)
+        except DataIdLookupError:
+            raise
+        except KeyError:
+            if not isinstance(key, str) or not isinstance(self._entries, _Entries):
+                raise
+            raise self._entries.lookup_error(key) from None
+
+    def __getattr__(self, item: str) -> Any:
+        if item.startswith("_") or item == "entry":
+            return super().__getattr__(item)
+        try:
+            return self[item]
+        except DataIdLookupError as error:
+            raise AttributeError(str(error)) from None
 
     def __dir__(self) -> list[str]:
         return sorted(set(super().__dir__()) | self._entries.listing.short_names())
@@ -350,11 +394,22 @@ class XStoreCatalog(Catalog):
     # --- parameters, description and serialisation ------------------------------
 
     def configure_new(self, **kwargs: Any) -> XStoreCatalog:
-        """A new catalog with some store parameters changed: ``cat(root="other")``."""
+        """A new catalog with some store parameters changed: ``cat(root="other")``.
+
+        For an entry of a YAML catalog, text given for its declared parameters
+        is read strictly by their types first (Intake itself reads ``"false"``
+        for a ``bool`` as ``True``).
+        """
         if self._entry is not None:
+            parameters = getattr(self._entry, "_user_parameters", None) or ()
+            declared = {p.name: p for p in parameters if not isinstance(p, dict)}
+            for name, value in kwargs.items():
+                if isinstance(value, str) and name in declared:
+                    schema = parameter_schema(declared[name]).to_dict()
+                    kwargs[name] = coerce_text(schema, value, name)
             return super().configure_new(**kwargs)
         schema = get_data_store_params_schema(self.store_id)
-        values = validate_user_values(schema, {p.name: p for p in user_parameters(schema)}, kwargs)
+        values = validate_user_values(schema, kwargs)
         return XStoreCatalog(
             self.store_id, {**self.store_params, **values}, **self._catalog_kwargs()
         )

@@ -71,6 +71,7 @@ class XStoreSource(DataSource):
         self.open_params = {**(open_params or {}), **kwargs}
         self.name = data_id
         self._descriptor: DataDescriptor | None = None
+        self._described = False
         self._data: Any = None
         self.container = CONTAINERS.get(self.data_type, "python")
 
@@ -96,6 +97,28 @@ class XStoreSource(DataSource):
         return XStoreReader(data=data, open_params=self.open_params)
 
     # --- Intake's DataSource interface --------------------------------------
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        """The metadata given, completed by the descriptor on first access.
+
+        So what Intake's GUI, ``yaml()`` and hvplot read of a source tells its
+        bbox, time range, variables and quick maps (``plots``; ``{}`` for data
+        without a map). Metadata given wins over the descriptor's.
+        """
+        metadata = self.__dict__.setdefault("_metadata", {})
+        if self.__dict__.get("_described") is False:
+            described = descriptor_metadata(self.descriptor)
+            plots = {**described.pop("plots", {}), **metadata.get("plots", {})}
+            for key, value in described.items():
+                metadata.setdefault(key, value)
+            metadata["plots"] = plots
+            self._described = True
+        return metadata
+
+    @metadata.setter
+    def metadata(self, value: dict[str, Any]) -> None:
+        self._metadata = dict(value or {})
 
     @property
     def descriptor(self) -> DataDescriptor:
@@ -158,10 +181,22 @@ class XStoreSource(DataSource):
         yield self.read()
 
     def to_mldataset(self) -> Any:
-        """The data as a ``MultiLevelDataset`` (for ``.levels``), opened lazily."""
+        """The data as a ``MultiLevelDataset``, opened lazily.
+
+        The stored levels of a ``.levels`` dataset or a COG's overviews; a
+        plain cube is a multi-level dataset of one level.
+        """
         if self.data_type == "mldataset":
             return self._open()
-        return self.reader(data_type="mldataset").read()
+        if "mldataset" in self.store.get_data_types_for_data(self.data_id):
+            return self.reader(data_type="mldataset").read()
+        if self.data_type != "dataset":
+            raise NotImplementedError(
+                f"{self.data_id!r} is {self.data_type} data, which has no multi-level form"
+            )
+        from ..mldataset import MultiLevelDataset
+
+        return MultiLevelDataset.from_datasets([self._open()], ds_id=self.data_id)
 
     def _open(self) -> Any:
         if self._data is None:
@@ -209,7 +244,7 @@ class XStoreSource(DataSource):
         return args
 
     def _yaml(self) -> dict[str, Any]:
-        metadata = dict(self._captured_init_kwargs.get("metadata") or {})
+        metadata = dict(self.metadata)
         metadata.pop("catalog_dir", None)
         return {
             "sources": {

@@ -31,6 +31,7 @@ from intake.readers.entry import Catalog, ReaderDescription
 
 from ...descriptor import DataDescriptor
 from ...errors import DataStoreError
+from ...fs.store import FsDataStore
 from ...schema import JsonObjectSchema
 from ...store import DataStore, get_data_store_params_schema, list_data_store_ids
 from ..params import redact, to_json_value, v2_env_template
@@ -61,7 +62,10 @@ class DataIdListing:
         """The store's data IDs, listed on first use."""
         with self._lock:
             if self._data_ids is None:
-                self._data_ids = list(self.store.get_data_ids())
+                data_ids = list(self.store.get_data_ids())
+                if not data_ids and isinstance(self.store, FsDataStore):
+                    self.store.assert_root_exists()  # a typo in root is no empty catalog
+                self._data_ids = data_ids
             return self._data_ids
 
     @property
@@ -82,14 +86,17 @@ class DataIdListing:
             return key
         if not self.listed and self._has_data(key):
             return key
-        matches = [i for i in self.data_ids if _stem(i) == key]
-        if not matches:
-            matches = [i for i in self.data_ids if posixpath.basename(_stem(i)) == key]
+        matches = self.named_by(key)
         if len(matches) == 1:
             return matches[0]
         if self.listed and self._has_data(key):
             return key
         return None
+
+    def named_by(self, key: str) -> list[str]:
+        """The data IDs *key* names without extension, or as a file name without extension."""
+        matches = [i for i in self.data_ids if _stem(i) == key]
+        return matches or [i for i in self.data_ids if posixpath.basename(_stem(i)) == key]
 
     def short_names(self) -> set[str]:
         """The file-name stems that name one data ID each and are Python names."""

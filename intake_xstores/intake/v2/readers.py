@@ -16,6 +16,7 @@ from intake.readers import BaseData, BaseReader
 from ...datatype import DataType, DataTypeLike
 from ...descriptor import DataDescriptor
 from ..params import coerce_rendered
+from ..plots import suggest_plots
 from .datatypes import XStoreData
 from .parameters import drop_unset
 
@@ -27,10 +28,17 @@ def output_instance_of(data_type: DataTypeLike) -> str:
 
 
 def descriptor_metadata(descriptor: DataDescriptor) -> dict[str, Any]:
-    """What a descriptor tells, as catalog metadata (open parameters excluded)."""
+    """What a descriptor tells, as catalog metadata (open parameters excluded).
+
+    A dataset's metadata declares quick maps for hvplot and Intake's GUI in
+    ``plots`` (see :func:`..plots.suggest_plots`).
+    """
     metadata = descriptor.to_dict()
     metadata.pop("data_id", None)
     metadata.pop("open_params_schema", None)
+    plots = suggest_plots(metadata)
+    if plots:
+        metadata["plots"] = plots
     return metadata
 
 
