@@ -252,10 +252,14 @@ def _intersects(bbox, query) -> bool:
 def _overlaps(time_range, query) -> bool:
     import pandas as pd
 
+    def timestamp(text):  # UTC without a time zone, as data times are compared
+        t = pd.Timestamp(text)
+        return t.tz_convert(None) if t.tzinfo is not None else t
+
     if time_range is None:
         return False
-    lo, hi = (pd.Timestamp(t) if t else None for t in time_range)
-    qlo, qhi = (pd.Timestamp(t) if t else None for t in query)
+    lo, hi = (timestamp(t) if t else None for t in time_range)
+    qlo, qhi = (timestamp(t) if t else None for t in query)
     return (qhi is None or lo is None or lo <= qhi) and (qlo is None or hi is None or hi >= qlo)
 
 

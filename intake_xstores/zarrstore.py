@@ -254,15 +254,15 @@ class GenericZarrStore(Store):
         name = final["name"]
         if name in self._arrays:
             raise ValueError(f"array {name!r} is already defined")
+        sizes = dict(self._dim_sizes)
         for dim, size in zip(final["dims"], final["shape"], strict=True):
-            known = self._dim_sizes.get(dim)
-            if known is not None and known != size:
+            known = sizes.setdefault(dim, size)
+            if known != size:
                 raise ValueError(
-                    f"array {name!r}: dimension {dim!r} has size {size}, but other arrays "
-                    f"give it size {known}"
+                    f"array {name!r}: dimension {dim!r} has size {size}, "
+                    f"but size {known} elsewhere in this store"
                 )
-        for dim, size in zip(final["dims"], final["shape"], strict=True):
-            self._dim_sizes[dim] = size
+        self._dim_sizes = sizes
         self._arrays[name] = final
         self._metadata = None
 

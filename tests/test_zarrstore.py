@@ -165,6 +165,9 @@ def test_conflicting_dimension_sizes_are_refused():
     with pytest.raises(ValueError, match=r"'b'.*dimension 'x' has size 4.*size 3"):
         store.add_array(name="b", dims=["x"], data=np.zeros(4))
     assert list(store.arrays) == ["a"]
+    with pytest.raises(ValueError, match=r"'c'.*dimension 'y' has size 3.*size 2"):
+        store.add_array(name="c", dims=["y", "y"], data=np.zeros((2, 3)))
+    assert store.arrays.keys() == {"a"}
 
 
 @pytest.mark.parametrize(
