@@ -211,8 +211,9 @@ def test_both_faces_give_the_same_data_and_errors(case, local, v1cat):
     kind1, one = _outcome(lambda: _v1(v1cat, data_id, params))
     kind2, two = _outcome(lambda: _v2(local, data_id, params))
     assert kind1 == kind2
-    if kind1 == "KeyError":  # worded by each Intake's catalog
-        assert "nope" in one and data_id in two
+    if kind1 == "DataIdLookupError":  # each face's catalog names its own root
+        assert f"No data ID {data_id!r} in data store 'file'" in one
+        assert f"No data ID {data_id!r} in data store 'file'" in two
     elif kind1 != "data":
         assert one == two
         assert any(key in one for key in params)

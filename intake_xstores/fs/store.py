@@ -293,7 +293,7 @@ class FsDataStore(MutableDataStore):
         Intake catalog of the store calls this to tell a typo from an empty store.
         """
         path = self._root_path
-        if not path:
+        if not path or self.protocol.ephemeral:
             return
         self.fs.invalidate_cache(path)
         if not self.fs.exists(path):
