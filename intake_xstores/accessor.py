@@ -29,7 +29,7 @@ from .schema import JsonObjectSchema
 class DataOpener(ABC):
     """Opens data by data ID with parameters described by a JSON Schema."""
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - a hook; most openers hold nothing
         """Release files, connections or other resources; by default nothing to do."""
 
     @abstractmethod
@@ -192,9 +192,8 @@ def find_data_opener_extensions(
     storage_id: str | None = None,
 ) -> list[Extension]:
     """Opener extensions, optionally filtered by data type, format and storage."""
-    return _find(
-        EXTENSION_POINT_DATA_OPENERS, predicate, data_type, format_id, storage_id, extension_registry
-    )
+    point = EXTENSION_POINT_DATA_OPENERS
+    return _find(point, predicate, data_type, format_id, storage_id, extension_registry)
 
 
 def find_data_writer_extensions(
@@ -206,9 +205,8 @@ def find_data_writer_extensions(
     storage_id: str | None = None,
 ) -> list[Extension]:
     """Writer extensions, optionally filtered by data type, format and storage."""
-    return _find(
-        EXTENSION_POINT_DATA_WRITERS, predicate, data_type, format_id, storage_id, extension_registry
-    )
+    point = EXTENSION_POINT_DATA_WRITERS
+    return _find(point, predicate, data_type, format_id, storage_id, extension_registry)
 
 
 def _new_accessor(

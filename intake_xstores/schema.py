@@ -328,7 +328,7 @@ class JsonDatetimeSchema(JsonStringSchema):
         max_datetime: str | None = None,
         nullable: bool = False,
     ) -> JsonArraySchema:
-        """A ``[start, end]`` pair of date-times; *nullable* as in :meth:`JsonDateSchema.new_range`."""
+        """A ``[start, end]`` pair of date-times; *nullable* as in ``JsonDateSchema.new_range``."""
         item = dict(min_datetime=min_datetime, max_datetime=max_datetime, nullable=nullable)
         return JsonArraySchema(items=[cls(**item), cls(**item)], nullable=nullable)
 
@@ -518,8 +518,8 @@ class JsonObjectSchema(JsonSchema):
         """The public, non-callable attributes of *obj* this schema may hold;
         ``None`` only where required."""
         names = set(self.properties)
-        if self.additional_properties is not False:
-            names |= {n for n in vars(obj) if not n.startswith("_")} if hasattr(obj, "__dict__") else set()
+        if self.additional_properties is not False and hasattr(obj, "__dict__"):
+            names |= {n for n in vars(obj) if not n.startswith("_")}
         attrs = {}
         for name in names:
             value = getattr(obj, name, UNDEFINED)
