@@ -18,6 +18,7 @@ import jsonschema
 import numpy as np
 import pytest
 import xarray as xr
+from xstores_testplugin.store import GreetingsStore
 
 import intake_xstores
 from intake_xstores import (
@@ -31,7 +32,6 @@ from intake_xstores import (
     DataDescriptor,
     DataIterator,
     DatasetDescriptor,
-    DataStore,
     DataStoreConfig,
     DataStoreError,
     DataStoreInstance,
@@ -64,19 +64,53 @@ from intake_xstores import (
 from tests.conftest import make_cube
 
 # xcube.core.store.__all__ of xcube-core 1.14.1
-XCUBE_STORE_NAMES = """
-ANY_TYPE DATASET_TYPE GEO_DATA_FRAME_TYPE MULTI_LEVEL_DATASET_TYPE DataDeleter
-DataDescriptor DataOpener DataPreloader DataSearcher DataStore DataStoreConfig
-DataStoreError DataStoreInstance DataStorePool DataStorePoolLike DataTimeSliceUpdater
-DataType DataTypeLike DataWriter DatasetDescriptor DefaultSearchMixin
-GeoDataFrameDescriptor MultiLevelDatasetDescriptor MutableDataStore PreloadHandle
-PreloadState PreloadStatus PreloadedDataStore VariableDescriptor assert_valid_config
-assert_valid_params find_data_opener_extensions find_data_store_extensions
-find_data_writer_extensions get_data_accessor_predicate get_data_store_class
-get_data_store_instance get_data_store_params_schema get_filename_extensions
-list_data_store_ids new_data_descriptor new_data_opener new_data_store new_data_writer
-new_fs_data_store
-""".split()
+XCUBE_STORE_NAMES = [
+    "ANY_TYPE",
+    "DATASET_TYPE",
+    "GEO_DATA_FRAME_TYPE",
+    "MULTI_LEVEL_DATASET_TYPE",
+    "DataDeleter",
+    "DataDescriptor",
+    "DataOpener",
+    "DataPreloader",
+    "DataSearcher",
+    "DataStore",
+    "DataStoreConfig",
+    "DataStoreError",
+    "DataStoreInstance",
+    "DataStorePool",
+    "DataStorePoolLike",
+    "DataTimeSliceUpdater",
+    "DataType",
+    "DataTypeLike",
+    "DataWriter",
+    "DatasetDescriptor",
+    "DefaultSearchMixin",
+    "GeoDataFrameDescriptor",
+    "MultiLevelDatasetDescriptor",
+    "MutableDataStore",
+    "PreloadHandle",
+    "PreloadState",
+    "PreloadStatus",
+    "PreloadedDataStore",
+    "VariableDescriptor",
+    "assert_valid_config",
+    "assert_valid_params",
+    "find_data_opener_extensions",
+    "find_data_store_extensions",
+    "find_data_writer_extensions",
+    "get_data_accessor_predicate",
+    "get_data_store_class",
+    "get_data_store_instance",
+    "get_data_store_params_schema",
+    "get_filename_extensions",
+    "list_data_store_ids",
+    "new_data_descriptor",
+    "new_data_opener",
+    "new_data_store",
+    "new_data_writer",
+    "new_fs_data_store",
+]
 PRELOAD_NAMES = {
     "DataPreloader",
     "PreloadHandle",
@@ -159,7 +193,7 @@ def test_data_types_and_openers_of_a_data_id(store):
     store.write_data(make_cube(), "cube.zarr")
     assert store.get_data_types_for_data("cube.zarr") == ("dataset",)
     store.write_data(make_cube(), "cube.levels")
-    # as xcube: the multi-level type first
+    # the type open_data gives by default first (for .levels, as in xcube)
     assert store.get_data_types_for_data("cube.levels") == ("mldataset", "dataset")
     assert store.get_data_opener_ids("cube.levels") == (
         "mldataset:levels:file",
@@ -237,9 +271,10 @@ def test_read_only_and_unknown_format_errors_say_what_xcube_says(tmp_path):
 
 def test_new_fs_data_store_is_new_data_store_spelled_out(tmp_path):
     store = new_fs_data_store("file", root=str(tmp_path), max_depth=2, includes="*.zarr")
-    assert store.params == new_data_store(
-        "file", root=str(tmp_path), max_depth=2, includes="*.zarr"
-    ).params
+    assert (
+        store.params
+        == new_data_store("file", root=str(tmp_path), max_depth=2, includes="*.zarr").params
+    )
     with pytest.raises(DataStoreError, match="'nope'"):
         new_fs_data_store("nope")
 
@@ -304,40 +339,15 @@ def test_assert_valid_params_and_config():
         assert_valid_params([1], schema)
 
 
-class _ListStore(DefaultSearchMixin, DataStore):
-    """A minimal read-only store, as a plugin author would write it for xcube."""
-
-    @classmethod
-    def get_data_types(cls):
-        return ("dataset",)
-
-    def get_data_types_for_data(self, data_id):
-        return ("dataset",)
-
-    def get_data_ids(self, data_type=None, include_attrs=False):
-        yield from ("a", "b")
-
-    def has_data(self, data_id, data_type=None):
-        return data_id in ("a", "b")
-
-    def describe_data(self, data_id, data_type=None):
-        return DatasetDescriptor(data_id, dims={"x": 1})
-
-    def get_data_opener_ids(self, data_id=None, data_type=None):
-        return ("dataset:memory:list",)
-
-    def get_open_data_params_schema(self, data_id=None, opener_id=None):
-        return JsonObjectSchema(additional_properties=False)
-
-    def open_data(self, data_id, opener_id=None, **open_params):
-        return xr.Dataset()
+class _SearchableGreetings(DefaultSearchMixin, GreetingsStore):
+    """A plugin's store with xcube's default search mixed in, as xcube stores do."""
 
 
 def test_default_search_mixin_describes_everything_and_takes_no_params():
-    store = _ListStore()
+    store = _SearchableGreetings()
     assert isinstance(store, intake_xstores.DataSearcher)
     assert store.get_search_params_schema().to_dict()["additionalProperties"] is False
-    assert [d.data_id for d in store.search_data()] == ["a", "b"]
+    assert [d.data_id for d in store.search_data()] == ["en", "de"]
     with pytest.raises(DataStoreError, match="Invalid parameterization detected"):
         list(store.search_data(bbox=[0, 0, 1, 1]))
 
@@ -483,9 +493,10 @@ def test_pool_file_opens_as_intake_catalog(pool_dict, tmp_path):
     assert cat.cubes(max_depth=1).store_params["max_depth"] == 1
     assert cat.cubes.metadata["title"] == "Cubes"
     back = catalog_to_pool(cat)
-    assert back.get_store_config("cubes").store_params["root"] == pool_dict["cubes"][
-        "store_params"
-    ]["root"]
+    assert (
+        back.get_store_config("cubes").store_params["root"]
+        == pool_dict["cubes"]["store_params"]["root"]
+    )
     assert back.get_store_config("cubes").cost_params["input_pixels_per_punit"] == 100
     assert back.get_store("cubes").list_data_ids() == ["chl.zarr"]
 
@@ -654,9 +665,7 @@ class Point(JsonObject):
     @classmethod
     def get_schema(cls):
         return JsonObjectSchema(
-            properties=dict(
-                x=JsonNumberSchema(), y=JsonNumberSchema(), label=JsonStringSchema()
-            ),
+            properties=dict(x=JsonNumberSchema(), y=JsonNumberSchema(), label=JsonStringSchema()),
             required=["x", "y"],
             additional_properties=False,
             factory=cls,

@@ -213,10 +213,11 @@ class FsDataStore(MutableDataStore):
         return tuple(types)
 
     def get_data_types_for_data(self, data_id: str) -> tuple[str, ...]:
-        """The data types *data_id* opens as, ``mldataset`` first (as in xcube);
-        a data ID not in the store is a :class:`DataStoreError`."""
+        """The data types *data_id* opens as, the one :meth:`open_data` gives
+        by default first; a data ID not in the store is a :class:`DataStoreError`
+        (as in xcube)."""
         self._existing(data_id)
-        return _mldataset_first(self._data_types_of(self._resolve(data_id)[1]))
+        return self._data_types_of(self._resolve(data_id)[1])
 
     # --- listing ------------------------------------------------------------
 
