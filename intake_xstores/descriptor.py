@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from .datatype import (
+    ANY_TYPE,
     DATASET_TYPE,
     GEO_DATA_FRAME_TYPE,
     MULTI_LEVEL_DATASET_TYPE,
@@ -271,8 +272,16 @@ _DESCRIPTOR_CLASSES = {
 }
 
 
-def new_data_descriptor(data_id: str, data: Any, **kwargs: Any) -> DataDescriptor:
-    """Describe an opened object of any supported data type."""
+def new_data_descriptor(
+    data_id: str, data: Any, require: bool = False, **kwargs: Any
+) -> DataDescriptor:
+    """Describe an opened object of any supported data type.
+
+    As in xcube, an object of another type gets a bare :class:`DataDescriptor`
+    of data type ``any``, unless *require* makes that an error.
+    """
+    if not require and not any(t.is_instance(data) for t in _DESCRIPTOR_CLASSES):
+        return DataDescriptor(data_id, ANY_TYPE, **kwargs)
     data_type = data_type_of(data)
     if data_type is DATASET_TYPE:
         return DatasetDescriptor(data_id, **describe_dataset(data), **kwargs)

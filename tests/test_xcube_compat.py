@@ -607,6 +607,13 @@ def test_descriptor_constructors_as_xcubes():
         DatasetDescriptor("a", data_type="geodataframe")
 
 
+def test_new_data_descriptor_of_other_data():
+    d = intake_xstores.new_data_descriptor("numbers", [1, 2, 3])
+    assert type(d) is DataDescriptor and d.data_type is ANY_TYPE
+    with pytest.raises(DataStoreError, match="list"):
+        intake_xstores.new_data_descriptor("numbers", [1, 2, 3], require=True)
+
+
 def test_nan_fill_value_round_trips():
     cube = make_cube()
     cube["chl"].attrs["_FillValue"] = np.float32(np.nan)

@@ -429,8 +429,8 @@ class FsDataStore(MutableDataStore):
         extension = get_extension_registry().get_extension(EXTENSION_POINT_FS_FORMATS, format_id)
         if extension is None or not extension.metadata.get("writable"):
             raise DataStoreError(
-                f"Can not find suitable data writer for {data_id!r}: the format "
-                f"{format_id!r} cannot be written"
+                f"Can not find suitable data writer for {data_id!r}: "
+                f"no writer for format {format_id!r}"
             )
         if alias not in extension.metadata["data_types"]:
             raise DataStoreParamsError(
