@@ -219,3 +219,18 @@ def test_bad_level_index_and_grid_are_explained():
         mlds.get_dataset(2)
     with pytest.raises(DataStoreParamsError, match="needs an x dimension"):
         MultiLevelDataset.from_dataset(xr.Dataset({"v": (("a", "b"), np.zeros((2, 2)))}))
+
+
+def test_resolutions_and_grid_mapping_open_only_level_zero():
+    opened = []
+    cube = make_cube(nt=1, ny=8, nx=8)
+
+    def level(index):
+        opened.append(index)
+        return cube if index == 0 else cube.isel(lat=slice(None, None, 2**index))
+
+    mlds = MultiLevelDataset(level, 3, ds_id="counted")
+    assert mlds.resolutions == ((0.5, 0.5), (1.0, 1.0), (2.0, 2.0))
+    assert mlds.grid_mapping.size == (8, 8)
+    assert mlds.get_level_for_resolution(1.5) == 1
+    assert opened == [0]
