@@ -385,9 +385,10 @@ class FsDataStore(MutableDataStore):
 
     def _check_writable(self, operation: str) -> None:
         if self.read_only:
+            # Begins with xcube's words, which its users search their logs for.
             raise DataStoreError(
-                f"Data store is read-only: cannot {operation} in the "
-                f"{self.protocol.name!r} store at {self.root!r}"
+                f"Data store is read-only. Cannot {operation}: the "
+                f"{self.protocol.name!r} store at {self.root!r} is read-only"
             )
 
     def get_data_writer_ids(self, data_type: DataTypeLike = None) -> tuple[str, ...]:
