@@ -69,6 +69,7 @@ class VariableDescriptor:
             ),
             required=["name", "dtype", "dims"],
             additional_properties=False,
+            factory=cls,
         )
 
     @property
@@ -89,14 +90,7 @@ class VariableDescriptor:
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> VariableDescriptor:
         """A descriptor from :meth:`to_dict`'s form, validated against :meth:`get_schema`."""
-        cls.get_schema().validate_instance(d)
-        return cls(
-            name=d["name"],
-            dtype=d["dtype"],
-            dims=tuple(d["dims"]),
-            chunks=tuple(d["chunks"]) if d.get("chunks") is not None else None,
-            attrs=d.get("attrs"),
-        )
+        return cls.get_schema().from_instance(d)
 
 
 @dataclasses.dataclass
@@ -152,6 +146,7 @@ class DataDescriptor:
             properties=properties,
             required=["data_id", "data_type", *cls._extra_required],
             additional_properties=cls is DataDescriptor,
+            factory=cls._from_json_fields,
         )
 
     _extra_required: ClassVar[tuple[str, ...]] = ()
@@ -186,14 +181,16 @@ class DataDescriptor:
             data_type = DataType.normalize(d.get("data_type"))
             cls = _DESCRIPTOR_CLASSES.get(data_type, DataDescriptor)
         d = {"data_type": cls.default_data_type.alias, **d} if cls.default_data_type else d
-        cls.get_schema().validate_instance(d)
+        return cls.get_schema().from_instance(d)
+
+    @classmethod
+    def _from_json_fields(cls, **fields: Any) -> DataDescriptor:
+        """The factory of :meth:`get_schema`: fields already converted by the schema
+        (a ``DataType``, ``VariableDescriptor`` objects); others are left out."""
         names = {f.name for f in dataclasses.fields(cls)}
-        kwargs = {k: v for k, v in d.items() if k in names}
-        if kwargs.get("open_params_schema") is not None:
+        kwargs = {k: v for k, v in fields.items() if k in names}
+        if isinstance(kwargs.get("open_params_schema"), Mapping):
             kwargs["open_params_schema"] = JsonObjectSchema.from_dict(kwargs["open_params_schema"])
-        for key in ("data_vars", "coords"):
-            if kwargs.get(key) is not None:
-                kwargs[key] = {k: VariableDescriptor.from_dict(v) for k, v in kwargs[key].items()}
         return cls(**kwargs)
 
 

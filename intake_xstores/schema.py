@@ -511,7 +511,9 @@ class JsonObjectSchema(JsonSchema):
         if extra is not False:
             for name, item in value.items():
                 if name not in result and name not in self.properties:
-                    result[name] = getattr(extra, method)(item) if extra else item
+                    result[name] = (
+                        getattr(extra, method)(item) if isinstance(extra, JsonSchema) else item
+                    )
         return result
 
     def _attributes_of(self, obj: Any) -> dict[str, Any]:

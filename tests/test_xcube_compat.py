@@ -598,6 +598,15 @@ def test_descriptor_from_dict_validates_against_its_schema():
         DataDescriptor.from_dict({"data_id": "a", "data_type": "mldataset", "num_levels": 0})
 
 
+def test_descriptor_schema_makes_descriptors_as_xcubes():
+    d = intake_xstores.new_data_descriptor("c.zarr", make_cube())
+    again = DatasetDescriptor.get_schema().from_instance(d.to_dict())
+    assert isinstance(again, DatasetDescriptor) and again == d
+    assert isinstance(again.data_vars["chl"], VariableDescriptor)
+    assert again.attrs == {"title": "test cube"}
+    assert DatasetDescriptor.get_schema().to_instance(d) == d.to_dict()
+
+
 def test_descriptor_constructors_as_xcubes():
     ml = MultiLevelDatasetDescriptor("pyramid.levels", 5)
     assert (ml.num_levels, ml.data_type) == (5, MULTI_LEVEL_DATASET_TYPE)
