@@ -21,6 +21,7 @@ import xarray as xr
 from xstores_testplugin.store import GreetingsStore
 
 import intake_xstores
+import intake_xstores.mldataset
 from intake_xstores import (
     ANY_TYPE,
     DATASET_ITERATOR_TYPE,
@@ -1021,3 +1022,38 @@ def test_snippet_local_store_round_trip(tmp_path):
     assert scope["descriptor"].bbox == pytest.approx((10.0, 50.0, 14.0, 53.0))
     assert [d.data_id for d in scope["results"]] == ["cube.zarr"]
     assert scope["store"].list_data_ids() == []
+
+
+class _XcubeStyleLevels(intake_xstores.mldataset.MultiLevelDataset):
+    """A subclass written for xcube's abstract MultiLevelDataset: no __init__ call."""
+
+    def __init__(self, dataset):
+        self._dataset = dataset
+
+    @property
+    def ds_id(self):
+        return "mine"
+
+    @property
+    def grid_mapping(self):
+        from intake_xstores.mldataset import GridMapping
+
+        return GridMapping.from_dataset(self._dataset)
+
+    @property
+    def num_levels(self):
+        return 2
+
+    def get_dataset(self, index):
+        step = slice(None, None, 2**index)
+        return self._dataset.isel(lat=step, lon=step)
+
+
+def test_xcube_style_subclass_gets_the_rest_of_the_api():
+    mlds = _XcubeStyleLevels(make_cube(nt=1, ny=8, nx=8))
+    assert mlds.resolutions == ((0.5, 0.5), (1.0, 1.0))
+    assert mlds.get_level_for_resolution(1.0) == 1
+    assert [dict(d.sizes)["lon"] for d in mlds.datasets] == [8, 4]
+    assert repr(mlds) == "_XcubeStyleLevels(ds_id='mine', num_levels=2)"
+    assert intake_xstores.new_data_descriptor("m", mlds).num_levels == 2
+    assert mlds.apply(lambda ds: ds[["chl"]]).get_dataset(1).chl.shape == (1, 4, 4)

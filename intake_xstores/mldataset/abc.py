@@ -49,6 +49,14 @@ class MultiLevelDataset:
     *get_level* and *num_levels* (see :class:`LazyMultiLevelDataset`).
     """
 
+    # Defaults for xcube-style subclasses that override ds_id, num_levels,
+    # grid_mapping and get_dataset without calling __init__.
+    _ds_id: str | None = ""
+    _num_levels: int | None = None
+    _tile_size: tuple[int, int] | None = None
+    _grid_mapping: Any = None
+    agg_methods: dict[str, str] | None = None
+
     def __init__(
         self,
         get_level: Callable[[int], xr.Dataset] | None = None,
@@ -194,7 +202,7 @@ class MultiLevelDataset:
     def ds_id(self) -> str:
         """The dataset's identifier (a new UUID if it was made with ``ds_id=None``)."""
         if self._ds_id is None:
-            with self._lock:
+            with self.lock:
                 if self._ds_id is None:
                     self._ds_id = str(uuid.uuid4())
         return self._ds_id
@@ -208,7 +216,7 @@ class MultiLevelDataset:
     @property
     def num_levels(self) -> int:
         if self._num_levels is None:
-            with self._lock:
+            with self.lock:
                 if self._num_levels is None:
                     num_levels = self._get_num_levels_lazily()
                     _check_num_levels(num_levels)
@@ -218,13 +226,13 @@ class MultiLevelDataset:
     @property
     def lock(self) -> threading.RLock:
         """The reentrant lock guarding the lazy making of levels and properties."""
-        return self._lock
+        return self.__dict__.setdefault("_lock", threading.RLock())
 
     @property
     def grid_mapping(self):
         """The :class:`~.gridmapping.GridMapping` of level 0 (made on first use)."""
         if self._grid_mapping is None:
-            with self._lock:
+            with self.lock:
                 if self._grid_mapping is None:
                     self._grid_mapping = self._get_grid_mapping_lazily()
         return self._grid_mapping
@@ -248,7 +256,7 @@ class MultiLevelDataset:
                 f"integer from 0 to {num_levels - 1}"
             )
         index = int(index)
-        with self._lock:
+        with self.lock:
             if index not in self._cache:
                 dataset = self._get_dataset_lazily(index, self._level_parameters)
                 if not isinstance(dataset, xr.Dataset):
@@ -261,13 +269,13 @@ class MultiLevelDataset:
 
     def set_dataset(self, index: int, level_dataset: xr.Dataset) -> None:
         """Use *level_dataset* as level *index* (its sizes are the caller's care)."""
-        with self._lock:
-            self._cache[int(index)] = level_dataset
+        with self.lock:
+            self.__dict__.setdefault("_cache", {})[int(index)] = level_dataset
 
     def close(self) -> None:
         """Close the levels made so far."""
-        with self._lock:
-            for dataset in self._cache.values():
+        with self.lock:
+            for dataset in self.__dict__.get("_cache", {}).values():
                 dataset.close()
 
     def apply(
@@ -325,11 +333,19 @@ class MultiLevelDataset:
     # --- dunder -------------------------------------------------------------
 
     def __repr__(self) -> str:
-        parts = [f"ds_id={self._ds_id!r}", f"num_levels={self._num_levels}"]
+        # Private values, so that printing computes nothing, unless a subclass
+        # (written for xcube) overrides the properties themselves.
+        cls = type(self)
+        ds_id = self._ds_id if cls.ds_id is MultiLevelDataset.ds_id else self.ds_id
+        num_levels = (
+            self._num_levels if cls.num_levels is MultiLevelDataset.num_levels else self.num_levels
+        )
+        parts = [f"ds_id={ds_id!r}", f"num_levels={num_levels}"]
         if self._tile_size:
             parts.append(f"tile_size={self._tile_size}")
-        if 0 in self._cache:  # never open a level just to print
-            base = self._cache[0]
+        cache = self.__dict__.get("_cache", {})
+        if 0 in cache:  # never open a level just to print
+            base = cache[0]
             parts.append(f"base_sizes={dict(base.sizes)}")
             parts.append(f"data_vars={list(map(str, base.data_vars))}")
         if self.agg_methods:
@@ -339,7 +355,7 @@ class MultiLevelDataset:
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         state["_cache"] = {}
-        del state["_lock"]
+        state.pop("_lock", None)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
