@@ -134,7 +134,8 @@ def _fs_accessor_extensions(registry: ExtensionRegistry, point: str) -> list[Ext
         for fmt in formats:
             if writers and not fmt.metadata.get("writable", True):
                 continue
-            for data_type in fmt.metadata["data_types"]:
+            # xcube registers a format's dataset accessor before its mldataset one
+            for data_type in sorted(fmt.metadata["data_types"], key=lambda t: t == "mldataset"):
                 name = f"{data_type}:{fmt.name}:{protocol.name}"
                 extensions.append(
                     Extension(

@@ -254,6 +254,7 @@ def test_filename_extensions_as_function_and_classmethod(store):
     assert ".tif" not in get_filename_extensions("writers")
     by_class = type(store).get_filename_extensions()
     assert by_class[".levels"] == ["mldataset:levels:file", "dataset:levels:file"]
+    assert by_class[".tif"] == ["mldataset:geotiff:file", "dataset:geotiff:file"]
     assert all(i.endswith(":file") for ids in by_class.values() for i in ids)
     with pytest.raises(DataStoreError, match="'accessor_type'.*'readers'"):
         get_filename_extensions("readers")
@@ -296,7 +297,8 @@ def test_data_accessor_predicate():
     by_format = find_data_opener_extensions(
         get_data_accessor_predicate(format_id="levels", storage_id="memory")
     )
-    assert [e.name for e in by_format] == ["mldataset:levels:memory", "dataset:levels:memory"]
+    # xcube's registration order: a format's dataset opener first
+    assert [e.name for e in by_format] == ["dataset:levels:memory", "mldataset:levels:memory"]
     datasets = find_data_opener_extensions(get_data_accessor_predicate(data_type="dataset"))
     assert {e.name.split(":")[0] for e in datasets} == {"dataset"}
     anything = find_data_opener_extensions(get_data_accessor_predicate(data_type="any"))

@@ -359,10 +359,15 @@ class FsDataStore(MutableDataStore):
     def get_filename_extensions(
         cls, accessor_type: Literal["openers", "writers"] = "openers"
     ) -> dict[str, list[str]]:
-        """Filename extensions and the IDs of this protocol's openers (or writers) for them."""
+        """Filename extensions and the IDs of this protocol's openers (or writers)
+        for them, ``mldataset`` first (as in xcube)."""
         from .registry import get_filename_extensions
 
-        return get_filename_extensions(accessor_type, protocol=cls.protocol.name)
+        found = get_filename_extensions(accessor_type, protocol=cls.protocol.name)
+        return {
+            ext: sorted(ids, key=lambda i: not i.startswith("mldataset:"))
+            for ext, ids in found.items()
+        }
 
     def get_open_data_params_schema(
         self, data_id: str | None = None, opener_id: str | None = None
