@@ -7,7 +7,8 @@ fills it, and prints each figure as a ratio ours / raw, measured in this run:
   latency per request, against a sequential per-folder ``fs.ls`` walk;
 - ``describe_data`` against reading the consolidated metadata with zarr;
 - ``open_data`` and a full ``.compute()`` against ``xarray.open_zarr``;
-- ``import intake_xstores`` time, and the peak memory of opening a large lazy cube.
+- ``import intake_xstores`` time, and the peak memory of opening a large lazy cube;
+- reading all chunks of a ``GenericZarrStore`` against an in-memory Zarr store.
 
 ``--quick`` makes it smaller, for a smoke test.
 """
@@ -31,6 +32,7 @@ import pandas as pd
 import xarray as xr
 
 from benchmarks.proxy import LatencyProxy
+from benchmarks.zarrstore import bench_generic_zarr_store
 from tests.servers import run_moto, s3_options
 
 ROWS: list[tuple[str, str, str, float, str]] = []
@@ -287,6 +289,8 @@ def main(argv=None) -> int:
         bench_listing(endpoint, n_cubes, Path(tmp), max(2, repeat // 2))
         print("describe, open, compute", flush=True)
         bench_cube(endpoint, repeat, args.quick)
+        print("GenericZarrStore", flush=True)
+        bench_generic_zarr_store(timed, report, repeat, args.quick)
     print()
     print(f"{'benchmark':<46} {'ours':>10} {'raw':>10} {'ratio':>7}  target")
     for name, ours, raw, ratio, target in ROWS:

@@ -8,6 +8,7 @@ this package stays light: xarray, geopandas and friends load when first used.
 from .accessor import (
     DataDeleter,
     DataOpener,
+    DataPreloader,
     DataTimeSliceUpdater,
     DataWriter,
     find_data_opener_extensions,
@@ -45,6 +46,15 @@ from .pool import (
     DataStorePool,
     DataStorePoolLike,
     get_data_store_instance,
+)
+from .preload import (
+    ExecutorPreloadHandle,
+    NullPreloadHandle,
+    Preloaded,
+    PreloadedDataStore,
+    PreloadHandle,
+    PreloadState,
+    PreloadStatus,
 )
 from .registry import (
     EXTENSION_POINT_DATA_OPENERS,
@@ -138,6 +148,7 @@ __all__ = [
     "DATASET_ITERATOR_TYPE",
     "DataDeleter",
     "DataIterator",
+    "DataPreloader",
     "DataSearcher",
     "DataStoreConfig",
     "DataStoreInstance",
@@ -156,4 +167,13 @@ __all__ = [
     "get_data_store_instance",
     "get_filename_extensions",
     "new_fs_data_store",
+]
+__all__ += [
+    "ExecutorPreloadHandle",
+    "NullPreloadHandle",
+    "PreloadHandle",
+    "PreloadState",
+    "PreloadStatus",
+    "Preloaded",
+    "PreloadedDataStore",
 ]

@@ -71,6 +71,20 @@ class DataWriter(DataDeleter):
         """Write *data* as *data_id*; return the data ID written."""
 
 
+class DataPreloader(ABC):
+    """Fetches data ahead of opening it, for sources slow to read directly
+    (downloads, queued requests); see :mod:`intake_xstores.preload`."""
+
+    @abstractmethod
+    def get_preload_data_params_schema(self) -> JsonObjectSchema:
+        """The parameters :meth:`preload_data` accepts."""
+
+    @abstractmethod
+    def preload_data(self, *data_ids: str, **preload_params: Any) -> Any:
+        """Start (or, if blocking, do) preloading *data_ids*; return the store
+        to open them from, whose ``preload_handle`` reports progress."""
+
+
 class DataTimeSliceUpdater(DataWriter):
     """A writer that can also add, insert and replace time slices of a dataset."""
 

@@ -10,11 +10,15 @@
     xstores copy file:cubes/sst.nc s3:cubes/sst.zarr --src-param root=demo_data \\
         --dst-param root=my-bucket
     xstores catalog s3 --param root=my-bucket > stores.yaml
+    xstores catalog s3 --param root=my-bucket --v2 > stores-v2.yaml   # for Intake 2
+    xstores preload zenodo data.nc --param root=12345 --preload-param max_workers=4
     xstores gui catalogs/stores.yaml --port 5006      # Intake's GUI in a browser
 
-``--param k=v`` values are parsed as JSON when they parse (``2``, ``true``,
-``["a", "b"]``, ``{"anon": true}``), else taken as strings; a dotted key sets
-a nested value (``--param storage_options.anon=true``). Every error is one
+``--param k=v`` values are read as the store's schema types them, strictly
+(``max_depth=2``, ``read_only=false``, ``includes='["a*", "b*"]'``; ``root=2023``
+stays a string; ``read_only=maybe`` is an error naming it); values of keys the
+schema does not describe are JSON when they parse, else strings. A dotted key
+sets a nested value (``--param storage_options.anon=true``). Every error is one
 line on stderr and a non-zero exit; secrets given on the command line never
 appear in output or errors.
 """
@@ -52,8 +56,18 @@ def parse_value(text: str) -> Any:
         return text
 
 
-def parse_params(items: Iterable[str] | None, option: str = "--param") -> dict[str, Any]:
-    """``["k=v", "a.b=1"]`` as ``{"k": "v", "a": {"b": 1}}`` (see :func:`parse_value`)."""
+def parse_params(
+    items: Iterable[str] | None, option: str = "--param", schema: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """``["k=v", "a.b=1"]`` as ``{"k": "v", "a": {"b": 1}}``.
+
+    A value becomes the type *schema* (a JSON Schema dict) gives its key,
+    strictly, as in every face (:mod:`intake_xstores.coercion`: ``false`` and
+    ``False`` are ``False``, ``maybe`` for a boolean an error naming it); the
+    value of a key the schema does not describe is read by :func:`parse_value`.
+    """
+    from .coercion import coerce_params
+
     params: dict[str, Any] = {}
     for item in items or ():
         key, sep, text = item.partition("=")
@@ -66,8 +80,22 @@ def parse_params(items: Iterable[str] | None, option: str = "--param") -> dict[s
             if not isinstance(child, dict):
                 raise CliError(f"{option} {key!r}: {parent!r} is already set to a value")
             target = child
-        target[leaf] = parse_value(text)
-    return params
+        target[leaf] = text
+    return coerce_params(schema or {}, params, unknown=parse_value)
+
+
+# The argument naming the store (as STORE or STORE:DATA_ID) whose parameters each option gives.
+_STORE_OF_PARAMS = {"params": "store_id", "src_params": "source", "dst_params": "target"}
+
+
+def _store_params_schema(location: str | None) -> dict[str, Any] | None:
+    """The parameter schema of the store *location* names, if it is one we know."""
+    from .store import get_data_store_params_schema
+
+    try:
+        return get_data_store_params_schema(str(location).partition(":")[0]).to_dict()
+    except Exception:  # no store, or an unknown one: its command says so
+        return None
 
 
 def _secret_values(store_id: str, params: Mapping[str, Any]) -> list[str]:
@@ -274,7 +302,10 @@ def cmd_copy(args: argparse.Namespace) -> None:
     dst = _store(dst_id, args.dst_params)
     if not isinstance(dst, MutableDataStore):
         raise CliError(f"data store {dst_id!r} is read-only; cannot copy into it")
-    data = src.open_data(src_data_id, **args.open_params)
+    from .coercion import coerce_params
+
+    open_schema = src.get_open_data_params_schema(src_data_id).to_dict()
+    data = src.open_data(src_data_id, **coerce_params(open_schema, args.open_params))
     target = dst_data_id or src_data_id
     written = _write_with_progress(dst, data, target, args)
     print(f"{src_id}:{src_data_id} -> {dst_id}:{written}")
@@ -303,14 +334,20 @@ def cmd_catalog(args: argparse.Namespace) -> None:
     try:
         from .intake.params import store_catalog_yaml
         from .intake.pool import pool_catalog_yaml
+        from .intake.v2 import catalog_yaml, store_catalog_v2
     except ImportError as error:
         raise CliError(f"the Intake face is not available: {error}") from None
     if args.from_pool:
-        if args.store_id or args.params or args.name or args.description:
-            raise CliError("--from-pool takes no STORE_ID, --param, --name or --description")
+        if args.store_id or args.params or args.name or args.description or args.v2:
+            raise CliError("--from-pool takes no STORE_ID, --param, --name, --description or --v2")
         text = pool_catalog_yaml(args.from_pool)
     elif not args.store_id:
         raise CliError("give a STORE_ID, or --from-pool POOL_FILE")
+    elif args.v2:
+        catalog = store_catalog_v2(
+            args.store_id, args.params, name=args.name, description=args.description
+        )
+        text = catalog_yaml(catalog)
     else:
         text = store_catalog_yaml(
             args.store_id, args.params, name=args.name, description=args.description
@@ -332,6 +369,56 @@ def cmd_gui(args: argparse.Namespace) -> None:
 # --- the parser ------------------------------------------------------------
 
 
+def cmd_preload(args: argparse.Namespace) -> None:
+    """Preload data IDs into the store's cache, with progress; Ctrl-C cancels."""
+    from .preload import NullPreloadHandle, PreloadStatus
+
+    store = _store(args.store_id, args.params)
+    params = parse_params(args.preload_params, "--preload-param")
+    cache = store.preload_data(
+        *args.data_ids, **{**params, "blocking": False, "silent": args.quiet}
+    )
+    handle = cache.preload_handle
+    if isinstance(handle, NullPreloadHandle):
+        print(f"nothing to preload: {cache!r} opens these data where they are")
+        return
+    try:
+        handle.wait()
+    except KeyboardInterrupt:
+        handle.cancel()
+        handle.wait()  # the running tasks stop at their next check of handle.cancelled
+        raise CliError(
+            "preload cancelled (Ctrl-C); unfinished data IDs were not preloaded"
+        ) from None
+    states = [handle.get_state(d) for d in args.data_ids or getattr(handle, "data_ids", ())]
+    print(handle)
+    failed = [s for s in states if s.status is not PreloadStatus.completed]
+    if failed:
+        raise CliError("preload failed: " + "; ".join(f"{s.data_id}: {s.message}" for s in failed))
+    print(f"preloaded into {cache!r}")
+
+
+def _add_preload_parser(sub: Any) -> None:
+    p = sub.add_parser(
+        "preload",
+        help="fetch data IDs into a store's cache ahead of opening them",
+        description="Preload DATA_IDs (default: all the store preloads) with progress; "
+        "Ctrl-C cancels cleanly. Prints the store to open them from.",
+    )
+    p.add_argument("store_id", metavar="STORE_ID")
+    p.add_argument("data_ids", metavar="DATA_ID", nargs="*")
+    _add_params(p)
+    p.add_argument(
+        "--preload-param",
+        dest="preload_params",
+        action="append",
+        metavar="KEY=VALUE",
+        help="preload parameter, e.g. max_workers=4 (repeatable; VALUE is JSON if it parses)",
+    )
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(func=cmd_preload)
+
+
 def _add_params(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "-p",
@@ -339,7 +426,7 @@ def _add_params(p: argparse.ArgumentParser) -> None:
         dest="params",
         action="append",
         metavar="KEY=VALUE",
-        help="store parameter; VALUE is JSON if it parses, else a string "
+        help="store parameter; VALUE is read as the store's schema types KEY "
         "(repeatable; dotted keys nest: storage_options.anon=true)",
     )
 
@@ -428,6 +515,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_params(p)
     p.add_argument("--name", help="entry name (default: the store ID)")
     p.add_argument("--description", help="entry description")
+    p.add_argument("--v2", action="store_true", help="an Intake 2 catalog (intake.from_yaml_file)")
     p.set_defaults(func=cmd_catalog)
 
     p = sub.add_parser("gui", help="browse YAML catalogs in Intake's GUI (Panel)")
@@ -442,6 +530,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--address", default="127.0.0.1", help="address to serve on (default: loopback)")
     p.add_argument("--show", action="store_true", help="open a web browser")
     p.set_defaults(func=cmd_gui)
+    _add_preload_parser(sub)
     return parser
 
 
@@ -462,12 +551,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         for name in ("params", "src_params", "dst_params", "open_params", "write_params"):
             if hasattr(args, name) and not callable(getattr(args, name)):
                 option = "--" + name[:-1].replace("_", "-")
-                setattr(args, name, parse_params(getattr(args, name), option))
-        for store_attr, params_attr in (
-            ("store_id", "params"),
-            ("source", "src_params"),
-            ("target", "dst_params"),
-        ):
+                location = getattr(args, _STORE_OF_PARAMS.get(name, ""), None)
+                schema = _store_params_schema(location)
+                setattr(args, name, parse_params(getattr(args, name), option, schema))
+        for params_attr, store_attr in _STORE_OF_PARAMS.items():
             if hasattr(args, params_attr) and hasattr(args, store_attr):
                 store_id = (getattr(args, store_attr) or "").partition(":")[0]
                 secrets += _secret_values(store_id, getattr(args, params_attr))

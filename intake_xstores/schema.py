@@ -18,6 +18,28 @@ import jsonschema
 
 from .errors import DataStoreParamsError
 
+FORMAT_CHECKER = jsonschema.FormatChecker(formats=())
+"""Checks the ``format`` of strings: ``date`` and ``date-time`` (ISO 8601).
+
+Our own checks, not jsonschema's optional ones: they need no extra package,
+and a ``date-time`` may be given as a date (``2021-03-01``), as users do.
+"""
+
+
+@FORMAT_CHECKER.checks("date", raises=ValueError)
+def _is_date(instance: Any) -> bool:
+    return not isinstance(instance, str) or bool(datetime.date.fromisoformat(instance))
+
+
+@FORMAT_CHECKER.checks("date-time", raises=ValueError)
+def _is_date_time(instance: Any) -> bool:
+    if not isinstance(instance, str):
+        return True
+    return bool(datetime.datetime.fromisoformat(instance.strip().replace("Z", "+00:00")))
+
+
+_FORMAT_EXAMPLES = {"date": "2021-03-01", "date-time": "2021-03-01T12:00:00Z or 2021-03-01"}
+
 
 class _Undefined:
     """Marks "no value given" where ``None`` is a legal value."""
@@ -134,7 +156,7 @@ class JsonSchema:
 
         The error is also a ``jsonschema.ValidationError``, as in xcube.
         """
-        validator = _Validator(self.to_dict())
+        validator = _Validator(self.to_dict(), format_checker=FORMAT_CHECKER)
         error = jsonschema.exceptions.best_match(validator.iter_errors(instance))
         if error is not None:
             raise DataStoreParamsError(_explain(error)) from None
@@ -760,6 +782,10 @@ def _allowed(schema: Mapping[str, Any]) -> str:
     parts += [f"{op} {schema[k]}" for k, op in bounds.items() if k in schema]
     if "pattern" in schema:
         parts.append(f"matching {schema['pattern']!r}")
+    if schema.get("format") in _FORMAT_EXAMPLES:
+        parts.append(
+            f"in ISO 8601 {schema['format']} format, e.g. {_FORMAT_EXAMPLES[schema['format']]}"
+        )
     if "items" in schema and isinstance(schema["items"], Mapping):
         parts.append(f"of {_allowed(schema['items'])}")
     return " ".join(parts)

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Container, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .accessor import DataOpener, DataWriter
+from .accessor import DataOpener, DataPreloader, DataWriter
 from .datatype import DataType, DataTypeLike
 from .descriptor import DataDescriptor
-from .errors import DataStoreParamsError
+from .errors import DataStoreError, DataStoreParamsError
 from .registry import (
     EXTENSION_POINT_DATA_STORES,
     Extension,
@@ -24,6 +24,7 @@ from .registry import (
 )
 from .schema import (
     JsonArraySchema,
+    JsonBooleanSchema,
     JsonDatetimeSchema,
     JsonNumberSchema,
     JsonObjectSchema,
@@ -31,8 +32,11 @@ from .schema import (
 )
 from .search import DataSearcher
 
+if TYPE_CHECKING:
+    from .preload import PreloadedDataStore
 
-class DataStore(DataOpener, DataSearcher, ABC):
+
+class DataStore(DataOpener, DataSearcher, DataPreloader, ABC):
     """A read-only data store: enumerate, describe, search and open data."""
 
     def __init__(self, **params: Any):
@@ -155,6 +159,43 @@ class DataStore(DataOpener, DataSearcher, ABC):
     def open_data(self, data_id: str, opener_id: str | None = None, **open_params: Any) -> Any:
         """Open *data_id*; datasets open lazily, backed by Dask arrays."""
 
+    # --- preloading (see intake_xstores.preload) ---------------------------------
+
+    def get_preload_data_params_schema(self) -> JsonObjectSchema:
+        """The parameters :meth:`preload_data` accepts (besides ``monitor``)."""
+        return JsonObjectSchema(
+            properties=dict(
+                blocking=JsonBooleanSchema(
+                    default=True, description="Return only when every data ID is preloaded"
+                ),
+                silent=JsonBooleanSchema(default=False, description="Show no progress"),
+            ),
+            additional_properties=False,
+        )
+
+    def preload_data(self, *data_ids: str, **preload_params: Any) -> PreloadedDataStore:
+        """Fetch *data_ids* ahead of opening them; return the store to open them from.
+
+        Stores whose data open lazily where they are have nothing to preload:
+        this default checks the parameters and data IDs, sets
+        ``preload_handle`` to a :class:`~intake_xstores.preload.NullPreloadHandle`
+        and returns this store. Stores that do preload return their cache
+        store, its ``preload_handle`` reporting progress and able to cancel.
+        ``monitor=callable(handle, event)`` is told of each progress event.
+        """
+        from .preload import NullPreloadHandle
+
+        preload_params.pop("monitor", None)
+        try:
+            self.get_preload_data_params_schema().process(preload_params)
+        except DataStoreParamsError as error:
+            raise DataStoreParamsError(f"Preload parameters of {self!r}: {error}") from None
+        missing = [data_id for data_id in data_ids if not self.has_data(data_id)]
+        if missing:
+            raise DataStoreError(f"Cannot preload from {self!r}: no such data: {missing}")
+        self.preload_handle = NullPreloadHandle()
+        return self
+
     def __repr__(self) -> str:
         secrets = self.get_data_store_params_schema().secret_paths()
         params = ", ".join(f"{k}={_redact(v, secrets, (k,))!r}" for k, v in self._params.items())
@@ -224,10 +265,14 @@ def _intersects(bbox, query) -> bool:
 def _overlaps(time_range, query) -> bool:
     import pandas as pd
 
+    def timestamp(text):  # UTC without a time zone, as data times are compared
+        t = pd.Timestamp(text)
+        return t.tz_convert(None) if t.tzinfo is not None else t
+
     if time_range is None:
         return False
-    lo, hi = (pd.Timestamp(t) if t else None for t in time_range)
-    qlo, qhi = (pd.Timestamp(t) if t else None for t in query)
+    lo, hi = (timestamp(t) if t else None for t in time_range)
+    qlo, qhi = (timestamp(t) if t else None for t in query)
     return (qhi is None or lo is None or lo <= qhi) and (qlo is None or hi is None or hi >= qlo)
 
 

@@ -16,6 +16,7 @@ import xarray as xr
 from intake_xstores import new_data_store
 
 pytest_plugins = ["tests.servers"]
+pytest_plugins.append("tests.service_kit")  # fake web services: fake_service, ...
 
 WRITABLE_PROTOCOLS = ["file", "memory", "s3", "abfs", "ftp"]
 

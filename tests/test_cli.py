@@ -125,7 +125,8 @@ def test_open_params(demo_root):
         xstores("open-params", "file", "cubes/sst.nc", "-p", f"root={demo_root}", "--json").stdout
     )
     assert "consolidated" not in schema["properties"]  # a Zarr-only parameter
-    assert schema["properties"]["drop_variables"]["type"] == "array"
+    drop_variables = schema["properties"]["drop_variables"]["anyOf"]
+    assert [s["type"] for s in drop_variables] == ["string", "array"]
 
 
 def test_copy_netcdf_to_zarr_with_progress(demo_root, tmp_path):

@@ -162,6 +162,18 @@ def select_catalog(page, name: str) -> None:
     catalogs(page).select_option(label=label)
 
 
+def test_catalogs_of_the_same_file_name_are_both_shown(gui_home, tmp_path):
+    from intake_xstores.intake.gui import XStoresGUI
+
+    other = tmp_path / "other" / "stores.yaml"
+    other.parent.mkdir()
+    other.write_text("sources: {}\n")
+    gui = XStoresGUI.from_paths([gui_home / "catalogs" / "stores.yaml", other])
+    assert gui.catsel.options == ["catalogs/stores.yaml", "other/stores.yaml"]
+    assert "local" in gui._cats["catalogs/stores.yaml"]
+    assert list(gui._cats["other/stores.yaml"]) == []
+
+
 def test_catalog_shows_the_stores(page):
     assert options(catalogs(page)) == ["stores.yaml"]
     catalogs(page).select_option(label="stores.yaml")
@@ -194,7 +206,7 @@ def test_cube_entry_shows_descriptor_and_open_parameters(page):
     assert "units: mg m-3" in info
     # open parameters as user parameters, with types and defaults
     params = info.split("user_parameters:")[1]
-    assert "drop_variables: {description: Names of variables to drop, type: list}" in params
+    assert "drop_variables: {description: Name or names of variables to drop, type: str}" in params
     assert "decode_times:" in params and "default: true" in params
     # what is visible without scrolling: the top of the pane
     visible = page.locator(".ace_content").first.inner_text()
@@ -208,31 +220,38 @@ def test_vector_entry_shows_features(page):
     assert "container: dataframe" in info
     assert "bbox: [-4.0, 40.0, 30.0, 60.0]" in info
     assert "columns:" in info.split("user_parameters:")[1]
-    assert "plots" not in info  # no quick map of vector data
+    assert "map of" not in info  # no quick map of vector data
     shot(page, "4-vector")
+
+
+def draw_quick_map(page, plot: str, name: str) -> None:
+    """Show the plot panel (📊), pick *plot*, and wait until Bokeh has painted a map:
+    many distinct colours in its canvas. The screenshot goes to ``<name>.png``."""
+    page.get_by_role("button", name="📊").click()
+    plot_select = page.locator("select").nth(2)
+    plot_select.wait_for()
+    assert plot in options(plot_select)
+    plot_select.select_option(label=plot)
+    canvas = page.locator("canvas").first
+    canvas.wait_for()
+    from PIL import Image
+
+    deadline = time.monotonic() + TIMEOUT_MS / 1000
+    colours = 0
+    while colours <= 50 and time.monotonic() < deadline:
+        time.sleep(1)
+        image = Image.open(shot(page, name)).convert("RGB")
+        box = canvas.bounding_box()
+        crop = image.crop((box["x"], box["y"], box["x"] + box["width"], box["y"] + box["height"]))
+        colours = len(crop.getcolors(maxcolors=1 << 20) or ())
+    assert box["width"] > 200 and box["height"] > 150
+    assert colours > 50
 
 
 def test_quick_plot_of_a_cube(page):
     sources(page).select_option(label="cubes/chl.zarr")
     wait_for_info(page, "map of chl")
-    page.get_by_role("button", name="📊").click()
-    plot_select = page.locator("select").nth(2)
-    plot_select.wait_for()
-    assert "map of chl" in options(plot_select)
-    plot_select.select_option(label="map of chl")
-    canvas = page.locator("canvas").first
-    canvas.wait_for()
-    page.get_by_text("chl [mg m-3]").first.wait_for()
-    time.sleep(1)  # let Bokeh paint
-    path = shot(page, "5-plot")
-    box = canvas.bounding_box()
-    assert box and box["width"] > 200 and box["height"] > 150
-    # The map is drawn: many distinct colours inside the canvas.
-    from PIL import Image
-
-    image = Image.open(path).convert("RGB")
-    crop = image.crop((box["x"], box["y"], box["x"] + box["width"], box["y"] + box["height"]))
-    assert len(crop.getcolors(maxcolors=1 << 20)) > 50
+    draw_quick_map(page, "map of chl", "5-plot")
     page.get_by_role("button", name="📊").click()  # hide the plot again
 
 

@@ -22,6 +22,7 @@ import xarray as xr
 import yaml
 
 from intake_xstores import (
+    DataStoreError,
     DataStoreParamsError,
     JsonArraySchema,
     JsonBooleanSchema,
@@ -188,8 +189,42 @@ def test_showcase_local_store_walks_folders_and_describes(cat):
     assert local.sst.data_id == "cubes/sst.nc"
     assert cat["local", "cubes/sst.nc"].data_id == "cubes/sst.nc"
     assert "sst" in dir(local)
-    with pytest.raises(AttributeError):
+    with pytest.raises(AttributeError, match="No data ID 'no_such_cube' in data store 'file'"):
         local.no_such_cube  # noqa: B018
+
+
+def test_missing_and_ambiguous_keys_say_what_is_there(tmp_path):
+    from intake_xstores.mldataset import MultiLevelDataset
+
+    store = new_data_store("file", root=str(tmp_path))
+    store.write_data(make_cube(), "my_cube.zarr")
+    store.write_data(MultiLevelDataset.from_dataset(make_cube(), num_levels=1), "my_cube.levels")
+    cat = intake.open_xstore("file", root=str(tmp_path))
+    with pytest.raises(KeyError) as info:
+        cat["nope.zarr"]
+    assert str(info.value) == (
+        f"No data ID 'nope.zarr' in data store 'file' (root {str(tmp_path)!r}) (2 data IDs listed)"
+    )
+    with pytest.raises(KeyError, match="'my_cub.zarr'.*close matches: 'my_cube.zarr'"):
+        cat["my_cub.zarr"]
+    with pytest.raises(
+        AttributeError,
+        match="'my_cube' is ambiguous.*it names 'my_cube.levels', 'my_cube.zarr'; use the full",
+    ):
+        cat.my_cube  # noqa: B018
+    assert cat["my_cube.zarr"].data_id == "my_cube.zarr"
+    assert "my_cube" not in cat and "my_cube.zarr" in cat
+
+
+def test_to_mldataset_is_always_multi_level(cat):
+    from intake_xstores.mldataset import MultiLevelDataset
+
+    for source in (cat.local.my_cube, cat.local.sst):
+        mlds = source.to_mldataset()
+        assert isinstance(mlds, MultiLevelDataset) and mlds.num_levels == 1
+        xr.testing.assert_identical(mlds.base_dataset, source.to_dask())
+    with pytest.raises(NotImplementedError, match="geodataframe"):
+        cat.local.regions.to_mldataset()
 
 
 def test_store_parameters_of_yaml_entries_are_user_parameters(cat):
@@ -231,9 +266,11 @@ def test_showcase_remote_stores_take_locations_from_the_environment(cat, monkeyp
     assert list(cat.reference) == ["sst"]
 
 
-def test_memory_store_of_the_showcase_is_empty_and_writable(cat):
-    memory = cat.memory(root=f"/{uuid.uuid4().hex}")
-    assert list(memory) == []
+def test_memory_store_of_the_showcase_is_writable_and_its_root_made_by_writing(cat):
+    root = f"/{uuid.uuid4().hex}"
+    memory = cat.memory(root=root)
+    with pytest.raises(DataStoreError, match=f"root '{root}'.*does not exist; writing data"):
+        list(memory)
     memory.store.write_data(make_cube(), "new.zarr")
     assert list(memory.force_reload() or memory) == ["new.zarr"]
 
@@ -303,8 +340,9 @@ def test_entry_user_parameters_follow_the_open_schema(cat):
         assert parameter.get("allowed") == prop.get("enum")
         assert parameter.get("min") == prop.get("minimum")
     assert described["decode_cf"]["type"] == "bool"
-    assert described["chunks"]["type"] == "dict"
-    assert described["drop_variables"]["type"] == "list"
+    # unions with a string are text for Intake, read by the schema (e.g. "auto", "qc")
+    assert described["chunks"]["type"] == "str"
+    assert described["drop_variables"]["type"] == "str"
     assert described["cache_size"]["type"] == "int"
     assert described["data_type"]["allowed"] == ["dataset"]
 

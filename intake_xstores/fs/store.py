@@ -258,6 +258,8 @@ class FsDataStore(MutableDataStore):
 
     def _ls_many(self, paths: list[str]) -> list[list[dict]]:
         fs = self.fs
+        for path in paths:  # fresh listings: another program may have written since
+            fs.invalidate_cache(path)
         if getattr(fs, "async_impl", False) and len(paths) > 1:
             from fsspec.asyn import sync
 
@@ -286,6 +288,23 @@ class FsDataStore(MutableDataStore):
                 raise DataStoreError(f"Cannot list {path!r}: {error_text(result)}") from result
             listings.append(result)
         return listings
+
+    def assert_root_exists(self) -> None:
+        """Raise :class:`DataStoreError` unless the root (bucket, container, folder) exists.
+
+        Listing a root that does not exist gives no data IDs, as in xcube; an
+        Intake catalog of the store calls this to tell a typo from an empty store.
+        """
+        path = self._root_path
+        if not path:
+            return
+        self.fs.invalidate_cache(path)
+        if not self.fs.exists(path):
+            hint = "" if self.read_only else "; writing data creates it"
+            raise DataStoreError(
+                f"The root {self.root!r} of the {self.protocol.name!r} data store "
+                f"does not exist{hint}"
+            )
 
     def _is_selected(self, data_id: str) -> bool:
         includes, excludes = self._params.get("includes"), self._params.get("excludes")

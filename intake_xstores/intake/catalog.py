@@ -10,8 +10,8 @@ made when first asked for.
 
 from __future__ import annotations
 
+import difflib
 import json
-import posixpath
 import threading
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -20,17 +20,19 @@ from intake.catalog import Catalog
 from intake.catalog.entry import CatalogEntry
 
 from .. import __version__
+from ..coercion import coerce_text
 from ..descriptor import DataDescriptor
-from ..errors import DataStoreError
 from ..store import DataStore, get_data_store_params_schema
 from .params import (
     coerce_rendered,
+    parameter_schema,
     redact,
     to_json_value,
     user_parameters,
     validate_user_values,
 )
 from .source import CONTAINERS, XStoreSource, descriptor_metadata, get_store
+from .v2 import DataIdListing, XStoreCatalogReader
 
 # Keyword arguments of intake's Catalog; all others given to XStoreCatalog
 # are store parameters.
@@ -157,7 +159,7 @@ class XStoreEntry(CatalogEntry):
         """The source of this data ID, opened with the given open parameters."""
         if not user_parameters and self._default_source is not None:
             return self._default_source
-        values = validate_user_values(self._schema, self._own_parameters(), user_parameters)
+        values = validate_user_values(self._schema, user_parameters)
         source = XStoreSource(
             store_id=self._store_id,
             store_params=self._store_params,
@@ -167,8 +169,6 @@ class XStoreEntry(CatalogEntry):
         source._descriptor = self._descriptor if not values else None
         source.description = self._description()
         source.cat = source.catalog_object = self._catalog
-        if self._descriptor is not None and not values:
-            source.metadata.update(descriptor_metadata(self._descriptor))
         if not user_parameters:
             self._default_source = source
         return source
@@ -193,58 +193,57 @@ class _Entries(Mapping):
     Keys are data IDs. Looking one up also accepts a data ID without its
     extension (``my_cube`` for ``my_cube.zarr``) or its file name without
     extension (``chl`` for ``cubes/chl.zarr``) when that is unique, and any
-    data ID the store has, listed or not (e.g. below ``max_depth``).
+    data ID the store has, listed or not (e.g. below ``max_depth``): the
+    listing and these rules are the Intake 2 catalog's
+    (:class:`~.v2.DataIdListing`).
     """
 
     def __init__(self, catalog: XStoreCatalog):
         self._catalog = catalog
-        self._data_ids: list[str] | None = None
+        self.listing = DataIdListing(catalog.store)
         self._entries: dict[str, XStoreEntry] = {}
         self._lock = threading.Lock()
 
     @property
     def data_ids(self) -> list[str]:
-        with self._lock:
-            if self._data_ids is None:
-                self._data_ids = list(self._catalog.store.get_data_ids())
-            return self._data_ids
+        return self.listing.data_ids
 
     @property
     def listed(self) -> bool:
-        return self._data_ids is not None
+        return self.listing.listed
 
     def clear(self) -> None:
+        self.listing.clear()
         with self._lock:
-            self._data_ids = None
             self._entries.clear()
 
     def resolve(self, key: Any) -> str | None:
         """The data ID *key* names, or ``None``."""
-        if not isinstance(key, str) or not key:
-            return None
-        if key in self._entries or (self.listed and key in self.data_ids):
+        if isinstance(key, str) and key in self._entries:
             return key
-        if not self.listed and self._has_data(key):
-            return key
-        matches = [i for i in self.data_ids if _stem(i) == key]
-        if not matches:
-            matches = [i for i in self.data_ids if posixpath.basename(_stem(i)) == key]
-        if len(matches) == 1:
-            return matches[0]
-        if self.listed and self._has_data(key):
-            return key
-        return None
+        return self.listing.resolve(key)
 
-    def _has_data(self, key: str) -> bool:
-        try:
-            return self._catalog.store.has_data(key)
-        except (DataStoreError, ValueError):
-            return False
+    def lookup_error(self, key: Any) -> DataIdLookupError:
+        """Why *key* names no single entry: not there (with close matches), or ambiguous."""
+        catalog = self._catalog
+        root = (getattr(catalog.store, "params", None) or {}).get("root")
+        where = f"data store {catalog.store_id!r}" + (f" (root {root!r})" if root else "")
+        matches = self.listing.named_by(key) if isinstance(key, str) and key else []
+        if len(matches) > 1:
+            return DataIdLookupError(
+                f"{key!r} is ambiguous in {where}: it names {', '.join(map(repr, matches))}; "
+                f"use the full data ID, e.g. cat[{matches[0]!r}]"
+            )
+        close = difflib.get_close_matches(str(key), self.data_ids, n=3)
+        hint = f"; close matches: {', '.join(map(repr, close))}" if close else ""
+        return DataIdLookupError(
+            f"No data ID {key!r} in {where}{hint} ({len(self.data_ids)} data IDs listed)"
+        )
 
     def __getitem__(self, key: str) -> XStoreEntry:
         data_id = self.resolve(key)
         if data_id is None:
-            raise KeyError(key)
+            raise self.lookup_error(key)
         with self._lock:
             entry = self._entries.get(data_id)
             if entry is None:
@@ -262,8 +261,11 @@ class _Entries(Mapping):
         return len(self.data_ids)
 
 
-def _stem(data_id: str) -> str:
-    return posixpath.splitext(data_id.rstrip("/"))[0]
+class DataIdLookupError(KeyError):
+    """A key that names no data ID of a catalog, or more than one; the message says which."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])
 
 
 class XStoreCatalog(Catalog):
@@ -306,6 +308,11 @@ class XStoreCatalog(Catalog):
         """The data store behind this catalog."""
         return self._store
 
+    @property
+    def reader(self) -> XStoreCatalogReader:
+        """The Intake 2 reader of this store; ``cat.reader.read()`` is its Intake 2 catalog."""
+        return XStoreCatalogReader(self.store_id, self.store_params)
+
     # --- entries --------------------------------------------------------------
 
     def _make_entries_container(self) -> _Entries:
@@ -321,16 +328,32 @@ class XStoreCatalog(Catalog):
         """Data IDs are listed once; use :meth:`force_reload` to list them again."""
 
     def force_reload(self) -> None:
-        """Forget the listed data IDs; the next access lists them again."""
+        """Forget the listed data IDs; the next access lists them again, afresh."""
         super().force_reload()
         if isinstance(self._entries, _Entries):
             self._entries.clear()
 
+    def __getitem__(self, key: Any) -> Any:
+        """The source of a data ID (see the class doc); a clear ``KeyError`` if none."""
+        try:
+            return super().__getitem__(key)
+        except DataIdLookupError:
+            raise
+        except KeyError:
+            if not isinstance(key, str) or not isinstance(self._entries, _Entries):
+                raise
+            raise self._entries.lookup_error(key) from None
+
+    def __getattr__(self, item: str) -> Any:
+        if item.startswith("_") or item == "entry":
+            return super().__getattr__(item)
+        try:
+            return self[item]
+        except DataIdLookupError as error:
+            raise AttributeError(str(error)) from None
+
     def __dir__(self) -> list[str]:
-        names = super().__dir__()
-        stems = [posixpath.basename(_stem(i)) for i in self]
-        unique = {s for s in stems if stems.count(s) == 1 and s.isidentifier()}
-        return sorted(set(names) | unique)
+        return sorted(set(super().__dir__()) | self._entries.listing.short_names())
 
     # --- search ----------------------------------------------------------------
 
@@ -371,11 +394,22 @@ class XStoreCatalog(Catalog):
     # --- parameters, description and serialisation ------------------------------
 
     def configure_new(self, **kwargs: Any) -> XStoreCatalog:
-        """A new catalog with some store parameters changed: ``cat(root="other")``."""
+        """A new catalog with some store parameters changed: ``cat(root="other")``.
+
+        For an entry of a YAML catalog, text given for its declared parameters
+        is read strictly by their types first (Intake itself reads ``"false"``
+        for a ``bool`` as ``True``).
+        """
         if self._entry is not None:
+            parameters = getattr(self._entry, "_user_parameters", None) or ()
+            declared = {p.name: p for p in parameters if not isinstance(p, dict)}
+            for name, value in kwargs.items():
+                if isinstance(value, str) and name in declared:
+                    schema = parameter_schema(declared[name]).to_dict()
+                    kwargs[name] = coerce_text(schema, value, name)
             return super().configure_new(**kwargs)
         schema = get_data_store_params_schema(self.store_id)
-        values = validate_user_values(schema, {p.name: p for p in user_parameters(schema)}, kwargs)
+        values = validate_user_values(schema, kwargs)
         return XStoreCatalog(
             self.store_id, {**self.store_params, **values}, **self._catalog_kwargs()
         )

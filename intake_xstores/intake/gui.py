@@ -8,8 +8,11 @@ more of what our drivers know in its information pane:
   parameters (``root``, ``max_depth``, ...) with types and defaults;
 - for a *data ID* (a source): its description, the descriptor (CRS, bbox,
   time range, dimensions, variables), its open parameters as user
-  parameters, and quick plots hvplot can draw (:func:`suggest_plots`),
+  parameters, and quick plots hvplot can draw (:func:`.plots.suggest_plots`),
   listed in the source's ``metadata["plots"]`` for the GUI's plot panel.
+
+Intake's own GUI (``intake.gui``) shows the descriptor and plots too: they
+are the source's metadata (see :attr:`.source.XStoreSource.metadata`).
 
 A store that cannot be listed (e.g. no credentials) shows its error in the
 information pane instead of breaking the page. Serve it with::
@@ -23,6 +26,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -30,44 +34,7 @@ from intake.interface.gui import GUI
 
 from ..errors import error_text
 from .params import to_json_value
-from .source import XStoreSource, descriptor_metadata
-
-#: Names of horizontal dimensions, x first, for which quick plots are made.
-SPATIAL_DIMS: tuple[tuple[str, str], ...] = (
-    ("lon", "lat"),
-    ("longitude", "latitude"),
-    ("x", "y"),
-)
-
-#: Most variables that get a quick plot each.
-MAX_PLOTS = 8
-
-
-def suggest_plots(metadata: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
-    """hvplot arguments of one quick map per variable of a dataset's descriptor.
-
-    *metadata* is a descriptor as a dict (``descriptor.to_dict()``). Each
-    variable with two horizontal dimensions (``lon``/``lat``, ``x``/``y``)
-    gets an ``image`` plot; any further dimension (``time``) becomes a
-    slider. Vector data and variables without a map get none.
-    """
-    plots: dict[str, dict[str, Any]] = {}
-    for name, var in (metadata.get("data_vars") or {}).items():
-        dims = list(var.get("dims") or ())
-        for x, y in SPATIAL_DIMS:
-            if x in dims and y in dims:
-                plot: dict[str, Any] = {"kind": "image", "x": x, "y": y, "z": name}
-                others = [d for d in dims if d not in (x, y)]
-                if others:
-                    plot["groupby"] = others
-                plot["title"] = name
-                units = (var.get("attrs") or {}).get("units")
-                plot["clabel"] = f"{name} [{units}]" if units else name
-                plots[f"map of {name}"] = plot
-                break
-        if len(plots) >= MAX_PLOTS:
-            break
-    return plots
+from .source import XStoreSource
 
 
 def source_info(source: Any) -> dict[str, Any]:
@@ -89,7 +56,10 @@ def source_info(source: Any) -> dict[str, Any]:
             value = value[0]
         if value:
             info[key] = value
-    metadata = dict(getattr(source, "metadata", None) or described.get("metadata") or {})
+    try:
+        metadata = dict(getattr(source, "metadata", None) or described.get("metadata") or {})
+    except Exception:  # data that cannot be described: the caller shows why
+        metadata = {}
     metadata.pop("catalog_dir", None)
     if metadata:
         info["metadata"] = metadata
@@ -142,13 +112,19 @@ class XStoresGUI(GUI):
 
     @classmethod
     def from_paths(cls, paths: Sequence[str | os.PathLike]) -> XStoresGUI:
-        """A GUI browsing the YAML catalogs at *paths*, named by file name."""
+        """A GUI browsing the YAML catalogs at *paths*, named by file name.
+
+        Catalogs of the same file name are told apart by their folders
+        (``a/stores.yaml``, ``b/stores.yaml``).
+        """
         import intake
 
         if isinstance(paths, (str, os.PathLike)):
             paths = [paths]
-        cats = {os.path.basename(str(p)): intake.open_catalog(str(p)) for p in paths}
-        return cls(cats)
+        names = display_names(paths)
+        return cls(
+            {name: intake.open_catalog(str(p)) for name, p in zip(names, paths, strict=True)}
+        )
 
     def cat_selected(self, *events: Any) -> None:
         """List the selected catalog's entries; describe it, or tell why it cannot list."""
@@ -170,19 +146,11 @@ class XStoresGUI(GUI):
             return
         name = self.sourcesel.value[0]
         source = self._sources[name]
-        if isinstance(source, XStoreSource):
-            try:
-                metadata = descriptor_metadata(source.descriptor)
-            except Exception as error:
-                self._show(name, {"error": _one_line(error), **source_info(source)})
-                return
-            for key, value in metadata.items():
-                source.metadata.setdefault(key, value)
-            plots = suggest_plots(metadata)
-            if plots:
-                source.metadata.setdefault("plots", {}).update(
-                    {k: v for k, v in plots.items() if k not in source.metadata["plots"]}
-                )
+        try:
+            source.metadata  # noqa: B018 - an XStoreSource describes its data here
+        except Exception as error:
+            self._show(name, {"error": _one_line(error), **source_info(source)})
+            return
         try:
             info = source_info(source)
         except Exception as error:
@@ -193,6 +161,18 @@ class XStoresGUI(GUI):
 
     def _show(self, name: str, info: Mapping[str, Any]) -> None:
         self.sourceinf.param.update(value=_dump(name, info))
+
+
+def display_names(paths: Sequence[str | os.PathLike]) -> list[str]:
+    """The file names of *paths*, with as many parent folders as tell them apart."""
+    parts = [Path(os.path.abspath(p)).parts for p in paths]
+    longest = max((len(p) for p in parts), default=0)
+    depth = 1
+    while True:
+        names = ["/".join(p[-depth:]) for p in parts]
+        if len(set(names)) == len(set(parts)) or depth >= longest:
+            return names
+        depth += 1
 
 
 def _embed_logo(layout: Any) -> None:

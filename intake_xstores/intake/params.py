@@ -24,14 +24,14 @@ anything else                       ``type: other``
 ``description`` (or ``title``)      ``description``
 ==================================  ===========================
 
-Values a user gives are validated by Intake first (which coerces them, e.g.
-``"2"`` to ``2`` from a text field) and then by the JSON Schema, which has
-the last word and the clearer error (:class:`DataStoreParamsError`).
-
-Templated catalog arguments (``"{{ max_depth }}"``, ``"{{ env('KEY') }}"``)
-reach drivers as strings; :func:`coerce_rendered` turns them back into the
-types their schema asks for. A template that renders to an empty string for
-a parameter *without a default* means "not given", so
+Values a user gives as text (a GUI field, ``entry(decode_cf="false")``) and
+templated catalog arguments (``"{{ max_depth }}"``, ``"{{ env('KEY') }}"``),
+which reach drivers as strings, are turned into the types their schema asks
+for, strictly (:mod:`intake_xstores.coercion`: ``"false"`` is ``False``,
+``"maybe"`` for a boolean an error naming the parameter); then the JSON
+Schema validates them (:class:`DataStoreParamsError`). A template that
+renders to an empty string for a parameter *without a default* means "not
+given", so
 ``{{ env("AWS_SECRET_ACCESS_KEY") }}`` falls back to the library's own
 credential chain when the variable is unset.
 
@@ -42,13 +42,13 @@ variable that supplies them (see :func:`secret_env_var`).
 
 from __future__ import annotations
 
-import ast
 import datetime
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from intake.catalog.local import UserParameter
 
+from ..coercion import coerce_params, coerce_text, json_types
 from ..errors import DataStoreParamsError
 from ..schema import JsonObjectSchema, JsonSchema
 
@@ -86,7 +86,9 @@ class SchemaUserParameter(UserParameter):
 
     Unlike its base class, a parameter without a default keeps ``default``
     ``None`` (Intake would show ``0``, ``""`` or ``False``), so that
-    ``describe()`` never advertises a default the schema does not have.
+    ``describe()`` never advertises a default the schema does not have; and
+    text given for it is read strictly by its *schema* (``"false"`` is
+    ``False``, where Intake's ``bool("false")`` would be ``True``).
     """
 
     def __init__(
@@ -98,6 +100,7 @@ class SchemaUserParameter(UserParameter):
         min: Any = None,
         max: Any = None,
         allowed: list | None = None,
+        schema: Mapping[str, Any] | None = None,
     ):
         super().__init__(
             name,
@@ -110,37 +113,21 @@ class SchemaUserParameter(UserParameter):
         )
         if default is None:
             self.default = self.expanded_default = None
+        self.schema = dict(schema or {})
+
+    def validate(self, value: Any) -> Any:
+        """*value*, text read as the schema's type; the schema itself validates later."""
+        return coerce_text(self.schema, value, self.name) if isinstance(value, str) else value
 
 
 def _schema_dict(schema: JsonSchema | Mapping[str, Any]) -> dict[str, Any]:
     return schema.to_dict() if isinstance(schema, JsonSchema) else dict(schema)
 
 
-def _types_of(schema: Mapping[str, Any]) -> list[str]:
-    """The non-null JSON types *schema* allows, looking into anyOf/oneOf."""
-    type_ = schema.get("type")
-    if isinstance(type_, str):
-        return [] if type_ == "null" else [type_]
-    if isinstance(type_, list):
-        return [t for t in type_ if t != "null"]
-    types: list[str] = []
-    for key in ("anyOf", "oneOf"):
-        for sub in schema.get(key, ()):
-            types += [t for t in _types_of(sub) if t not in types]
-    return types
-
-
-def _nullable(schema: Mapping[str, Any]) -> bool:
-    type_ = schema.get("type")
-    if type_ == "null" or (isinstance(type_, list) and "null" in type_):
-        return True
-    return any(_nullable(s) for key in ("anyOf", "oneOf") for s in schema.get(key, ()))
-
-
 def intake_type(schema: JsonSchema | Mapping[str, Any]) -> str:
     """The Intake user-parameter type of a JSON Schema (see the module table)."""
     d = _schema_dict(schema)
-    types = _types_of(d)
+    types = json_types(d)
     if len(types) > 1 and "string" in types:
         return "str"  # other values pass as their literal text; see coerce_rendered
     if len(types) != 1:
@@ -175,6 +162,7 @@ def user_parameter(
         min=d.get("minimum"),
         max=d.get("maximum"),
         allowed=allowed or None,
+        schema=d,
     )
 
 
@@ -223,91 +211,30 @@ def to_json_value(value: Any) -> Any:
     return value
 
 
-def validate_user_values(
-    schema: JsonObjectSchema,
-    parameters: Mapping[str, UserParameter],
-    values: Mapping[str, Any],
-) -> dict[str, Any]:
-    """Check *values* with Intake's user parameters, then with *schema*.
+def validate_user_values(schema: JsonObjectSchema, values: Mapping[str, Any]) -> dict[str, Any]:
+    """*values* read by *schema* (text strictly, see :func:`coerce_rendered`) and validated.
 
-    Returns the values coerced by Intake (e.g. ``"2"`` -> ``2``) and made
-    JSON-compatible. Any failure raises :class:`DataStoreParamsError` naming
-    the parameter, the value and what is allowed.
+    Returns them JSON-compatible. Any failure raises :class:`DataStoreParamsError`
+    naming the parameter, the value and what is allowed.
     """
-    result: dict[str, Any] = {}
-    for name, value in values.items():
-        parameter = parameters.get(name)
-        if parameter is None or value is None:
-            result[name] = value
-            continue
-        try:
-            value = parameter.validate(value)
-        except (ValueError, TypeError, SyntaxError) as error:
-            # Let the schema word the error; it knows what is allowed.
-            _validate(schema, {name: to_json_value(value)})
-            raise DataStoreParamsError(
-                f"Invalid value for parameter {name!r}: {value!r} ({error})"
-            ) from None
-        result[name] = to_json_value(value)
-    result = coerce_rendered(schema, result)
-    _validate(schema, result)
-    return result
-
-
-def _validate(schema: JsonObjectSchema, values: Mapping[str, Any]) -> None:
+    result = to_json_value(coerce_rendered(schema, values))
     partial = JsonObjectSchema.from_dict({**schema.to_dict(), "required": []})
-    partial.validate_instance(dict(values))
+    partial.validate_instance(result)
+    return result
 
 
 def coerce_rendered(
     schema: JsonObjectSchema | Mapping[str, Any], params: Mapping[str, Any]
 ) -> dict[str, Any]:
-    """Turn template-rendered strings in *params* back into their schema's types.
+    """Turn strings in *params* (rendered templates, text fields) into their schema's types.
 
-    ``"2"`` becomes ``2`` where an integer is expected, ``"None"`` becomes
-    ``None`` where null is allowed, ``"['a', 'b']"`` a list, and so on;
-    nested objects are coerced by their own schemas. An empty string for a
-    property that has no default is dropped ("not given"). Values that do
-    not parse are kept, for the schema's validation to report.
+    ``"2"`` becomes ``2`` where an integer is expected, ``"false"`` ``False``,
+    ``"None"`` ``None`` where null is allowed, ``"['a', 'b']"`` a list, and so
+    on; nested objects are coerced by their own schemas. An empty string for a
+    property that has no default is dropped ("not given"). Text that is none of
+    the types allowed raises :class:`DataStoreParamsError` naming the parameter.
     """
-    properties = _schema_dict(schema).get("properties", {})
-    result: dict[str, Any] = {}
-    for name, value in params.items():
-        prop = properties.get(name)
-        if prop is None:
-            result[name] = value
-        elif isinstance(value, Mapping) and prop.get("properties") is not None:
-            result[name] = coerce_rendered(prop, value)
-        elif isinstance(value, str):
-            if value == "" and "default" not in prop:
-                continue
-            result[name] = _coerce_string(prop, value)
-        else:
-            result[name] = value
-    return result
-
-
-def _coerce_string(prop: Mapping[str, Any], value: str) -> Any:
-    types = _types_of(prop)
-    if value in ("None", "null") and (_nullable(prop) or not types):
-        return None
-    if types == ["string"]:
-        return value
-    try:
-        parsed = ast.literal_eval(value.strip())
-    except (ValueError, SyntaxError, TypeError):
-        lowered = value.strip().lower()
-        if "boolean" in types and lowered in ("true", "false"):
-            return lowered == "true"
-        return value
-    if isinstance(parsed, tuple):
-        parsed = list(parsed)
-    if "string" in types and not isinstance(parsed, (list, dict)):
-        return value  # e.g. "007" for a string-or-array stays a string
-    is_int = isinstance(parsed, int) and not isinstance(parsed, bool)
-    if is_int and "integer" not in types and "number" in types:
-        return float(parsed)
-    return parsed
+    return coerce_params(_schema_dict(schema), params)
 
 
 def secret_env_var(store_id: str, path: tuple[str, ...]) -> str:
@@ -329,28 +256,33 @@ def env_template(variable: str) -> str:
     return "{{ env(" + repr(variable) + ") }}"
 
 
+def v2_env_template(variable: str) -> str:
+    """The Intake 2 template reading environment variable *variable*."""
+    return "{env(" + variable + ")}"
+
+
 def redact(
     store_id: str,
     schema: JsonObjectSchema,
     params: Mapping[str, Any],
     replacement: str | None = None,
+    template: Callable[[str], str] = env_template,
 ) -> dict[str, Any]:
     """A copy of *params* with every secret replaced.
 
     By default a secret becomes an ``{{ env(...) }}`` template (see
-    :func:`secret_env_var`), so YAML written from it still opens; pass
+    :func:`secret_env_var`), so YAML written from it still opens
+    (``template=v2_env_template`` for Intake 2's ``{env(...)}``); pass
     *replacement* (e.g. ``"***"``) for display.
     """
     secrets = schema.secret_paths()
 
     def walk(value: Any, path: tuple[str, ...]) -> Any:
         if path in secrets:
-            if isinstance(value, str) and value.startswith("{{"):
+            if isinstance(value, str) and value.startswith(("{{", "{env(")):
                 return value  # already a template, not the secret itself
             return (
-                replacement
-                if replacement is not None
-                else env_template(secret_env_var(store_id, path))
+                replacement if replacement is not None else template(secret_env_var(store_id, path))
             )
         if isinstance(value, Mapping):
             return {k: walk(v, path + (k,)) for k, v in value.items()}

@@ -1,17 +1,15 @@
 """The ``xstore_data`` Intake driver: one data ID of one data store.
 
-:class:`XStoreSource` opens its data through the store's opener, so whatever
-the store can open, Intake can: datasets (container ``xarray``, lazy Dask
-arrays from :meth:`~XStoreSource.to_dask`), multi-level datasets
-(:meth:`~XStoreSource.to_mldataset`) and vector data (container
-``dataframe``, a ``GeoDataFrame`` from :meth:`~XStoreSource.read`).
+:class:`XStoreSource` is the Intake v1 face of the Intake 2 reader
+:class:`~.v2.XStoreReader`: it opens its data through that reader, with the
+store's opener, so whatever the store can open, Intake can: datasets
+(container ``xarray``, lazy Dask arrays from :meth:`~XStoreSource.to_dask`),
+multi-level datasets (:meth:`~XStoreSource.to_mldataset`) and vector data
+(container ``dataframe``, a ``GeoDataFrame`` from :meth:`~XStoreSource.read`).
 """
 
 from __future__ import annotations
 
-import json
-import threading
-from collections import OrderedDict
 from typing import Any
 
 from intake.source.base import DataSource, Schema
@@ -19,8 +17,9 @@ from intake.source.base import DataSource, Schema
 from .. import __version__
 from ..descriptor import DataDescriptor
 from ..errors import DataStoreParamsError
-from ..store import DataStore, get_data_store_params_schema, new_data_store
-from .params import coerce_rendered, redact, to_json_value, user_parameters
+from ..store import DataStore, get_data_store_params_schema
+from .params import redact, to_json_value, user_parameters
+from .v2 import XStoreData, XStoreReader, descriptor_metadata, get_store
 
 CONTAINERS: dict[str, str] = {
     "dataset": "xarray",
@@ -28,40 +27,6 @@ CONTAINERS: dict[str, str] = {
     "geodataframe": "dataframe",
 }
 """The Intake container of each data type."""
-
-_STORE_CACHE_SIZE = 32
-_stores: OrderedDict[str, DataStore] = OrderedDict()
-_stores_lock = threading.Lock()
-
-
-def get_store(store_id: str, store_params: dict[str, Any] | None = None) -> DataStore:
-    """The store *store_id* with *store_params*, made once and then shared.
-
-    Catalogs and the sources of their entries share one store object; a
-    source unpickled on a Dask worker makes its own. Template-rendered
-    strings in *store_params* are coerced to their schema's types first.
-    """
-    params = coerce_rendered(get_data_store_params_schema(store_id), store_params or {})
-    key = json.dumps([store_id, params], sort_keys=True, default=repr)
-    with _stores_lock:
-        store = _stores.get(key)
-        if store is not None:
-            _stores.move_to_end(key)
-            return store
-    store = new_data_store(store_id, **params)
-    with _stores_lock:
-        _stores[key] = store
-        while len(_stores) > _STORE_CACHE_SIZE:
-            _stores.popitem(last=False)
-    return store
-
-
-def descriptor_metadata(descriptor: DataDescriptor) -> dict[str, Any]:
-    """What a descriptor tells, as Intake metadata (open parameters excluded)."""
-    metadata = descriptor.to_dict()
-    metadata.pop("data_id", None)
-    metadata.pop("open_params_schema", None)
-    return metadata
 
 
 class XStoreSource(DataSource):
@@ -106,6 +71,7 @@ class XStoreSource(DataSource):
         self.open_params = {**(open_params or {}), **kwargs}
         self.name = data_id
         self._descriptor: DataDescriptor | None = None
+        self._described = False
         self._data: Any = None
         self.container = CONTAINERS.get(self.data_type, "python")
 
@@ -124,11 +90,35 @@ class XStoreSource(DataSource):
             return str(data_type)
         return self.store.get_data_types_for_data(self.data_id)[0]
 
-    def _open_params(self) -> dict[str, Any]:
-        schema = self.store.get_open_data_params_schema(self.data_id)
-        return coerce_rendered(schema, self.open_params)
+    @property
+    def reader(self) -> XStoreReader:
+        """The Intake 2 reader this source opens its data with."""
+        data = XStoreData(self.store_id, self.store_params, self.data_id)
+        return XStoreReader(data=data, open_params=self.open_params)
 
     # --- Intake's DataSource interface --------------------------------------
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        """The metadata given, completed by the descriptor on first access.
+
+        So what Intake's GUI, ``yaml()`` and hvplot read of a source tells its
+        bbox, time range, variables and quick maps (``plots``; ``{}`` for data
+        without a map). Metadata given wins over the descriptor's.
+        """
+        metadata = self.__dict__.setdefault("_metadata", {})
+        if self.__dict__.get("_described") is False:
+            described = descriptor_metadata(self.descriptor)
+            plots = {**described.pop("plots", {}), **metadata.get("plots", {})}
+            for key, value in described.items():
+                metadata.setdefault(key, value)
+            metadata["plots"] = plots
+            self._described = True
+        return metadata
+
+    @metadata.setter
+    def metadata(self, value: dict[str, Any]) -> None:
+        self._metadata = dict(value or {})
 
     @property
     def descriptor(self) -> DataDescriptor:
@@ -191,16 +181,26 @@ class XStoreSource(DataSource):
         yield self.read()
 
     def to_mldataset(self) -> Any:
-        """The data as a ``MultiLevelDataset`` (for ``.levels``), opened lazily."""
+        """The data as a ``MultiLevelDataset``, opened lazily.
+
+        The stored levels of a ``.levels`` dataset or a COG's overviews; a
+        plain cube is a multi-level dataset of one level.
+        """
         if self.data_type == "mldataset":
             return self._open()
-        return self.store.open_data(
-            self.data_id, **{**self._open_params(), "data_type": "mldataset"}
-        )
+        if "mldataset" in self.store.get_data_types_for_data(self.data_id):
+            return self.reader(data_type="mldataset").read()
+        if self.data_type != "dataset":
+            raise NotImplementedError(
+                f"{self.data_id!r} is {self.data_type} data, which has no multi-level form"
+            )
+        from ..mldataset import MultiLevelDataset
+
+        return MultiLevelDataset.from_datasets([self._open()], ds_id=self.data_id)
 
     def _open(self) -> Any:
         if self._data is None:
-            self._data = self.store.open_data(self.data_id, **self._open_params())
+            self._data = self.reader.read()
         return self._data
 
     def _close(self) -> None:
@@ -208,6 +208,27 @@ class XStoreSource(DataSource):
         close = getattr(data, "close", None)
         if callable(close):
             close()
+
+    def preload(self, **preload_params: Any) -> XStoreSource:
+        """Preload this data ID (``store.preload_data``) and return the source of the copy.
+
+        For data that must be fetched before they open (a NetCDF file in a
+        web archive, a zip): blocks with progress by default (see
+        ``store.get_preload_data_params_schema()``). Data that open where
+        they are need no preloading: this source is returned.
+        """
+        from ..errors import DataStoreError
+        from ..preload import PreloadStatus, preloaded_location
+
+        cache = self.store.preload_data(self.data_id, **preload_params)
+        cache.preload_handle.wait()
+        state = cache.preload_handle.get_state(self.data_id)
+        if state.status not in (None, PreloadStatus.completed):
+            raise DataStoreError(f"Preloading {self.data_id!r} {state.status}: {state.message}")
+        if cache is self.store:
+            return self
+        store_id, data_id = preloaded_location(cache, self.data_id)
+        return XStoreSource(store_id, cache.params, data_id, metadata=self.metadata)
 
     # --- description and serialisation ---------------------------------------
 
@@ -223,7 +244,7 @@ class XStoreSource(DataSource):
         return args
 
     def _yaml(self) -> dict[str, Any]:
-        metadata = dict(self._captured_init_kwargs.get("metadata") or {})
+        metadata = dict(self.metadata)
         metadata.pop("catalog_dir", None)
         return {
             "sources": {

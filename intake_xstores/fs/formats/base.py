@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import difflib
 import posixpath
 from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from ...descriptor import DataDescriptor, new_data_descriptor
-from ...errors import DataStoreError
+from ...errors import DataStoreError, DataStoreParamsError
 from ...schema import (
     JsonArraySchema,
     JsonBooleanSchema,
@@ -79,15 +81,25 @@ def sibling_files(fs, path: str, suffixes: tuple[str, ...]) -> list[str]:
     return [p for p in [path, *(stem + s for s in suffixes)] if fs.exists(p)]
 
 
-CHUNKS_SCHEMA = JsonObjectSchema(
-    additional_properties=JsonComplexSchema(
-        one_of=[
-            JsonIntegerSchema(minimum=1),
-            JsonStringSchema(enum=["auto"]),
-            JsonNullSchema(),
-        ]
-    ),
-    description="Chunk sizes by dimension: an integer, 'auto' or null (the stored chunking)",
+_CHUNK_SIZE = JsonComplexSchema(
+    any_of=[
+        JsonIntegerSchema(minimum=1),
+        JsonIntegerSchema(enum=[-1]),
+        JsonStringSchema(enum=["auto"]),
+    ]
+)
+
+CHUNKS_SCHEMA = JsonComplexSchema(
+    any_of=[
+        JsonNullSchema(),
+        _CHUNK_SIZE,
+        JsonObjectSchema(
+            additional_properties=JsonComplexSchema(any_of=[_CHUNK_SIZE, JsonNullSchema()])
+        ),
+    ],
+    description="Chunk sizes, as in xarray.open_dataset: {} (the default) Dask arrays in the "
+    "stored chunking; null no Dask arrays; -1 one chunk per variable; 'auto' Dask's automatic "
+    "sizes; an integer for every dimension; or {dimension: size, -1, 'auto' or null}",
 )
 
 DATASET_OPEN_PARAMS: dict[str, JsonSchema] = dict(
@@ -108,8 +120,9 @@ DATASET_OPEN_PARAMS: dict[str, JsonSchema] = dict(
         default=True,
         description="Decode the 'coordinates' attribute to identify coordinates",
     ),
-    drop_variables=JsonArraySchema(
-        items=JsonStringSchema(), description="Names of variables to drop"
+    drop_variables=JsonComplexSchema(
+        any_of=[JsonStringSchema(), JsonArraySchema(items=JsonStringSchema())],
+        description="Name or names of variables to drop",
     ),
 )
 
@@ -127,8 +140,36 @@ ZARR_OPEN_PARAMS: dict[str, JsonSchema] = dict(
 )
 
 
-def xarray_open_kwargs(params: dict[str, Any]) -> dict[str, Any]:
-    """xarray keyword arguments from validated dataset open parameters."""
+def open_xarray(open_: Callable[..., Any], params: dict[str, Any]) -> Any:
+    """``open_(**kwargs)`` with xarray's keyword arguments from validated *params*.
+
+    xarray silently ignores a chunk size for a dimension the dataset lacks and
+    a variable to drop that it does not have; every dataset format opens
+    through here, so each such name is an error naming it and what exists.
+    Variables are dropped after opening, once their names are checked.
+    """
     kwargs = {k: v for k, v in params.items() if k in DATASET_OPEN_PARAMS}
     kwargs.setdefault("chunks", {})  # lazy: Dask arrays in the stored chunking
-    return kwargs
+    drop = kwargs.pop("drop_variables", None)
+    drop = [drop] if isinstance(drop, str) else list(drop or ())
+    ds = open_(**kwargs)
+    chunks = kwargs["chunks"]
+    try:
+        _check_names("chunks", "dimension", chunks if isinstance(chunks, dict) else {}, ds.dims)
+        _check_names("drop_variables", "variable", drop, ds.variables)
+    except DataStoreParamsError:
+        ds.close()
+        raise
+    return ds.drop_vars(drop) if drop else ds
+
+
+def _check_names(param: str, kind: str, names: Iterable[str], existing: Iterable[Any]) -> None:
+    existing = [str(e) for e in existing]
+    for name in names:
+        if name not in existing:
+            close = difflib.get_close_matches(name, existing, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise DataStoreParamsError(
+                f"Invalid value for parameter {param!r}: the dataset has no {kind} "
+                f"{name!r}{hint}; its {kind}s are: {', '.join(existing)}"
+            )

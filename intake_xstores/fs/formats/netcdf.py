@@ -9,7 +9,7 @@ from typing import Any
 import xarray as xr
 
 from ...schema import JsonObjectSchema
-from .base import DATASET_OPEN_PARAMS, FsFormat, is_local, xarray_open_kwargs
+from .base import DATASET_OPEN_PARAMS, FsFormat, is_local, open_xarray
 
 
 class NetcdfFormat(FsFormat):
@@ -17,11 +17,12 @@ class NetcdfFormat(FsFormat):
         return JsonObjectSchema(properties=dict(DATASET_OPEN_PARAMS), additional_properties=False)
 
     def open(self, fs, path: str, data_type: str, **params: Any) -> xr.Dataset:
-        kwargs = xarray_open_kwargs(params)
         if is_local(fs):
-            return xr.open_dataset(path, **kwargs)
+            return open_xarray(lambda **kw: xr.open_dataset(path, **kw), params)
         # h5netcdf reads NetCDF4 from a file object, fetching byte ranges lazily.
-        return xr.open_dataset(fs.open(path, "rb"), engine="h5netcdf", **kwargs)
+        return open_xarray(
+            lambda **kw: xr.open_dataset(fs.open(path, "rb"), engine="h5netcdf", **kw), params
+        )
 
     def write(self, data: xr.Dataset, fs, path: str, **params: Any) -> None:
         if is_local(fs):

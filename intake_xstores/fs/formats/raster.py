@@ -6,7 +6,7 @@ import posixpath
 from typing import Any
 
 from ...schema import JsonIntegerSchema, JsonObjectSchema
-from .base import CHUNKS_SCHEMA, FsFormat, is_local
+from .base import CHUNKS_SCHEMA, FsFormat, is_local, open_xarray
 
 
 class RasterFormat(FsFormat):
@@ -38,7 +38,8 @@ class RasterFormat(FsFormat):
                 ds_id=path,
                 tile_size=tile_size,
             )
-        return open_raster(fs, path, chunks, params.get("overview_level"))
+        level = params.get("overview_level")
+        return open_xarray(lambda chunks, **_: open_raster(fs, path, chunks, level), params)
 
 
 def open_raster(fs, path: str, chunks: Any = None, overview_level: int | None = None):

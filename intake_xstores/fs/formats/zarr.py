@@ -15,7 +15,7 @@ from zarr.storage import FsspecStore, LocalStore, WrapperStore
 
 from ...descriptor import DataDescriptor, DatasetDescriptor, describe_dataset
 from ...schema import JsonBooleanSchema, JsonIntegerSchema, JsonObjectSchema, JsonStringSchema
-from .base import ZARR_OPEN_PARAMS, FsFormat, is_local, xarray_open_kwargs
+from .base import ZARR_OPEN_PARAMS, FsFormat, is_local, open_xarray
 
 access_logger = logging.getLogger("intake_xstores.access")
 
@@ -128,11 +128,13 @@ class ZarrFormat(FsFormat):
         store = zarr_store(fs, path)
         if params.get("log_access") or params.get("cache_size"):
             store = AccessStore(store, params.get("log_access", False), params.get("cache_size", 0))
-        kwargs = xarray_open_kwargs(params)
+        consolidated = params.get("consolidated")
         engine = params.get("engine", "zarr")
         if engine != "zarr":
-            return xr.open_dataset(store, engine=engine, **kwargs)
-        return xr.open_zarr(store, consolidated=params.get("consolidated"), **kwargs)
+            return open_xarray(lambda **kw: xr.open_dataset(store, engine=engine, **kw), params)
+        return open_xarray(
+            lambda **kw: xr.open_zarr(store, consolidated=consolidated, **kw), params
+        )
 
     def files(self, fs, path: str) -> list[str]:
         # A metadata file answers in one request on object stores (a folder

@@ -11,3 +11,9 @@ def init_plugin(ext_registry):
         loader=import_component("xstores_testplugin.store:GreetingsStore"),
         description="Greetings from a third-party plugin",
     )
+    ext_registry.add_extension(
+        EXTENSION_POINT_DATA_STORES,
+        "staging",
+        loader=import_component("xstores_testplugin.staging:StagingStore"),
+        description="NetCDF files that must be preloaded (staged) before they open",
+    )

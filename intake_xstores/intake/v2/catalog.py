@@ -1,0 +1,410 @@
+"""A data store as an Intake 2 catalog, and Intake 2 catalogs of data stores.
+
+:class:`XStoreCatalogReader` reads an :class:`~.datatypes.XStore` into a
+:class:`StoreCatalog`, an ``intake.readers.entry.Catalog`` whose entries are
+the store's data IDs: each a ``ReaderDescription`` of an
+:class:`~.readers.XStoreReader` whose metadata is the store's descriptor
+(bbox, time range, CRS, variables) and whose user parameters are the open
+parameters (:mod:`.parameters`).
+
+Lazy where Intake 2 allows: looking up a data ID (``cat["a/b.zarr"]``)
+lists nothing; a name that is not a data ID (``cat.chl`` for
+``cubes/chl.zarr``), ``list()``, ``len()``, ``repr()`` and tab completion
+list the store once (:class:`DataIdListing`); an entry is described when it
+is first looked up. Saving (``to_yaml_file``), ``to_dict()`` and
+``search()`` make and describe every entry (:meth:`StoreCatalog.materialize`).
+
+:func:`store_catalog_v2` writes the other kind: a catalog whose entries are
+stores, their parameters Intake 2 user parameters (``xstores catalog --v2``).
+"""
+
+from __future__ import annotations
+
+import copy
+import posixpath
+import threading
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
+from typing import Any
+
+from intake.readers import BaseData, BaseReader
+from intake.readers.entry import Catalog, ReaderDescription
+
+from ...descriptor import DataDescriptor
+from ...errors import DataStoreError
+from ...fs.store import FsDataStore
+from ...schema import JsonObjectSchema
+from ...store import DataStore, get_data_store_params_schema, list_data_store_ids
+from ..params import redact, to_json_value, v2_env_template
+from .datatypes import XStore
+from .parameters import schema_parameters
+from .readers import XStoreReader, descriptor_metadata, output_instance_of
+
+
+class DataIdListing:
+    """The data IDs of one store, listed once when first needed, and names resolved to them.
+
+    A name resolves to a data ID when it is one (checked without listing
+    while nothing is listed), else to the only data ID it is the stem
+    (``my_cube`` for ``my_cube.zarr``) or file name stem (``chl`` for
+    ``cubes/chl.zarr``) of. Shared by the catalogs of both Intake faces.
+    Given *data_ids* (e.g. found by a search), those are the listing and
+    no other data ID resolves.
+    """
+
+    def __init__(self, store: DataStore, data_ids: list[str] | None = None) -> None:
+        self.store = store
+        self.fixed = data_ids is not None
+        self._data_ids = None if data_ids is None else list(data_ids)
+        self._lock = threading.Lock()
+
+    @property
+    def data_ids(self) -> list[str]:
+        """The store's data IDs, listed on first use."""
+        with self._lock:
+            if self._data_ids is None:
+                data_ids = list(self.store.get_data_ids())
+                if not data_ids and isinstance(self.store, FsDataStore):
+                    self.store.assert_root_exists()  # a typo in root is no empty catalog
+                self._data_ids = data_ids
+            return self._data_ids
+
+    @property
+    def listed(self) -> bool:
+        return self._data_ids is not None
+
+    def clear(self) -> None:
+        """Forget the listing; the next use lists again."""
+        with self._lock:
+            if not self.fixed:
+                self._data_ids = None
+
+    def resolve(self, key: Any) -> str | None:
+        """The data ID *key* names, or ``None``."""
+        if not isinstance(key, str) or not key:
+            return None
+        if self.listed and key in self.data_ids:
+            return key
+        if not self.listed and self._has_data(key):
+            return key
+        matches = self.named_by(key)
+        if len(matches) == 1:
+            return matches[0]
+        if self.listed and self._has_data(key):
+            return key
+        return None
+
+    def named_by(self, key: str) -> list[str]:
+        """The data IDs *key* names without extension, or as a file name without extension."""
+        matches = [i for i in self.data_ids if _stem(i) == key]
+        return matches or [i for i in self.data_ids if posixpath.basename(_stem(i)) == key]
+
+    def short_names(self) -> set[str]:
+        """The file-name stems that name one data ID each and are Python names."""
+        stems = [posixpath.basename(_stem(i)) for i in self.data_ids]
+        return {s for s in stems if stems.count(s) == 1 and s.isidentifier()}
+
+    def _has_data(self, key: str) -> bool:
+        if self.fixed:
+            return False
+        try:
+            return self.store.has_data(key)
+        except (DataStoreError, ValueError):
+            return False
+
+
+def _stem(data_id: str) -> str:
+    return posixpath.splitext(data_id.rstrip("/"))[0]
+
+
+class _LazyMapping(MutableMapping):
+    """Data ID -> ``make(data_id)``, made on first lookup; entries set by hand kept beside.
+
+    Truthy without listing, so Intake's ``entries or {}`` keeps it lazy.
+    """
+
+    def __init__(self, listing: DataIdListing, make: Callable[[str], Any]) -> None:
+        self._listing = listing
+        self._make = make
+        self._made: dict[str, Any] = {}
+        self._added: dict[str, Any] = {}
+        self._removed: set[str] = set()
+
+    def _data_id(self, key: Any) -> str | None:
+        data_id = self._listing.resolve(key)
+        return None if data_id in self._removed else data_id
+
+    def __getitem__(self, key: str) -> Any:
+        if key in self._added:
+            return self._added[key]
+        data_id = self._data_id(key)
+        if data_id is None:
+            raise KeyError(key)
+        if data_id not in self._made:
+            self._made[data_id] = self._make(data_id)
+        return self._made[data_id]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self._added[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        if key in self._added:
+            del self._added[key]
+            return
+        data_id = self._data_id(key)
+        if data_id is None:
+            raise KeyError(key)
+        self._removed.add(data_id)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._added or self._data_id(key) is not None
+
+    def __iter__(self) -> Iterator[str]:
+        listed = (i for i in self._listing.data_ids if i not in self._removed)
+        return iter([*listed, *self._added])
+
+    def __len__(self) -> int:
+        return len(list(iter(self)))
+
+    def __bool__(self) -> bool:
+        return True
+
+    def __repr__(self) -> str:
+        return f"<entries of {self._listing.store!r}, listed when first needed>"
+
+
+class StoreCatalog(Catalog):
+    """The data IDs of a data store as an Intake 2 catalog (see the module doc)."""
+
+    def __init__(
+        self,
+        data: XStore,
+        metadata: dict[str, Any] | None = None,
+        data_ids: list[str] | None = None,
+    ) -> None:
+        self._store_data = data
+        self._listing = DataIdListing(data.store, data_ids)
+        super().__init__(
+            entries=_LazyMapping(self._listing, self._entry),
+            aliases=_LazyMapping(self._listing, str),
+            metadata=metadata,
+        )
+
+    @property
+    def store(self) -> DataStore:
+        """The data store behind this catalog."""
+        return self._listing.store
+
+    def _entry(self, data_id: str, descriptor: DataDescriptor | None = None) -> ReaderDescription:
+        """The entry of *data_id*: an XStoreReader, its open parameters user parameters."""
+        store = self.store
+        descriptor = descriptor or store.describe_data(data_id)
+        parameters = schema_parameters(store.get_open_data_params_schema(data_id))
+        return ReaderDescription(
+            reader=XStoreReader.qname(),
+            kwargs={
+                "data": self._store_data.data_of(data_id),
+                # nested: Intake 2 takes a top-level argument named like a
+                # parameter as a value for it
+                "open_params": {name: _template(name) for name in parameters},
+            },
+            user_parameters=parameters,
+            metadata=descriptor_metadata(descriptor),
+            output_instance=output_instance_of(descriptor.data_type),
+        )
+
+    def __getitem__(self, item: str) -> Any:
+        try:
+            return super().__getitem__(item)
+        except KeyError as error:
+            if error.args != (item,):
+                raise
+            raise KeyError(
+                f"{item!r} is neither a data ID of {self.store!r} nor the name of one"
+            ) from None
+
+    def __call__(self, **kwargs: Any) -> StoreCatalog:
+        """This catalog with values for user parameters: ``local(chunks={"time": 1})``."""
+        configured = copy.copy(self)
+        configured._up_overrides = {**self._up_overrides, **kwargs}
+        return configured
+
+    def materialize(self) -> Catalog:
+        """A plain catalog with every entry made (each data ID described), e.g. to save.
+
+        Its entries name the store and data ID as reader arguments, each
+        secret an ``{env(NAME)}`` template.
+        """
+        catalog = Catalog(metadata=dict(self.metadata))
+        for name in self.entries:
+            entry = copy.copy(self.entries[name])
+            kwargs = dict(entry.kwargs)
+            entry.kwargs = {**kwargs.pop("data").to_entry().kwargs, **kwargs}
+            catalog.add_entry(entry, name=name)
+            catalog.aliases[name] = name
+        return catalog
+
+    def to_dict(self) -> dict[str, Any]:
+        """The catalog as Intake 2 writes it (every entry made, see :meth:`materialize`)."""
+        return self.materialize().to_dict()
+
+    def _dic_for_comp(self) -> dict[str, Any]:
+        data = self._store_data
+        return {"store_id": data.store_id, "store_params": data.store_params}
+
+    def search(self, expr: Any = None, **search_params: Any) -> StoreCatalog:
+        """A catalog of the entries matching *expr* and the store's *search_params*.
+
+        *expr* is Intake's (text, or an ``intake.readers.search`` expression);
+        *search_params* are those of the store's ``search_data`` (for
+        filesystem stores ``bbox=[w, s, e, n]``, ``time_range=[start, stop]``,
+        ``data_type``).
+        """
+        from intake.readers.search import Text
+
+        if isinstance(expr, str):
+            expr = Text(expr)
+        found = {}
+        for descriptor in self.store.search_data(**search_params):
+            entry = self._entry(descriptor.data_id, descriptor)
+            if expr is None or expr.filter(entry):
+                found[descriptor.data_id] = entry
+        metadata = {**self.metadata, "search": to_json_value(search_params)}
+        catalog = StoreCatalog(self._store_data, metadata, data_ids=list(found))
+        catalog.entries._made.update(found)
+        return catalog
+
+    def force_reload(self) -> None:
+        """Forget the listed data IDs and the entries made; the next use lists again."""
+        self._listing.clear()
+        self.entries._made.clear()
+
+    def __dir__(self) -> list[str]:
+        return sorted(set(super().__dir__()) | self._listing.short_names())
+
+    def __reduce__(self):
+        data_ids = self._listing.data_ids if self._listing.fixed else None
+        state = {"_up_overrides": self._up_overrides}
+        return StoreCatalog, (self._store_data, self.metadata, data_ids), state
+
+    def __repr__(self) -> str:
+        return f"<Intake 2 catalog of data store {self.store!r}>"
+
+
+class XStoreCatalogReader(BaseReader):
+    """Read a data store into a :class:`StoreCatalog` of its data IDs.
+
+    ``XStoreCatalogReader("file", root="demo_data").read()``; store
+    parameters are keyword arguments (or a ``store_params`` dict), and
+    calling the reader with some changes them: ``reader(root="other")``.
+    """
+
+    implements = {XStore}
+    output_instance = Catalog.qname()
+    func_doc = "intake_xstores.store:DataStore.get_data_ids"
+
+    def __init__(
+        self,
+        store_id: str | XStore | None = None,
+        store_params: dict[str, Any] | None = None,
+        *,
+        data: XStore | None = None,
+        metadata: dict[str, Any] | None = None,
+        output_instance: str | None = None,
+        **more_store_params: Any,
+    ) -> None:
+        if isinstance(store_id, BaseData):
+            data, store_id = store_id, None
+        if data is None:
+            data = XStore(store_id, {**(store_params or {}), **more_store_params})
+        elif more_store_params:
+            data = data.with_store_params(**more_store_params)
+        super().__init__(data=data, metadata=metadata, output_instance=output_instance)
+
+    def _read(self, data: XStore, **store_params: Any) -> StoreCatalog:
+        if store_params:
+            data = data.with_store_params(**store_params)
+        description = list_data_store_ids(detail=True).get(data.store_id, {}).get("description")
+        metadata = {"store_id": data.store_id, "description": description, **self.metadata}
+        return StoreCatalog(data, metadata=metadata)
+
+
+# --- catalogs of stores --------------------------------------------------------
+
+
+def store_catalog_v2(
+    store_id: str,
+    params: Mapping[str, Any] | None = None,
+    name: str | None = None,
+    description: str | None = None,
+) -> Catalog:
+    """An Intake 2 catalog with one entry, *name* (default: the store ID), for a store.
+
+    The entry is an :class:`XStoreCatalogReader`. Each top-level store
+    parameter given in *params* or with a default in the schema is a user
+    parameter of it (its default the value given, else the schema's),
+    templated into ``store_params``; values holding templates
+    (``"{CATALOG_DIR}/data"``, ``"{env(NAME)}"``), objects (``storage_options``)
+    and secrets are written as they are, each secret replaced by an
+    ``{env(NAME)}`` template. A user parameter's default may read the
+    environment: ``"env(NAME)"``.
+    """
+    schema = get_data_store_params_schema(store_id)
+    params = dict(params or {})
+    JsonObjectSchema.from_dict({**schema.to_dict(), "required": []}).validate_instance(params)
+    name = name or store_id
+    secret_roots = {path[0] for path in schema.secret_paths()}
+    defaults, store_params = {}, {}
+    for key, prop in schema.to_dict().get("properties", {}).items():
+        if key not in params:
+            if key not in secret_roots and "default" in prop:
+                defaults[key] = None  # declared with the schema's default
+                store_params[key] = _template(key)
+            continue  # not declared; a value given to the reader still counts
+        value = params[key]
+        if key in secret_roots or prop.get("properties") is not None or _templated(value):
+            store_params[key] = value  # as it is; templates are rendered when read
+        else:
+            defaults[key] = value
+            store_params[key] = _template(key)
+    if description is None:
+        description = list_data_store_ids(detail=True).get(store_id, {}).get("description")
+    # The store's parameters are the reader's (Intake 2.0.9 loads the user
+    # parameters of a reader's entry from YAML, not those of a data entry).
+    reader = ReaderDescription(
+        XStoreCatalogReader.qname(),
+        kwargs={
+            "store_id": store_id,
+            "store_params": redact(store_id, schema, store_params, template=v2_env_template),
+        },
+        user_parameters={
+            key: p for key, p in schema_parameters(schema, defaults).items() if key in defaults
+        },
+        output_instance=XStoreCatalogReader.output_instance,
+        metadata={"description": description or f"The {store_id!r} data store"},
+    )
+    catalog = Catalog()
+    catalog.add_entry(reader, name=name)
+    catalog.aliases[name] = name
+    return catalog
+
+
+def _template(name: str) -> str:
+    """The Intake 2 template of user parameter *name*."""
+    return "{" + name + "}"
+
+
+def _templated(value: Any) -> bool:
+    if isinstance(value, str):
+        return "{" in value
+    if isinstance(value, Mapping):
+        return any(_templated(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(_templated(v) for v in value)
+    return False
+
+
+def catalog_yaml(catalog: Catalog) -> str:
+    """*catalog* as the YAML text ``Catalog.to_yaml_file`` writes."""
+    import yaml
+
+    return yaml.safe_dump(catalog.to_dict(), sort_keys=False, default_flow_style=False)
