@@ -68,6 +68,11 @@ class DataType:
         return self._dtype
 
     @property
+    def type_path(self) -> str:
+        """The import path of the class, e.g. ``"xarray.Dataset"`` (imports nothing)."""
+        return self._type_path
+
+    @property
     def alias(self) -> str:
         """The primary alias."""
         return self._explicit[0] if self._explicit else self.qualified_name
