@@ -287,7 +287,9 @@ class JsonIntegerSchema(JsonNumberSchema):
 
 
 def _check_date_bound(value: str | None, name: str, format: str) -> None:
-    if value is not None and not _is_date(value, format):
+    if value is not None and not (
+        isinstance(value, str) and FORMAT_CHECKER.conforms(value, format)
+    ):
         raise ValueError(f'{name} must be formatted as a "{format}"')
 
 
@@ -664,22 +666,8 @@ def _from_dict(d: Mapping[str, Any]) -> JsonSchema:
     return cls(**kwargs)
 
 
-def _is_date(value: Any, format: str) -> bool:
-    """Whether *value* is an ISO 8601 date (``format="date"``) or RFC 3339 date-time."""
-    if not isinstance(value, str):
-        return False
-    try:
-        if format == "date":
-            datetime.date.fromisoformat(value)
-            return len(value) == 10
-        datetime.datetime.fromisoformat(value.replace("z", "Z"))
-    except ValueError:
-        return False
-    return "T" in value.upper()
-
-
 def _as_datetime(value: str) -> datetime.datetime:
-    parsed = datetime.datetime.fromisoformat(value.replace("z", "Z"))
+    parsed = datetime.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     if parsed.tzinfo is None:  # naive values are UTC, as the store conventions say
         parsed = parsed.replace(tzinfo=datetime.timezone.utc)
     return parsed
