@@ -90,6 +90,8 @@ def test_import_intake_registers_our_readers_converters_and_data_types():
 
 
 def test_recommend_offers_our_readers_for_our_data_types(tmp_path):
+    # the data must exist: a store tells the data types of its data only (as xcube)
+    new_data_store("file", root=str(tmp_path)).write_data(make_cube(), "cube.zarr")
     store = XStore("file", {"root": str(tmp_path)})
     assert intake.recommend(store)["importable"] == [XStoreCatalogReader]
     data = XStoreData("file", {"root": str(tmp_path)}, "cube.zarr")
