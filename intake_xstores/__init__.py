@@ -6,18 +6,27 @@ this package stays light: xarray, geopandas and friends load when first used.
 """
 
 from .accessor import (
+    DataDeleter,
     DataOpener,
+    DataPreloader,
+    DataTimeSliceUpdater,
     DataWriter,
     find_data_opener_extensions,
     find_data_writer_extensions,
+    get_data_accessor_predicate,
     new_data_opener,
     new_data_writer,
 )
+from .assertions import assert_valid_config, assert_valid_params
 from .datatype import (
     ANY_TYPE,
+    DATASET_ITERATOR_TYPE,
     DATASET_TYPE,
+    GEO_DATA_FRAME_ITERATOR_TYPE,
     GEO_DATA_FRAME_TYPE,
+    MULTI_LEVEL_DATASET_ITERATOR_TYPE,
     MULTI_LEVEL_DATASET_TYPE,
+    DataIterator,
     DataType,
     DataTypeLike,
 )
@@ -30,6 +39,14 @@ from .descriptor import (
     new_data_descriptor,
 )
 from .errors import DataStoreError, DataStoreParamsError
+from .fs.registry import get_filename_extensions, new_fs_data_store
+from .pool import (
+    DataStoreConfig,
+    DataStoreInstance,
+    DataStorePool,
+    DataStorePoolLike,
+    get_data_store_instance,
+)
 from .preload import (
     ExecutorPreloadHandle,
     NullPreloadHandle,
@@ -56,13 +73,17 @@ from .schema import (
     JsonBooleanSchema,
     JsonComplexSchema,
     JsonDateSchema,
+    JsonDatetimeSchema,
     JsonIntegerSchema,
     JsonNullSchema,
     JsonNumberSchema,
+    JsonObject,
     JsonObjectSchema,
     JsonSchema,
+    JsonSimpleSchema,
     JsonStringSchema,
 )
+from .search import DataSearcher, DefaultSearchMixin
 from .store import (
     DataStore,
     MutableDataStore,
@@ -123,6 +144,29 @@ __all__ = [
     "new_data_opener",
     "new_data_store",
     "new_data_writer",
+    # xcube.core.store names added for porting (see README, "Porting from xcube")
+    "DATASET_ITERATOR_TYPE",
+    "DataDeleter",
+    "DataIterator",
+    "DataPreloader",
+    "DataSearcher",
+    "DataStoreConfig",
+    "DataStoreInstance",
+    "DataStorePool",
+    "DataStorePoolLike",
+    "DataTimeSliceUpdater",
+    "DefaultSearchMixin",
+    "GEO_DATA_FRAME_ITERATOR_TYPE",
+    "JsonDatetimeSchema",
+    "JsonObject",
+    "JsonSimpleSchema",
+    "MULTI_LEVEL_DATASET_ITERATOR_TYPE",
+    "assert_valid_config",
+    "assert_valid_params",
+    "get_data_accessor_predicate",
+    "get_data_store_instance",
+    "get_filename_extensions",
+    "new_fs_data_store",
 ]
 __all__ += [
     "ExecutorPreloadHandle",

@@ -12,6 +12,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import Any
 
+from .datatype import DataType, DataTypeLike
 from .errors import DataStoreParamsError
 from .registry import (
     EXTENSION_POINT_DATA_OPENERS,
@@ -28,6 +29,9 @@ from .schema import JsonObjectSchema
 class DataOpener(ABC):
     """Opens data by data ID with parameters described by a JSON Schema."""
 
+    def close(self) -> None:  # noqa: B027 - a hook; most openers hold nothing
+        """Release files, connections or other resources; by default nothing to do."""
+
     @abstractmethod
     def get_open_data_params_schema(self, data_id: str | None = None) -> JsonObjectSchema:
         """The parameters :meth:`open_data` accepts (for *data_id*, if given)."""
@@ -38,6 +42,16 @@ class DataOpener(ABC):
 
 
 class DataDeleter(ABC):
+    """Deletes data by data ID with parameters described by a JSON Schema."""
+
+    def get_delete_data_params_schema(self, data_id: str | None = None) -> JsonObjectSchema:
+        """The parameters :meth:`delete_data` accepts; by default none.
+
+        Abstract in xcube; here a default, so deleters written before it
+        existed keep working.
+        """
+        return JsonObjectSchema(additional_properties=False)
+
     @abstractmethod
     def delete_data(self, data_id: str, **delete_params: Any) -> None:
         """Delete the data identified by *data_id*."""
@@ -55,6 +69,61 @@ class DataWriter(DataDeleter):
         self, data: Any, data_id: str, replace: bool = False, **write_params: Any
     ) -> str:
         """Write *data* as *data_id*; return the data ID written."""
+
+
+class DataPreloader(ABC):
+    """Fetches data ahead of opening it, for sources slow to read directly
+    (downloads, queued requests); see :mod:`intake_xstores.preload`."""
+
+    @abstractmethod
+    def get_preload_data_params_schema(self) -> JsonObjectSchema:
+        """The parameters :meth:`preload_data` accepts."""
+
+    @abstractmethod
+    def preload_data(self, *data_ids: str, **preload_params: Any) -> Any:
+        """Start (or, if blocking, do) preloading *data_ids*; return the store
+        to open them from, whose ``preload_handle`` reports progress."""
+
+
+class DataTimeSliceUpdater(DataWriter):
+    """A writer that can also add, insert and replace time slices of a dataset."""
+
+    @abstractmethod
+    def append_data_time_slice(self, data_id: str, time_slice: Any) -> None:
+        """Append *time_slice* (a dataset) to *data_id*."""
+
+    @abstractmethod
+    def insert_data_time_slice(self, data_id: str, time_slice: Any, time_index: int) -> None:
+        """Insert *time_slice* into *data_id* before index *time_index*."""
+
+    @abstractmethod
+    def replace_data_time_slice(self, data_id: str, time_slice: Any, time_index: int) -> None:
+        """Replace the time slice at *time_index* of *data_id* by *time_slice*."""
+
+
+def get_data_accessor_predicate(
+    data_type: DataTypeLike = None, format_id: str | None = None, storage_id: str | None = None
+) -> Callable[[Extension], bool]:
+    """A predicate selecting opener/writer extensions by their ID
+    ``<data_type>:<format>:<storage>``.
+
+    A ``*`` in an extension's ID matches anything; *data_type* matches
+    its sub-types too (``"any"`` matches all).
+    """
+    wanted_type = DataType.normalize(data_type) if data_type is not None else None
+
+    def predicate(extension: Extension) -> bool:
+        parts = extension.name.split(":")
+        if len(parts) != 3:
+            return False
+        ext_type, ext_format, ext_storage = parts
+        if storage_id is not None and ext_storage not in ("*", storage_id):
+            return False
+        if format_id is not None and ext_format not in ("*", format_id):
+            return False
+        return wanted_type is None or wanted_type.is_super_type_of(ext_type)
+
+    return predicate
 
 
 def split_accessor_id(accessor_id: str) -> tuple[str, str, str]:
@@ -79,7 +148,8 @@ def _fs_accessor_extensions(registry: ExtensionRegistry, point: str) -> list[Ext
         for fmt in formats:
             if writers and not fmt.metadata.get("writable", True):
                 continue
-            for data_type in fmt.metadata["data_types"]:
+            # xcube registers a format's dataset accessor before its mldataset one
+            for data_type in sorted(fmt.metadata["data_types"], key=lambda t: t == "mldataset"):
                 name = f"{data_type}:{fmt.name}:{protocol.name}"
                 extensions.append(
                     Extension(
@@ -89,6 +159,7 @@ def _fs_accessor_extensions(registry: ExtensionRegistry, point: str) -> list[Ext
                         data_type=data_type,
                         format_id=fmt.name,
                         storage_id=protocol.name,
+                        extensions=list(fmt.metadata["extensions"]),
                         description=f"{'Write' if writers else 'Open'} "
                         f"{data_type} in {fmt.name} format on the {protocol.name} "
                         "filesystem",
@@ -114,8 +185,9 @@ def _find(
     data_type: str | None,
     format_id: str | None,
     storage_id: str | None,
+    extension_registry: ExtensionRegistry | None = None,
 ) -> list[Extension]:
-    registry = get_extension_registry()
+    registry = extension_registry or get_extension_registry()
     candidates = registry.find_extensions(point) + _fs_accessor_extensions(registry, point)
     wanted = {"data_type": data_type, "format_id": format_id, "storage_id": storage_id}
     return [
@@ -128,26 +200,38 @@ def _find(
 
 def find_data_opener_extensions(
     predicate: Callable[[Extension], bool] | None = None,
+    extension_registry: ExtensionRegistry | None = None,
+    *,
     data_type: str | None = None,
     format_id: str | None = None,
     storage_id: str | None = None,
 ) -> list[Extension]:
     """Opener extensions, optionally filtered by data type, format and storage."""
-    return _find(EXTENSION_POINT_DATA_OPENERS, predicate, data_type, format_id, storage_id)
+    point = EXTENSION_POINT_DATA_OPENERS
+    return _find(point, predicate, data_type, format_id, storage_id, extension_registry)
 
 
 def find_data_writer_extensions(
     predicate: Callable[[Extension], bool] | None = None,
+    extension_registry: ExtensionRegistry | None = None,
+    *,
     data_type: str | None = None,
     format_id: str | None = None,
     storage_id: str | None = None,
 ) -> list[Extension]:
     """Writer extensions, optionally filtered by data type, format and storage."""
-    return _find(EXTENSION_POINT_DATA_WRITERS, predicate, data_type, format_id, storage_id)
+    point = EXTENSION_POINT_DATA_WRITERS
+    return _find(point, predicate, data_type, format_id, storage_id, extension_registry)
 
 
-def _new_accessor(point: str, accessor_id: str, params: dict[str, Any]) -> Any:
-    matches = [e for e in _find(point, None, None, None, None) if e.name == accessor_id]
+def _new_accessor(
+    point: str,
+    accessor_id: str,
+    params: dict[str, Any],
+    extension_registry: ExtensionRegistry | None = None,
+) -> Any:
+    found = _find(point, None, None, None, None, extension_registry)
+    matches = [e for e in found if e.name == accessor_id]
     if not matches:
         kind = "writer" if point == EXTENSION_POINT_DATA_WRITERS else "opener"
         split_accessor_id(accessor_id)  # a malformed ID gets the format explained
@@ -158,11 +242,15 @@ def _new_accessor(point: str, accessor_id: str, params: dict[str, Any]) -> Any:
     return matches[0].component(**params)
 
 
-def new_data_opener(opener_id: str, **opener_params: Any) -> DataOpener:
+def new_data_opener(
+    opener_id: str, extension_registry: ExtensionRegistry | None = None, **opener_params: Any
+) -> DataOpener:
     """Instantiate the opener *opener_id*, e.g. ``new_data_opener("dataset:zarr:s3")``."""
-    return _new_accessor(EXTENSION_POINT_DATA_OPENERS, opener_id, opener_params)
+    return _new_accessor(EXTENSION_POINT_DATA_OPENERS, opener_id, opener_params, extension_registry)
 
 
-def new_data_writer(writer_id: str, **writer_params: Any) -> DataWriter:
+def new_data_writer(
+    writer_id: str, extension_registry: ExtensionRegistry | None = None, **writer_params: Any
+) -> DataWriter:
     """Instantiate the writer *writer_id*, e.g. ``new_data_writer("dataset:zarr:file")``."""
-    return _new_accessor(EXTENSION_POINT_DATA_WRITERS, writer_id, writer_params)
+    return _new_accessor(EXTENSION_POINT_DATA_WRITERS, writer_id, writer_params, extension_registry)

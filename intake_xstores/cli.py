@@ -333,10 +333,17 @@ def cmd_catalog(args: argparse.Namespace) -> None:
     """Print a YAML Intake catalog declaring one store; secrets become env templates."""
     try:
         from .intake.params import store_catalog_yaml
+        from .intake.pool import pool_catalog_yaml
         from .intake.v2 import catalog_yaml, store_catalog_v2
     except ImportError as error:
         raise CliError(f"the Intake face is not available: {error}") from None
-    if args.v2:
+    if args.from_pool:
+        if args.store_id or args.params or args.name or args.description or args.v2:
+            raise CliError("--from-pool takes no STORE_ID, --param, --name, --description or --v2")
+        text = pool_catalog_yaml(args.from_pool)
+    elif not args.store_id:
+        raise CliError("give a STORE_ID, or --from-pool POOL_FILE")
+    elif args.v2:
         catalog = store_catalog_v2(
             args.store_id, args.params, name=args.name, description=args.description
         )
@@ -499,7 +506,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_copy)
 
     p = sub.add_parser("catalog", help="print an Intake YAML catalog entry for a store")
-    p.add_argument("store_id", metavar="STORE_ID")
+    p.add_argument("store_id", metavar="STORE_ID", nargs="?")
+    p.add_argument(
+        "--from-pool",
+        metavar="POOL_FILE",
+        help="instead, a catalog of every store of an xcube store pool file (JSON or YAML)",
+    )
     _add_params(p)
     p.add_argument("--name", help="entry name (default: the store ID)")
     p.add_argument("--description", help="entry description")
@@ -544,7 +556,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                 setattr(args, name, parse_params(getattr(args, name), option, schema))
         for params_attr, store_attr in _STORE_OF_PARAMS.items():
             if hasattr(args, params_attr) and hasattr(args, store_attr):
-                store_id = getattr(args, store_attr).partition(":")[0]
+                store_id = (getattr(args, store_attr) or "").partition(":")[0]
                 secrets += _secret_values(store_id, getattr(args, params_attr))
         args.func(args)
     except KeyboardInterrupt:

@@ -8,19 +8,31 @@ reading coordinate values and metadata only, never a data variable's chunk.
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import numpy as np
 
 from .datatype import (
+    ANY_TYPE,
     DATASET_TYPE,
     GEO_DATA_FRAME_TYPE,
     MULTI_LEVEL_DATASET_TYPE,
     DataType,
     data_type_of,
 )
-from .schema import JsonObjectSchema
+from .errors import DataStoreParamsError
+from .schema import (
+    JsonArraySchema,
+    JsonComplexSchema,
+    JsonDateSchema,
+    JsonDatetimeSchema,
+    JsonIntegerSchema,
+    JsonNumberSchema,
+    JsonObjectSchema,
+    JsonStringSchema,
+)
 
 _X_NAMES = ("x", "lon", "longitude")
 _Y_NAMES = ("y", "lat", "latitude")
@@ -33,8 +45,32 @@ class VariableDescriptor:
     name: str
     dtype: str
     dims: tuple[str, ...]
+    _: dataclasses.KW_ONLY
     chunks: tuple[int, ...] | None = None
     attrs: dict[str, Any] | None = None
+
+    def __post_init__(self):
+        self.dims = tuple(self.dims)
+        if self.chunks is not None:
+            self.chunks = tuple(self.chunks)
+        if self.attrs is not None:
+            self.attrs = _jsonable(self.attrs)
+
+    @classmethod
+    def get_schema(cls) -> JsonObjectSchema:
+        """The JSON Schema of :meth:`to_dict` (as xcube's)."""
+        return JsonObjectSchema(
+            properties=dict(
+                name=JsonStringSchema(min_length=1),
+                dtype=JsonStringSchema(min_length=1),
+                dims=JsonArraySchema(items=JsonStringSchema(min_length=1)),
+                chunks=JsonArraySchema(items=JsonIntegerSchema(minimum=0)),
+                attrs=JsonObjectSchema(additional_properties=True),
+            ),
+            required=["name", "dtype", "dims"],
+            additional_properties=False,
+            factory=cls,
+        )
 
     @property
     def ndim(self) -> int:
@@ -53,13 +89,8 @@ class VariableDescriptor:
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> VariableDescriptor:
-        return cls(
-            name=d["name"],
-            dtype=d["dtype"],
-            dims=tuple(d["dims"]),
-            chunks=tuple(d["chunks"]) if d.get("chunks") is not None else None,
-            attrs=d.get("attrs"),
-        )
+        """A descriptor from :meth:`to_dict`'s form, validated against :meth:`get_schema`."""
+        return cls.get_schema().from_instance(d)
 
 
 @dataclasses.dataclass
@@ -68,6 +99,7 @@ class DataDescriptor:
 
     data_id: str
     data_type: DataType = None  # type: ignore[assignment]
+    _: dataclasses.KW_ONLY
     crs: str | None = None
     bbox: tuple[float, float, float, float] | None = None
     time_range: tuple[str | None, str | None] | None = None
@@ -77,11 +109,51 @@ class DataDescriptor:
     default_data_type: ClassVar[DataType | None] = None
 
     def __post_init__(self):
+        if not self.data_id:
+            raise DataStoreParamsError("Missing required parameter: data_id must be given")
         self.data_type = DataType.normalize(self.data_type or self.default_data_type)
+        if self.default_data_type is not None and not self.default_data_type.is_super_type_of(
+            self.data_type
+        ):
+            raise DataStoreParamsError(
+                f"Invalid value for parameter 'data_type': {self.data_type.alias!r}; "
+                f"allowed: {self.default_data_type.alias!r} for a {type(self).__name__}"
+            )
         if self.bbox is not None:
             self.bbox = tuple(float(v) for v in self.bbox)
         if self.time_range is not None:
             self.time_range = tuple(self.time_range)
+
+    @classmethod
+    def get_schema(cls) -> JsonObjectSchema:
+        """The JSON Schema of :meth:`to_dict`, against which :meth:`from_dict` validates."""
+        properties: dict[str, Any] = dict(
+            data_id=JsonStringSchema(min_length=1),
+            data_type=DataType.get_schema(),
+            crs=JsonStringSchema(min_length=1),
+            bbox=JsonArraySchema(items=[JsonNumberSchema()] * 4, min_items=4, max_items=4),
+            time_range=JsonComplexSchema(
+                any_of=[
+                    JsonDateSchema.new_range(nullable=True),
+                    JsonDatetimeSchema.new_range(nullable=True),
+                ]
+            ),
+            time_period=JsonStringSchema(min_length=1),
+            open_params_schema=JsonObjectSchema(additional_properties=True),
+        )
+        properties.update(cls._extra_properties())
+        return JsonObjectSchema(
+            properties=properties,
+            required=["data_id", "data_type", *cls._extra_required],
+            additional_properties=cls is DataDescriptor,
+            factory=cls._from_json_fields,
+        )
+
+    _extra_required: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def _extra_properties(cls) -> dict[str, Any]:
+        return {}
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-compatible dictionary; ``from_dict`` restores the descriptor."""
@@ -103,17 +175,22 @@ class DataDescriptor:
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> DataDescriptor:
-        """Restore a descriptor, choosing the class from ``data_type``."""
+        """Restore a descriptor, choosing the class from ``data_type``; the
+        dictionary is validated against that class's :meth:`get_schema`."""
         if cls is DataDescriptor:
             data_type = DataType.normalize(d.get("data_type"))
             cls = _DESCRIPTOR_CLASSES.get(data_type, DataDescriptor)
+        d = {"data_type": cls.default_data_type.alias, **d} if cls.default_data_type else d
+        return cls.get_schema().from_instance(d)
+
+    @classmethod
+    def _from_json_fields(cls, **fields: Any) -> DataDescriptor:
+        """The factory of :meth:`get_schema`: fields already converted by the schema
+        (a ``DataType``, ``VariableDescriptor`` objects); others are left out."""
         names = {f.name for f in dataclasses.fields(cls)}
-        kwargs = {k: v for k, v in d.items() if k in names}
-        if kwargs.get("open_params_schema") is not None:
+        kwargs = {k: v for k, v in fields.items() if k in names}
+        if isinstance(kwargs.get("open_params_schema"), Mapping):
             kwargs["open_params_schema"] = JsonObjectSchema.from_dict(kwargs["open_params_schema"])
-        for key in ("data_vars", "coords"):
-            if kwargs.get(key) is not None:
-                kwargs[key] = {k: VariableDescriptor.from_dict(v) for k, v in kwargs[key].items()}
         return cls(**kwargs)
 
 
@@ -129,14 +206,42 @@ class DatasetDescriptor(DataDescriptor):
 
     default_data_type: ClassVar[DataType] = DATASET_TYPE
 
+    def __post_init__(self):
+        super().__post_init__()
+        if self.attrs is not None:
+            self.attrs = _jsonable(self.attrs)
 
-@dataclasses.dataclass
+    @classmethod
+    def _extra_properties(cls) -> dict[str, Any]:
+        variable = VariableDescriptor.get_schema()
+        return dict(
+            dims=JsonObjectSchema(additional_properties=JsonIntegerSchema(minimum=0)),
+            spatial_res=JsonNumberSchema(exclusive_minimum=0.0),
+            coords=JsonObjectSchema(additional_properties=variable),
+            data_vars=JsonObjectSchema(additional_properties=variable),
+            attrs=JsonObjectSchema(additional_properties=True),
+        )
+
+
+@dataclasses.dataclass(init=False)
 class MultiLevelDatasetDescriptor(DatasetDescriptor):
-    """Describes a ``MultiLevelDataset`` by its base level plus ``num_levels``."""
+    """Describes a ``MultiLevelDataset`` by its base level plus ``num_levels``.
+
+    As in xcube, ``num_levels`` may be given positionally after the data ID.
+    """
 
     num_levels: int = 1
 
     default_data_type: ClassVar[DataType] = MULTI_LEVEL_DATASET_TYPE
+    _extra_required: ClassVar[tuple[str, ...]] = ("num_levels",)
+
+    def __init__(self, data_id: str, num_levels: int = 1, **kwargs: Any):
+        self.num_levels = num_levels
+        DatasetDescriptor.__init__(self, data_id, **kwargs)
+
+    @classmethod
+    def _extra_properties(cls) -> dict[str, Any]:
+        return dict(super()._extra_properties(), num_levels=JsonIntegerSchema(minimum=1))
 
 
 @dataclasses.dataclass
@@ -152,6 +257,10 @@ class GeoDataFrameDescriptor(DataDescriptor):
         if isinstance(self.feature_schema, Mapping):
             self.feature_schema = JsonObjectSchema.from_dict(self.feature_schema)
 
+    @classmethod
+    def _extra_properties(cls) -> dict[str, Any]:
+        return dict(feature_schema=JsonObjectSchema(additional_properties=True))
+
 
 _DESCRIPTOR_CLASSES = {
     DATASET_TYPE: DatasetDescriptor,
@@ -160,8 +269,16 @@ _DESCRIPTOR_CLASSES = {
 }
 
 
-def new_data_descriptor(data_id: str, data: Any, **kwargs: Any) -> DataDescriptor:
-    """Describe an opened object of any supported data type."""
+def new_data_descriptor(
+    data_id: str, data: Any, require: bool = False, **kwargs: Any
+) -> DataDescriptor:
+    """Describe an opened object of any supported data type.
+
+    As in xcube, an object of another type gets a bare :class:`DataDescriptor`
+    of data type ``any``, unless *require* makes that an error.
+    """
+    if not require and not any(t.is_instance(data) for t in _DESCRIPTOR_CLASSES):
+        return DataDescriptor(data_id, ANY_TYPE, **kwargs)
     data_type = data_type_of(data)
     if data_type is DATASET_TYPE:
         return DatasetDescriptor(data_id, **describe_dataset(data), **kwargs)
@@ -193,13 +310,78 @@ def describe_dataset(ds) -> dict[str, Any]:
                 float(xs.max()) + res_x / 2,
                 float(ys.max()) + res_y / 2,
             )
-    if "time" in ds.coords and ds["time"].ndim == 1 and ds["time"].size:
-        times = ds["time"].values
-        if np.issubdtype(times.dtype, np.datetime64):
-            fields["time_range"] = (_iso_date(times.min()), _iso_date(times.max()))
-            if times.size > 1:
-                fields["time_period"] = _period(np.median(np.diff(times)))
+    if "bbox" not in fields:
+        fields["bbox"] = _bbox_from_attrs(ds.attrs)
+    fields["time_range"] = _time_range(ds)
+    times = ds["time"].values if "time" in ds.coords and ds["time"].ndim == 1 else None
+    if times is not None and times.size > 1 and np.issubdtype(times.dtype, np.datetime64):
+        fields["time_period"] = _period(np.median(np.diff(times)))
     return fields
+
+
+_CF_BBOX_ATTRS = (
+    "geospatial_lon_min",
+    "geospatial_lat_min",
+    "geospatial_lon_max",
+    "geospatial_lat_max",
+)
+
+
+def _bbox_from_attrs(attrs: Mapping[str, Any]) -> tuple[float, ...] | None:
+    """The bbox of the CF/ACDD ``geospatial_lon/lat_min/max`` attributes, if all four parse."""
+    try:
+        return tuple(float(attrs[name]) for name in _CF_BBOX_ATTRS)
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+_START_ATTRS = ("time_coverage_start", "time_start", "start_time", "start_date")
+_END_ATTRS = (
+    "time_coverage_end",
+    "time_stop",
+    "time_end",
+    "stop_time",
+    "end_time",
+    "stop_date",
+    "end_date",
+)
+
+
+def _time_range(ds) -> tuple[str | None, str | None] | None:
+    """(start, end) as ISO dates, as xcube determines them: from the time
+    bounds if there are any, else the first and last time, else the CF
+    ``time_coverage_start``/``_end`` (and similar) attributes.
+
+    xcube also widens a regular time series without bounds by half a step
+    at each end; that moves a daily series labelled at midnight a day
+    early, so here the first and last times are the range.
+    """
+    time = ds["time"] if "time" in ds.variables and ds["time"].ndim == 1 else None
+    bounds_name = next(
+        (
+            n
+            for n in ("time_bnds", "time_bounds", time is not None and time.attrs.get("bounds"))
+            if n and n in ds.variables
+        ),
+        None,
+    )
+    start = end = None
+    if bounds_name is not None and ds[bounds_name].ndim == 2 and ds[bounds_name].size:
+        bounds = ds[bounds_name].values
+        start, end = bounds[0, 0], bounds[-1, -1]
+    elif time is not None and time.size:
+        start, end = time.values[0], time.values[-1]
+    start, end = _iso_date(start), _iso_date(end)
+    start = start or _date_attr(ds.attrs, _START_ATTRS)
+    end = end or _date_attr(ds.attrs, _END_ATTRS)
+    return (start, end) if start or end else None
+
+
+def _date_attr(attrs: Mapping[str, Any], names: tuple[str, ...]) -> str | None:
+    for name in names:
+        if name in attrs:
+            return _iso_date(attrs[name])
+    return None
 
 
 def describe_geodataframe(gdf) -> dict[str, Any]:
@@ -267,8 +449,16 @@ def _describe_var(name, var) -> VariableDescriptor:
     )
 
 
-def _iso_date(t: np.datetime64) -> str:
-    return str(np.datetime_as_string(t, unit="s")).replace("T00:00:00", "")
+def _iso_date(t: Any) -> str | None:
+    """The ISO date (``YYYY-MM-DD``) of a time value, or ``None`` if it has none."""
+    if t is None:
+        return None
+    if isinstance(t, np.datetime64):
+        return None if np.isnat(t) else str(np.datetime_as_string(t, unit="D"))
+    if hasattr(t, "isoformat"):  # datetime, pandas or cftime
+        return t.isoformat()[:10]
+    text = str(t)
+    return text[:10] if len(text) > 10 and text[10] in "T " else text or None
 
 
 def _period(delta: np.timedelta64) -> str:
@@ -288,9 +478,12 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, np.ndarray):
         return _jsonable(value.tolist())
     if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, float) and not np.isfinite(value):
-        return str(value)
+        return _jsonable(value.item())
+    if isinstance(value, float) and value != value:
+        # NaN (e.g. a _FillValue) stays a number, as Python's json writes and
+        # reads it, and is always the same object: NaN never equals NaN, but
+        # an object is itself, so descriptors compare equal after a round trip.
+        return math.nan
     return value
 
 

@@ -13,11 +13,13 @@ from .registry import (
     import_component,
 )
 
-# (format id, class, extensions, data types, writable)
+# (format id, class, extensions, data types, writable), in xcube's order of openers
 _FORMATS = (
-    ("zarr", "zarr:ZarrFormat", (".zarr",), ("dataset",), True),
     ("netcdf", "netcdf:NetcdfFormat", (".nc", ".nc4", ".netcdf"), ("dataset",), True),
+    ("zarr", "zarr:ZarrFormat", (".zarr",), ("dataset",), True),
     ("levels", "levels:LevelsFormat", (".levels",), ("mldataset", "dataset"), True),
+    ("shapefile", "vector:ShapefileFormat", (".shp",), ("geodataframe",), True),
+    ("geojson", "vector:GeoJsonFormat", (".geojson",), ("geodataframe",), True),
     (
         "geotiff",
         "raster:RasterFormat",
@@ -25,9 +27,8 @@ _FORMATS = (
         ("dataset", "mldataset"),
         False,
     ),
-    ("jp2", "raster:RasterFormat", (".jp2",), ("dataset",), False),
-    ("geojson", "vector:GeoJsonFormat", (".geojson",), ("geodataframe",), True),
-    ("shapefile", "vector:ShapefileFormat", (".shp",), ("geodataframe",), True),
+    # JPEG 2000, named "j2k" as in xcube's opener IDs ("dataset:j2k:file")
+    ("j2k", "raster:RasterFormat", (".jp2", ".j2k"), ("dataset", "mldataset"), False),
 )
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import copy
 import datetime
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import jsonschema
@@ -67,26 +67,52 @@ _COMMON = {
 _MAY_BE_NULL = ("default", "const")
 
 
+Factory = Callable[..., Any]
+"""Makes a Python object from a validated JSON value (``from_instance``)."""
+Serializer = Callable[..., Any]
+"""Makes a JSON value from a Python object (``to_instance``)."""
+
+_TYPE_NAMES = ("null", "boolean", "integer", "number", "string", "array", "object")
+
+
 class JsonSchema:
-    """Base of all schema objects; holds the keywords common to every type."""
+    """Base of all schema objects; holds the keywords common to every type.
+
+    As in xcube, a schema converts between Python objects and JSON values:
+    :meth:`to_instance` serializes (with *serializer*, if given) and then
+    validates; :meth:`from_instance` validates and then builds the object
+    (with *factory*, if given). A schema with no ``type`` accepts any value.
+    """
 
     type: str | None = None
     _keywords: dict[str, str] = {}
 
     def __init__(
         self,
-        *,
+        type: str | None = None,
+        default: Any = UNDEFINED,
+        const: Any = UNDEFINED,
+        enum: Sequence | None = None,
+        nullable: bool | None = None,
         title: str | None = None,
         description: str | None = None,
-        default: Any = UNDEFINED,
-        enum: list | None = None,
-        const: Any = UNDEFINED,
-        examples: list | None = None,
+        examples: Any = None,
+        factory: Factory | None = None,
+        serializer: Serializer | None = None,
+        *,
         format: str | None = None,
-        nullable: bool = False,
         secret: bool = False,
         **keywords: Any,
     ):
+        if type is not None:
+            if type not in _TYPE_NAMES:
+                names = ", ".join(f'"{t}"' for t in sorted(_TYPE_NAMES))
+                raise ValueError(f"type must be one of {names}")
+            self.type = type
+        if factory is not None and not callable(factory):
+            raise ValueError("factory must be callable")
+        if serializer is not None and not callable(serializer):
+            raise ValueError("serializer must be callable")
         self.title = title
         self.description = description
         self.default = default
@@ -94,11 +120,15 @@ class JsonSchema:
         self.const = const
         self.examples = examples
         self.format = format
-        self.nullable = nullable
+        self.nullable = bool(nullable)
         self.secret = secret
+        self.factory = factory
+        self.serializer = serializer
         unknown = set(keywords) - set(self._keywords)
         if unknown:
-            raise TypeError(f"{type(self).__name__} got unexpected keyword(s): {sorted(unknown)}")
+            raise TypeError(
+                f"{self.__class__.__name__} got unexpected keyword(s): {sorted(unknown)}"
+            )
         for name in self._keywords:
             setattr(self, name, keywords.get(name))
 
@@ -106,7 +136,7 @@ class JsonSchema:
         """This schema as a standard JSON Schema dictionary."""
         d: dict[str, Any] = {}
         if self.type is not None:
-            d["type"] = [self.type, "null"] if self.nullable else self.type
+            d["type"] = [self.type, "null"] if self.nullable and self.type != "null" else self.type
         for attr, key in {**_COMMON, **self._keywords}.items():
             value = getattr(self, attr)
             if value is UNDEFINED or (value is None and attr not in _MAY_BE_NULL):
@@ -122,11 +152,31 @@ class JsonSchema:
         return _from_dict(d)
 
     def validate_instance(self, instance: Any) -> None:
-        """Raise :class:`DataStoreParamsError` unless *instance* is valid."""
-        validator = jsonschema.Draft202012Validator(self.to_dict(), format_checker=FORMAT_CHECKER)
+        """Raise :class:`DataStoreParamsError` unless *instance* is valid.
+
+        The error is also a ``jsonschema.ValidationError``, as in xcube.
+        """
+        validator = _Validator(self.to_dict(), format_checker=FORMAT_CHECKER)
         error = jsonschema.exceptions.best_match(validator.iter_errors(instance))
         if error is not None:
             raise DataStoreParamsError(_explain(error)) from None
+
+    def to_instance(self, value: Any) -> Any:
+        """The JSON value of the Python object *value*, validated."""
+        instance = self._to_unvalidated_instance(value)
+        self.validate_instance(instance)
+        return instance
+
+    def from_instance(self, instance: Any) -> Any:
+        """The Python object of the JSON value *instance*, validated first."""
+        self.validate_instance(instance)
+        return self._from_validated_instance(instance)
+
+    def _to_unvalidated_instance(self, value: Any) -> Any:
+        return self.serializer(value) if self.serializer is not None else value
+
+    def _from_validated_instance(self, instance: Any) -> Any:
+        return self.factory(instance) if self.factory is not None else instance
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, JsonSchema) and self.to_dict() == other.to_dict()
@@ -145,15 +195,30 @@ def _to_json(value: Any) -> Any:
     return value
 
 
-class JsonNullSchema(JsonSchema):
+class JsonSimpleSchema(JsonSchema):
+    """A schema of one JSON type, given by name (``JsonSimpleSchema("string")``)."""
+
+    def __init__(self, type: str, **kwargs: Any):
+        if not isinstance(type, str):
+            raise ValueError(f"illegal type: {type}")
+        super().__init__(type, **kwargs)
+
+
+class JsonNullSchema(JsonSimpleSchema):
     type = "null"
 
+    def __init__(self, **kwargs: Any):
+        super().__init__(type="null", **kwargs)
 
-class JsonBooleanSchema(JsonSchema):
+
+class JsonBooleanSchema(JsonSimpleSchema):
     type = "boolean"
 
+    def __init__(self, **kwargs: Any):
+        super().__init__(type="boolean", **kwargs)
 
-class JsonStringSchema(JsonSchema):
+
+class JsonStringSchema(JsonSimpleSchema):
     type = "string"
     _keywords = {
         "min_length": "minLength",
@@ -161,8 +226,27 @@ class JsonStringSchema(JsonSchema):
         "pattern": "pattern",
     }
 
+    def __init__(
+        self,
+        format: str | None = None,
+        pattern: str | None = None,
+        min_length: int | None = None,
+        max_length: int | None = None,
+        **kwargs: Any,
+    ):
+        super().__init__(
+            type="string",
+            format=format,
+            pattern=pattern,
+            min_length=min_length,
+            max_length=max_length,
+            **kwargs,
+        )
 
-class JsonNumberSchema(JsonSchema):
+
+class JsonNumberSchema(JsonSimpleSchema):
+    """A number; ``type="integer"`` makes it an integer (as :class:`JsonIntegerSchema`)."""
+
     type = "number"
     _keywords = {
         "minimum": "minimum",
@@ -172,19 +256,111 @@ class JsonNumberSchema(JsonSchema):
         "multiple_of": "multipleOf",
     }
 
+    def __init__(
+        self,
+        type: str = "number",
+        minimum: float | None = None,
+        exclusive_minimum: float | None = None,
+        maximum: float | None = None,
+        exclusive_maximum: float | None = None,
+        multiple_of: float | None = None,
+        **kwargs: Any,
+    ):
+        if type not in ("integer", "number"):
+            raise ValueError('Type must be one of "integer", "number"')
+        super().__init__(
+            type,
+            minimum=minimum,
+            exclusive_minimum=exclusive_minimum,
+            maximum=maximum,
+            exclusive_maximum=exclusive_maximum,
+            multiple_of=multiple_of,
+            **kwargs,
+        )
+
 
 class JsonIntegerSchema(JsonNumberSchema):
     type = "integer"
 
+    def __init__(self, **kwargs: Any):
+        super().__init__(type="integer", **kwargs)
+
+
+def _check_date_bound(value: str | None, name: str, format: str) -> None:
+    if value is not None and not (
+        isinstance(value, str) and FORMAT_CHECKER.conforms(value, format)
+    ):
+        raise ValueError(f'{name} must be formatted as a "{format}"')
+
 
 class JsonDateSchema(JsonStringSchema):
-    """A date or date-time string (ISO 8601)."""
+    """A date string (ISO 8601, ``format: date``), optionally within
+    [*min_date*, *max_date*].
 
-    def __init__(self, *, format: str = "date", **kwargs: Any):
-        super().__init__(format=format, **kwargs)
+    The bounds are written as ``minDate``/``maxDate``, as xcube writes them,
+    and, unlike in xcube (where no validator knows these keywords, so the
+    bounds were never checked), they are enforced. ``format="date-time"``
+    is accepted for older callers; :class:`JsonDatetimeSchema` says it better.
+    """
+
+    _keywords = {**JsonStringSchema._keywords, "min_date": "minDate", "max_date": "maxDate"}
+
+    def __init__(
+        self,
+        min_date: str | None = None,
+        max_date: str | None = None,
+        *,
+        format: str = "date",
+        **kwargs: Any,
+    ):
+        _check_date_bound(min_date, "min_date", "date")
+        _check_date_bound(max_date, "max_date", "date")
+        super().__init__(format=format, min_date=min_date, max_date=max_date, **kwargs)
+
+    @classmethod
+    def new_range(
+        cls, min_date: str | None = None, max_date: str | None = None, nullable: bool = False
+    ) -> JsonArraySchema:
+        """A ``[start, end]`` pair of dates; *nullable*: the pair and either end may be null."""
+        item = dict(min_date=min_date, max_date=max_date, nullable=nullable)
+        return JsonArraySchema(items=[cls(**item), cls(**item)], nullable=nullable)
+
+
+class JsonDatetimeSchema(JsonStringSchema):
+    """A date-time string (RFC 3339, ``format: date-time``), optionally within
+    [*min_datetime*, *max_datetime*] (enforced, unlike in xcube)."""
+
+    _keywords = {
+        **JsonStringSchema._keywords,
+        "min_datetime": "minDatetime",
+        "max_datetime": "maxDatetime",
+    }
+
+    def __init__(
+        self, min_datetime: str | None = None, max_datetime: str | None = None, **kwargs: Any
+    ):
+        _check_date_bound(min_datetime, "min_datetime", "date-time")
+        _check_date_bound(max_datetime, "max_datetime", "date-time")
+        super().__init__(
+            format="date-time", min_datetime=min_datetime, max_datetime=max_datetime, **kwargs
+        )
+
+    @classmethod
+    def new_range(
+        cls,
+        min_datetime: str | None = None,
+        max_datetime: str | None = None,
+        nullable: bool = False,
+    ) -> JsonArraySchema:
+        """A ``[start, end]`` pair of date-times; *nullable* as in ``JsonDateSchema.new_range``."""
+        item = dict(min_datetime=min_datetime, max_datetime=max_datetime, nullable=nullable)
+        return JsonArraySchema(items=[cls(**item), cls(**item)], nullable=nullable)
 
 
 class JsonArraySchema(JsonSchema):
+    """An array. *items* is one schema for every item, or a list of schemas,
+    one per position (written as the standard ``prefixItems``)."""
+
     type = "array"
     _keywords = {
         "items": "items",
@@ -193,6 +369,49 @@ class JsonArraySchema(JsonSchema):
         "max_items": "maxItems",
         "unique_items": "uniqueItems",
     }
+
+    def __init__(
+        self,
+        items: JsonSchema | Sequence[JsonSchema] | None = None,
+        min_items: int | None = None,
+        max_items: int | None = None,
+        unique_items: bool | None = None,
+        **kwargs: Any,
+    ):
+        super().__init__(
+            type="array",
+            items=items,
+            min_items=min_items,
+            max_items=max_items,
+            unique_items=unique_items,
+            **kwargs,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        d = super().to_dict()
+        if isinstance(self.items, (list, tuple)):
+            d["prefixItems"] = d.pop("items")
+        return d
+
+    def _to_unvalidated_instance(self, value: Any) -> Any:
+        if self.serializer is not None:
+            return self.serializer(value)
+        return self._convert_items(value, "_to_unvalidated_instance")
+
+    def _from_validated_instance(self, instance: Any) -> Any:
+        value = self._convert_items(instance, "_from_validated_instance")
+        return self.factory(value) if self.factory is not None and value is not None else value
+
+    def _convert_items(self, sequence: Any, method: str) -> Any:
+        if sequence is None:
+            return None
+        schemas = self.items if isinstance(self.items, (list, tuple)) else self.prefix_items
+        if isinstance(self.items, JsonSchema):
+            return [getattr(self.items, method)(item) for item in sequence]
+        if schemas:
+            converted = [getattr(s, method)(v) for s, v in zip(schemas, sequence, strict=False)]
+            return converted + list(sequence[len(schemas) :])
+        return list(sequence) if isinstance(sequence, tuple) else sequence
 
 
 class JsonObjectSchema(JsonSchema):
@@ -208,21 +427,35 @@ class JsonObjectSchema(JsonSchema):
         "additional_properties": "additionalProperties",
         "min_properties": "minProperties",
         "max_properties": "maxProperties",
+        "dependencies": "dependencies",
     }
 
     def __init__(
         self,
         properties: Mapping[str, JsonSchema] | None = None,
-        required: list[str] | None = None,
         additional_properties: bool | JsonSchema | None = None,
+        min_properties: int | None = None,
+        max_properties: int | None = None,
+        required: Sequence[str] | None = None,
+        dependencies: Mapping[str, Sequence[str] | JsonSchema] | None = None,
         **kwargs: Any,
     ):
         super().__init__(
+            type="object",
             properties=dict(properties or {}),
-            required=list(required) if required else None,
+            required=list(required or []),
             additional_properties=additional_properties,
+            min_properties=min_properties,
+            max_properties=max_properties,
+            dependencies=dict(dependencies) if dependencies else None,
             **kwargs,
         )
+
+    def to_dict(self) -> dict[str, Any]:
+        d = super().to_dict()
+        if not self.required:
+            d.pop("required", None)
+        return d
 
     def apply_defaults(self, instance: Mapping[str, Any]) -> dict[str, Any]:
         """Return a copy of *instance* with missing properties set to defaults."""
@@ -240,6 +473,27 @@ class JsonObjectSchema(JsonSchema):
         self.validate_instance(instance)
         return self.apply_defaults(instance)
 
+    def process_kwargs_subset(
+        self, kwargs: Mapping[str, Any], keywords: Sequence[str]
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Split *kwargs* into (those named in *keywords*, the rest); *kwargs* is untouched.
+
+        A keyword not given takes its property's ``const``, or its ``default``
+        when the property is required, as in xcube.
+        """
+        rest = dict(kwargs)
+        subset: dict[str, Any] = {}
+        for name in keywords:
+            if name in rest:
+                subset[name] = rest.pop(name)
+            elif name in self.properties:
+                prop = self.properties[name]
+                if prop.const is not UNDEFINED:
+                    subset[name] = prop.const
+                elif prop.default is not UNDEFINED and name in self.required:
+                    subset[name] = prop.default
+        return subset, rest
+
     def secret_paths(self, prefix: tuple[str, ...] = ()) -> set[tuple[str, ...]]:
         """Paths of all properties marked secret, for redaction."""
         paths = set()
@@ -250,11 +504,105 @@ class JsonObjectSchema(JsonSchema):
                 paths |= prop.secret_paths(prefix + (name,))
         return paths
 
+    def _to_unvalidated_instance(self, value: Any) -> Any:
+        if self.serializer is not None:
+            return self.serializer(value)
+        return self._convert_mapping(value, "_to_unvalidated_instance")
+
+    def _from_validated_instance(self, instance: Any) -> Any:
+        value = self._convert_mapping(instance, "_from_validated_instance")
+        return self.factory(**value) if self.factory is not None and value is not None else value
+
+    def _convert_mapping(self, value: Any, method: str) -> Any:
+        """Convert each property by its schema; an object that is no mapping is
+        read by its ``to_dict()`` or, failing that, by its attributes."""
+        if value is None:
+            return None
+        if not isinstance(value, Mapping):
+            to_dict = getattr(value, "to_dict", None)
+            if callable(to_dict) and not isinstance(value, JsonObject):
+                return to_dict()
+            value = self._attributes_of(value)
+        extra = self.additional_properties
+        result: dict[str, Any] = {}
+        for name, prop in self.properties.items():
+            if name in value:
+                result[name] = getattr(prop, method)(value[name])
+            elif prop.default is not UNDEFINED:
+                converted = getattr(prop, method)(prop.default)
+                if converted is not None or name in self.required:
+                    result[name] = converted
+        if extra is not False:
+            for name, item in value.items():
+                if name not in result and name not in self.properties:
+                    result[name] = (
+                        getattr(extra, method)(item) if isinstance(extra, JsonSchema) else item
+                    )
+        return result
+
+    def _attributes_of(self, obj: Any) -> dict[str, Any]:
+        """The public, non-callable attributes of *obj* this schema may hold;
+        ``None`` only where required."""
+        names = set(self.properties)
+        if self.additional_properties is not False and hasattr(obj, "__dict__"):
+            names |= {n for n in vars(obj) if not n.startswith("_")}
+        attrs = {}
+        for name in names:
+            value = getattr(obj, name, UNDEFINED)
+            if value is UNDEFINED or (callable(value) and name not in self.properties):
+                continue
+            if value is not None or name in self.required:
+                attrs[name] = value
+        return attrs
+
+    @classmethod
+    def inject_attrs(cls, obj: object, attrs: Mapping[str, Any] | None) -> None:
+        """Set each of *attrs* as an attribute of *obj*."""
+        for name, value in (attrs or {}).items():
+            setattr(obj, name, value)
+
 
 class JsonComplexSchema(JsonSchema):
-    """A combination: ``one_of``, ``any_of`` or ``all_of`` other schemas."""
+    """A combination: exactly one of ``one_of``, ``any_of`` or ``all_of`` other schemas."""
 
     _keywords = {"one_of": "oneOf", "any_of": "anyOf", "all_of": "allOf"}
+
+    def __init__(
+        self,
+        one_of: Sequence[JsonSchema] | None = None,
+        any_of: Sequence[JsonSchema] | None = None,
+        all_of: Sequence[JsonSchema] | None = None,
+        **kwargs: Any,
+    ):
+        if sum(1 for x in (one_of, any_of, all_of) if x) != 1:
+            raise ValueError("exactly one of one_of, any_of, all_of must be given")
+        super().__init__(one_of=one_of, any_of=any_of, all_of=all_of, **kwargs)
+
+
+class JsonObject:
+    """Base of objects that are made from, and turn into, JSON dictionaries
+    described by their :meth:`get_schema` (whose ``factory`` makes the object)."""
+
+    @classmethod
+    def get_schema(cls) -> JsonObjectSchema:
+        """The schema of this class's JSON form."""
+        raise NotImplementedError(f"{cls.__name__}.get_schema() is not implemented")
+
+    @classmethod
+    def from_dict(cls, value: Mapping[str, Any]) -> Any:
+        """An instance made from the JSON dictionary *value*, validated first."""
+        return cls.get_schema().from_instance(value)
+
+    def to_dict(self) -> dict[str, Any]:
+        """This object as a JSON dictionary, validated."""
+        return self.get_schema().to_instance(self)
+
+    def _inject_attrs(self, attrs: Mapping[str, Any]) -> None:
+        if not isinstance(attrs, Mapping):
+            raise TypeError(f"attrs must be a mapping, was {type(attrs).__name__}")
+        JsonObjectSchema.inject_attrs(
+            self, {**dict.fromkeys(self.get_schema().properties), **attrs}
+        )
 
 
 _TYPES = {
@@ -271,6 +619,9 @@ _TYPES = {
 }
 
 
+_STRING_FORMATS = {"date": JsonDateSchema, "date-time": JsonDatetimeSchema}
+
+
 def _from_dict(d: Mapping[str, Any]) -> JsonSchema:
     d = dict(d)
     type_ = d.pop("type", None)
@@ -282,28 +633,94 @@ def _from_dict(d: Mapping[str, Any]) -> JsonSchema:
             any_of = [{"type": t} for t in type_]
             return JsonComplexSchema(any_of=[_from_dict(s) for s in any_of])
         type_ = types[0]
+    if type_ is None and "properties" in d:
+        type_ = "object"
     if type_ is None:
-        if "properties" in d:
-            type_ = "object"
-        elif not any(k in d for k in ("oneOf", "anyOf", "allOf")):
-            type_ = None
-    cls = _TYPES.get(type_, JsonComplexSchema if type_ is None else None)
-    if cls is None:
+        combined = any(k in d for k in ("oneOf", "anyOf", "allOf"))
+        cls = JsonComplexSchema if combined else JsonSchema
+    elif type_ == "string" and d.get("format") in _STRING_FORMATS:
+        cls = _STRING_FORMATS[d["format"]]
+        if cls is JsonDatetimeSchema:
+            del d["format"]
+    elif type_ in _TYPES:
+        cls = _TYPES[type_]
+    else:
         raise ValueError(f"Unknown JSON Schema type {type_!r}")
+    if "prefixItems" in d and "items" not in d:
+        d["items"] = d.pop("prefixItems")
     reverse = {key: attr for attr, key in {**_COMMON, **cls._keywords}.items()}
     kwargs: dict[str, Any] = {"nullable": nullable, "secret": d.pop("writeOnly", False)}
     for key, value in d.items():
         if key not in reverse:
             continue  # unknown keywords carry no meaning we could use
         attr = reverse[key]
-        if key in ("properties",):
-            value = {k: _from_dict(v) for k, v in value.items()}
-        elif key in ("oneOf", "anyOf", "allOf", "prefixItems"):
+        if key in ("properties", "dependencies"):
+            value = {k: _from_dict(v) if isinstance(v, Mapping) else v for k, v in value.items()}
+        elif key in ("oneOf", "anyOf", "allOf", "prefixItems") or (
+            key == "items" and isinstance(value, list)
+        ):
             value = [_from_dict(v) for v in value]
         elif key in ("items", "additionalProperties") and isinstance(value, Mapping):
             value = _from_dict(value)
         kwargs[attr] = value
     return cls(**kwargs)
+
+
+def _as_datetime(value: str) -> datetime.datetime:
+    parsed = datetime.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    if parsed.tzinfo is None:  # naive values are UTC, as the store conventions say
+        parsed = parsed.replace(tzinfo=datetime.timezone.utc)
+    return parsed
+
+
+def _date_bound(is_min: bool):
+    """A jsonschema keyword checking a date (or date-time) bound (``minDate``, ...)."""
+
+    def check(validator, bound, instance, schema):
+        if not isinstance(instance, str):
+            return
+        try:
+            value, limit = _as_datetime(instance), _as_datetime(bound)
+        except ValueError:
+            return  # the format check reports an unparsable value
+        if (value < limit) if is_min else (value > limit):
+            word = "earlier" if is_min else "later"
+            yield jsonschema.ValidationError(f"{instance!r} is {word} than {bound!r}")
+
+    return check
+
+
+def _dependencies(validator, dependencies, instance, schema):
+    """The draft-7 ``dependencies`` keyword xcube schemas use (a list: required
+    properties; a schema: one the object must also match)."""
+    if not isinstance(instance, Mapping):
+        return
+    for name, dependency in dependencies.items():
+        if name not in instance:
+            continue
+        if isinstance(dependency, Mapping):
+            yield from validator.descend(instance, dependency, schema_path=name)
+        else:
+            for each in dependency:
+                if each not in instance:
+                    yield jsonschema.ValidationError(f"{each!r} is a dependency of {name!r}")
+
+
+_Validator = jsonschema.validators.extend(
+    jsonschema.Draft202012Validator,
+    validators={
+        "minDate": _date_bound(True),
+        "maxDate": _date_bound(False),
+        "minDatetime": _date_bound(True),
+        "maxDatetime": _date_bound(False),
+        "dependencies": _dependencies,
+    },
+    # A tuple is an array too: Python callers write bbox=(w, s, e, n).
+    type_checker=jsonschema.Draft202012Validator.TYPE_CHECKER.redefine(
+        "array", lambda checker, instance: isinstance(instance, (list, tuple))
+    ),
+)
+"""Draft 2020-12 plus the keywords xcube's schemas use; tuples count as arrays."""
 
 
 def _explain(error: jsonschema.ValidationError) -> str:

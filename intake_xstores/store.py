@@ -12,25 +12,31 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Container, Iterator
 from typing import TYPE_CHECKING, Any
 
-from .accessor import DataOpener, DataWriter
+from .accessor import DataOpener, DataPreloader, DataWriter
 from .datatype import DataType, DataTypeLike
 from .descriptor import DataDescriptor
 from .errors import DataStoreError, DataStoreParamsError
-from .registry import EXTENSION_POINT_DATA_STORES, Extension, get_extension_registry
+from .registry import (
+    EXTENSION_POINT_DATA_STORES,
+    Extension,
+    ExtensionRegistry,
+    get_extension_registry,
+)
 from .schema import (
     JsonArraySchema,
     JsonBooleanSchema,
-    JsonDateSchema,
+    JsonDatetimeSchema,
     JsonNumberSchema,
     JsonObjectSchema,
     JsonStringSchema,
 )
+from .search import DataSearcher
 
 if TYPE_CHECKING:
     from .preload import PreloadedDataStore
 
 
-class DataStore(DataOpener, ABC):
+class DataStore(DataOpener, DataSearcher, DataPreloader, ABC):
     """A read-only data store: enumerate, describe, search and open data."""
 
     def __init__(self, **params: Any):
@@ -104,7 +110,7 @@ class DataStore(DataOpener, ABC):
                     "finds data intersecting it",
                 ),
                 time_range=JsonArraySchema(
-                    items=JsonDateSchema(format="date-time", nullable=True),
+                    items=JsonDatetimeSchema(nullable=True),
                     min_items=2,
                     max_items=2,
                     description="Time range [start, stop]; finds data overlapping it",
@@ -228,6 +234,13 @@ class MutableDataStore(DataStore, DataWriter):
     def delete_data(self, data_id: str, **delete_params: Any) -> None:
         """Delete *data_id*, or raise :class:`DataStoreError` if it is not there."""
 
+    def register_data(self, data_id: str, data: Any) -> None:
+        """Make data already in storage known as *data_id*; stores that find
+        their data by listing storage (all built-in ones) need not."""
+
+    def deregister_data(self, data_id: str) -> None:
+        """Forget *data_id* without deleting it; see :meth:`register_data`."""
+
 
 def _restore_store(cls: type[DataStore], params: dict[str, Any]) -> DataStore:
     return cls(**params)
@@ -268,9 +281,11 @@ def _overlaps(time_range, query) -> bool:
 
 def find_data_store_extensions(
     predicate: Callable[[Extension], bool] | None = None,
+    extension_registry: ExtensionRegistry | None = None,
 ) -> list[Extension]:
     """The installed data stores; ``ext.name`` is the store ID."""
-    return get_extension_registry().find_extensions(EXTENSION_POINT_DATA_STORES, predicate)
+    registry = extension_registry or get_extension_registry()
+    return registry.find_extensions(EXTENSION_POINT_DATA_STORES, predicate)
 
 
 def list_data_store_ids(detail: bool = False) -> list[str] | dict[str, dict[str, Any]]:
@@ -281,25 +296,32 @@ def list_data_store_ids(detail: bool = False) -> list[str] | dict[str, dict[str,
     return [e.name for e in extensions]
 
 
-def get_data_store_class(store_id: str) -> type[DataStore]:
+def get_data_store_class(
+    store_id: str, extension_registry: ExtensionRegistry | None = None
+) -> type[DataStore]:
     """The class implementing the store *store_id*."""
-    extension = get_extension_registry().get_extension(EXTENSION_POINT_DATA_STORES, store_id)
+    registry = extension_registry or get_extension_registry()
+    extension = registry.get_extension(EXTENSION_POINT_DATA_STORES, store_id)
     if extension is None:
-        installed = ", ".join(repr(i) for i in list_data_store_ids())
+        installed = ", ".join(repr(e.name) for e in find_data_store_extensions(None, registry))
         raise DataStoreParamsError(
             f"Unknown data store ID {store_id!r}; installed are: {installed}"
         )
     return extension.component
 
 
-def get_data_store_params_schema(store_id: str) -> JsonObjectSchema:
+def get_data_store_params_schema(
+    store_id: str, extension_registry: ExtensionRegistry | None = None
+) -> JsonObjectSchema:
     """The parameters that :func:`new_data_store` accepts for *store_id*."""
-    return get_data_store_class(store_id).get_data_store_params_schema()
+    return get_data_store_class(store_id, extension_registry).get_data_store_params_schema()
 
 
-def new_data_store(store_id: str, **store_params: Any) -> DataStore:
+def new_data_store(
+    store_id: str, extension_registry: ExtensionRegistry | None = None, **store_params: Any
+) -> DataStore:
     """Create the data store *store_id* with its parameters, validated first."""
-    store_class = get_data_store_class(store_id)
+    store_class = get_data_store_class(store_id, extension_registry)
     try:
         return store_class(**store_params)
     except DataStoreParamsError as error:

@@ -116,12 +116,14 @@ def test_sizes_not_divisible_keep_the_extent():
     assert MultiLevelDataset.from_dataset(cube).num_levels == 1  # fits one 256-pixel tile
 
 
-def test_default_num_levels_fit_the_coarsest_level_into_one_tile():
+def test_default_num_levels_halve_until_width_or_height_fits_a_tile():
+    # xcube's rule: stop as soon as one side fits in a tile
     cube = make_cube(nt=1, ny=32, nx=64, chunks={"lat": 8, "lon": 8})
     mlds = MultiLevelDataset.from_dataset(cube)
     assert mlds.tile_size == (8, 8)
-    assert mlds.num_levels == 4  # 64 -> 32 -> 16 -> 8
-    assert MultiLevelDataset.from_dataset(cube, tile_size=[16, 32]).num_levels == 3
+    assert mlds.num_levels == 3  # 64x32 -> 32x16 -> 16x8
+    assert MultiLevelDataset.from_dataset(cube, tile_size=[16, 32]).num_levels == 1
+    assert MultiLevelDataset.from_dataset(cube, tile_size=[16, 4]).num_levels == 3
 
 
 def test_levels_are_lazy_and_cached():
@@ -217,3 +219,18 @@ def test_bad_level_index_and_grid_are_explained():
         mlds.get_dataset(2)
     with pytest.raises(DataStoreParamsError, match="needs an x dimension"):
         MultiLevelDataset.from_dataset(xr.Dataset({"v": (("a", "b"), np.zeros((2, 2)))}))
+
+
+def test_resolutions_and_grid_mapping_open_only_level_zero():
+    opened = []
+    cube = make_cube(nt=1, ny=8, nx=8)
+
+    def level(index):
+        opened.append(index)
+        return cube if index == 0 else cube.isel(lat=slice(None, None, 2**index))
+
+    mlds = MultiLevelDataset(level, 3, ds_id="counted")
+    assert mlds.resolutions == ((0.5, 0.5), (1.0, 1.0), (2.0, 2.0))
+    assert mlds.grid_mapping.size == (8, 8)
+    assert mlds.get_level_for_resolution(1.5) == 1
+    assert opened == [0]

@@ -129,6 +129,12 @@ def test_registered_with_description():
         "max_gap",
         "max_block",
         "cache_size",
+        # xcube's reference store takes the filesystem options common to all stores
+        "asynchronous",
+        "listings_expiry_time",
+        "max_paths",
+        "skip_instance_cache",
+        "use_listings_cache",
     } == set(schema["properties"])
 
 

@@ -43,6 +43,9 @@ class FsDataAccessor(DataOpener, DataWriter):
         self.data_type = data_type
         self.format = get_format(format_id)
         self.protocol = get_protocol(protocol)
+        # Made by new_data_opener() rather than by a store: as in xcube, the
+        # filesystem options may then come with each call (storage_options).
+        self._standalone = fs is None
         self.fs = fs if fs is not None else self.protocol.new_filesystem(storage_options)
 
     def get_open_data_params_schema(self, data_id: str | None = None) -> JsonObjectSchema:
@@ -52,13 +55,17 @@ class FsDataAccessor(DataOpener, DataWriter):
             default=self.data_type,
             description="Data type to open the data as",
         )
+        if self._standalone:
+            schema.properties["storage_options"] = self.protocol.get_storage_options_schema()
         return schema
 
     def open_data(self, data_id: str, **open_params: Any) -> Any:
         params = self.get_open_data_params_schema(data_id).process(open_params)
         data_type = params.pop("data_type")
+        storage_options = params.pop("storage_options", None)
+        fs = self.protocol.new_filesystem(storage_options) if storage_options else self.fs
         try:
-            return self.format.open(self.fs, data_id, data_type, **params)
+            return self.format.open(fs, data_id, data_type, **params)
         except FileNotFoundError:
             raise DataStoreError(f"Data resource {data_id!r} does not exist") from None
 

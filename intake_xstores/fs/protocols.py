@@ -39,6 +39,9 @@ class FsProtocol:
     description: str
     storage_options: dict[str, JsonSchema] = dataclasses.field(default_factory=dict)
     read_only: bool = False
+    #: The filesystem lives in this process only: a root that does not exist
+    #: yet is an empty store, never a typo for remote data.
+    ephemeral: bool = False
 
     def get_storage_options_schema(self) -> JsonObjectSchema:
         return JsonObjectSchema(
@@ -66,7 +69,9 @@ PROTOCOLS = (
             )
         ),
     ),
-    FsProtocol("memory", "Data store in an in-memory filesystem (for tests and caching)"),
+    FsProtocol(
+        "memory", "Data store in an in-memory filesystem (for tests and caching)", ephemeral=True
+    ),
     FsProtocol(
         "s3",
         "Data store in AWS S3 compatible object storage",

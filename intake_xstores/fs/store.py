@@ -15,8 +15,8 @@ import posixpath
 import re
 import uuid
 import warnings
-from collections.abc import Container, Iterator
-from typing import Any
+from collections.abc import Container, Iterator, Sequence
+from typing import Any, Literal
 
 from ..accessor import split_accessor_id
 from ..datatype import ANY_TYPE, DataType, DataTypeLike, data_type_of
@@ -213,7 +213,10 @@ class FsDataStore(MutableDataStore):
         return tuple(types)
 
     def get_data_types_for_data(self, data_id: str) -> tuple[str, ...]:
-        self._path(data_id)
+        """The data types *data_id* opens as, the one :meth:`open_data` gives
+        by default first; a data ID not in the store is a :class:`DataStoreError`
+        (as in xcube)."""
+        self._existing(data_id)
         return self._data_types_of(self._resolve(data_id)[1])
 
     # --- listing ------------------------------------------------------------
@@ -293,7 +296,7 @@ class FsDataStore(MutableDataStore):
         Intake catalog of the store calls this to tell a typo from an empty store.
         """
         path = self._root_path
-        if not path:
+        if not path or self.protocol.ephemeral:
             return
         self.fs.invalidate_cache(path)
         if not self.fs.exists(path):
@@ -352,27 +355,46 @@ class FsDataStore(MutableDataStore):
     def get_data_opener_ids(
         self, data_id: str | None = None, data_type: DataTypeLike = None
     ) -> tuple[str, ...]:
+        """Opener IDs in xcube's order: by format as registered, ``dataset``
+        before ``mldataset``, except for a *data_id*, whose ``mldataset``
+        opener comes first."""
         data_type = DataType.normalize(data_type)
         if data_id is not None:
             self._path(data_id)
-            format_ids = [self._resolve(data_id)[1]]
+            format_id = self._resolve(data_id)[1]
+            types = {format_id: _mldataset_first(self._data_types_of(format_id))}
         else:
-            format_ids = [e.name for e in self._format_extensions()]
+            types = {
+                e.name: _dataset_first(e.metadata["data_types"]) for e in self._format_extensions()
+            }
         return tuple(
             f"{t}:{f}:{self.protocol.name}"
-            for f in format_ids
-            for t in self._data_types_of(f)
-            if data_type is ANY_TYPE or t == data_type.alias
+            for f, aliases in types.items()
+            for t in aliases
+            if data_type.is_super_type_of(t)
         )
+
+    @classmethod
+    def get_filename_extensions(
+        cls, accessor_type: Literal["openers", "writers"] = "openers"
+    ) -> dict[str, list[str]]:
+        """Filename extensions and the IDs of this protocol's openers (or writers)
+        for them, ``mldataset`` first (as in xcube)."""
+        from .registry import get_filename_extensions
+
+        found = get_filename_extensions(accessor_type, protocol=cls.protocol.name)
+        return {
+            ext: sorted(ids, key=lambda i: not i.startswith("mldataset:"))
+            for ext, ids in found.items()
+        }
 
     def get_open_data_params_schema(
         self, data_id: str | None = None, opener_id: str | None = None
     ) -> JsonObjectSchema:
+        """The open parameters for *data_id* or *opener_id*; with neither, those of
+        a Zarr dataset, the default format (as in xcube)."""
         if data_id is None and opener_id is None:
-            raise DataStoreParamsError(
-                "Missing required parameter: pass 'data_id' or 'opener_id' to "
-                "get the open parameters"
-            )
+            opener_id = f"dataset:{_DEFAULT_FORMATS['dataset']}:{self.protocol.name}"
         if data_id is not None:
             self._path(data_id)
         return self._accessor(*self._resolve(data_id, opener_id)).get_open_data_params_schema()
@@ -387,9 +409,10 @@ class FsDataStore(MutableDataStore):
 
     def _check_writable(self, operation: str) -> None:
         if self.read_only:
+            # Begins with xcube's words, which its users search their logs for.
             raise DataStoreError(
-                f"Cannot {operation}: the {self.protocol.name!r} store at "
-                f"{self.root!r} is read-only"
+                f"Data store is read-only. Cannot {operation}: the "
+                f"{self.protocol.name!r} store at {self.root!r} is read-only"
             )
 
     def get_data_writer_ids(self, data_type: DataTypeLike = None) -> tuple[str, ...]:
@@ -430,7 +453,10 @@ class FsDataStore(MutableDataStore):
             self._resolve(data_id)  # raises, explaining the known extensions
         extension = get_extension_registry().get_extension(EXTENSION_POINT_FS_FORMATS, format_id)
         if extension is None or not extension.metadata.get("writable"):
-            raise DataStoreError(f"Cannot write {data_id!r}: no writer for format {format_id!r}")
+            raise DataStoreError(
+                f"Can not find suitable data writer for {data_id!r}: "
+                f"no writer for format {format_id!r}"
+            )
         if alias not in extension.metadata["data_types"]:
             raise DataStoreParamsError(
                 f"Cannot write a {alias} as {data_id!r}: the {format_id} format takes "
@@ -461,14 +487,29 @@ class FsDataStore(MutableDataStore):
                     ) from None
         return params
 
+    def get_delete_data_params_schema(self, data_id: str | None = None) -> JsonObjectSchema:
+        """Deleting takes no parameters (as in xcube's filesystem stores)."""
+        if data_id is not None:
+            self._path(data_id)
+        return JsonObjectSchema(additional_properties=False)
+
     def delete_data(self, data_id: str, **delete_params: Any) -> None:
         self._check_writable("delete data")
+        self.get_delete_data_params_schema(data_id).validate_instance(delete_params)
         path = self._existing(data_id)
         with self._speaking_of(data_id, path):
             self._accessor(*self._resolve(data_id)).delete_data(path)
 
     def __reduce__(self):
         return _new_fs_store, (self.protocol.name, self._params)
+
+
+def _mldataset_first(aliases: Sequence[str]) -> tuple[str, ...]:
+    return tuple(sorted(aliases, key=lambda a: a != "mldataset"))
+
+
+def _dataset_first(aliases: Sequence[str]) -> tuple[str, ...]:
+    return tuple(sorted(aliases, key=lambda a: a == "mldataset"))
 
 
 @functools.cache

@@ -10,7 +10,6 @@ made when first asked for.
 
 from __future__ import annotations
 
-import difflib
 import json
 import threading
 from collections.abc import Iterator, Mapping
@@ -32,7 +31,7 @@ from .params import (
     validate_user_values,
 )
 from .source import CONTAINERS, XStoreSource, descriptor_metadata, get_store
-from .v2 import DataIdListing, XStoreCatalogReader
+from .v2 import DataIdListing, DataIdLookupError, XStoreCatalogReader
 
 # Keyword arguments of intake's Catalog; all others given to XStoreCatalog
 # are store parameters.
@@ -200,7 +199,7 @@ class _Entries(Mapping):
 
     def __init__(self, catalog: XStoreCatalog):
         self._catalog = catalog
-        self.listing = DataIdListing(catalog.store)
+        self.listing = DataIdListing(catalog.store, store_id=catalog.store_id)
         self._entries: dict[str, XStoreEntry] = {}
         self._lock = threading.Lock()
 
@@ -223,23 +222,6 @@ class _Entries(Mapping):
             return key
         return self.listing.resolve(key)
 
-    def lookup_error(self, key: Any) -> DataIdLookupError:
-        """Why *key* names no single entry: not there (with close matches), or ambiguous."""
-        catalog = self._catalog
-        root = (getattr(catalog.store, "params", None) or {}).get("root")
-        where = f"data store {catalog.store_id!r}" + (f" (root {root!r})" if root else "")
-        matches = self.listing.named_by(key) if isinstance(key, str) and key else []
-        if len(matches) > 1:
-            return DataIdLookupError(
-                f"{key!r} is ambiguous in {where}: it names {', '.join(map(repr, matches))}; "
-                f"use the full data ID, e.g. cat[{matches[0]!r}]"
-            )
-        close = difflib.get_close_matches(str(key), self.data_ids, n=3)
-        hint = f"; close matches: {', '.join(map(repr, close))}" if close else ""
-        return DataIdLookupError(
-            f"No data ID {key!r} in {where}{hint} ({len(self.data_ids)} data IDs listed)"
-        )
-
     def __getitem__(self, key: str) -> XStoreEntry:
         data_id = self.resolve(key)
         if data_id is None:
@@ -259,13 +241,6 @@ class _Entries(Mapping):
 
     def __len__(self) -> int:
         return len(self.data_ids)
-
-
-class DataIdLookupError(KeyError):
-    """A key that names no data ID of a catalog, or more than one; the message says which."""
-
-    def __str__(self) -> str:
-        return str(self.args[0])
 
 
 class XStoreCatalog(Catalog):
@@ -342,7 +317,7 @@ class XStoreCatalog(Catalog):
         except KeyError:
             if not isinstance(key, str) or not isinstance(self._entries, _Entries):
                 raise
-            raise self._entries.lookup_error(key) from None
+            raise self._entries.listing.lookup_error(key) from None
 
     def __getattr__(self, item: str) -> Any:
         if item.startswith("_") or item == "entry":

@@ -28,6 +28,7 @@ from ..descriptor import DataDescriptor, DatasetDescriptor
 from ..errors import DataStoreError, DataStoreParamsError, error_text
 from ..schema import (
     JsonArraySchema,
+    JsonBooleanSchema,
     JsonComplexSchema,
     JsonIntegerSchema,
     JsonObjectSchema,
@@ -69,6 +70,19 @@ def _filesystem_options(description: str) -> JsonObjectSchema:
         description=description,
     )
 
+
+def _reference_fs_options() -> dict[str, JsonSchema]:
+    from ..fs.protocols import COMMON_STORAGE_OPTIONS
+
+    options = dict(COMMON_STORAGE_OPTIONS)
+    options["asynchronous"] = JsonBooleanSchema(
+        description="Accepted as in xcube; the reference filesystem is always "
+        "asynchronous here, as Zarr reads through it asynchronously"
+    )
+    return options
+
+
+_REFERENCE_FS_OPTIONS = _reference_fs_options()
 
 _REF_ITEM = JsonComplexSchema(
     one_of=[
@@ -173,6 +187,9 @@ class ReferenceDataStore(DataStore):
                     default=128,
                     description="Parquet record files of references kept in an LRU cache",
                 ),
+                # xcube's reference store takes the options common to all
+                # filesystems, for its reference filesystem.
+                **_REFERENCE_FS_OPTIONS,
             ),
             required=["refs"],
             additional_properties=False,
@@ -309,6 +326,7 @@ class ReferenceDataStore(DataStore):
                 max_gap=p["max_gap"],
                 max_block=p["max_block"],
                 cache_size=p["cache_size"],
+                **{k: p[k] for k in _REFERENCE_FS_OPTIONS if k in p and k != "asynchronous"},
                 asynchronous=True,
             )
         except Exception as error:

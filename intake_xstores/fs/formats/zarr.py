@@ -115,13 +115,23 @@ class AccessStore(WrapperStore):
 
 class ZarrFormat(FsFormat):
     def get_open_params_schema(self, data_type: str) -> JsonObjectSchema:
-        return JsonObjectSchema(properties=dict(ZARR_OPEN_PARAMS), additional_properties=False)
+        engine = JsonStringSchema(
+            min_length=1,
+            default="zarr",
+            description="xarray backend that reads the Zarr store (as in xcube)",
+        )
+        return JsonObjectSchema(
+            properties=dict(ZARR_OPEN_PARAMS, engine=engine), additional_properties=False
+        )
 
     def open(self, fs, path: str, data_type: str, **params: Any) -> xr.Dataset:
         store = zarr_store(fs, path)
         if params.get("log_access") or params.get("cache_size"):
             store = AccessStore(store, params.get("log_access", False), params.get("cache_size", 0))
         consolidated = params.get("consolidated")
+        engine = params.get("engine", "zarr")
+        if engine != "zarr":
+            return open_xarray(lambda **kw: xr.open_dataset(store, engine=engine, **kw), params)
         return open_xarray(
             lambda **kw: xr.open_zarr(store, consolidated=consolidated, **kw), params
         )

@@ -24,6 +24,7 @@ and list data IDs through :class:`DataIdListing`: one implementation, two faces.
 from . import convert
 from .catalog import (
     DataIdListing,
+    DataIdLookupError,
     StoreCatalog,
     XStoreCatalogReader,
     catalog_yaml,
@@ -35,6 +36,7 @@ from .readers import XStoreReader, descriptor_metadata, output_instance_of
 
 __all__ = [
     "DataIdListing",
+    "DataIdLookupError",
     "SchemaParameter",
     "StoreCatalog",
     "XStore",

@@ -21,6 +21,7 @@ stores, their parameters Intake 2 user parameters (``xstores catalog --v2``).
 from __future__ import annotations
 
 import copy
+import difflib
 import posixpath
 import threading
 from collections.abc import Callable, Iterator, Mapping, MutableMapping
@@ -51,8 +52,11 @@ class DataIdListing:
     no other data ID resolves.
     """
 
-    def __init__(self, store: DataStore, data_ids: list[str] | None = None) -> None:
+    def __init__(
+        self, store: DataStore, data_ids: list[str] | None = None, store_id: str | None = None
+    ) -> None:
         self.store = store
+        self.store_id = store_id
         self.fixed = data_ids is not None
         self._data_ids = None if data_ids is None else list(data_ids)
         self._lock = threading.Lock()
@@ -98,6 +102,23 @@ class DataIdListing:
         matches = [i for i in self.data_ids if _stem(i) == key]
         return matches or [i for i in self.data_ids if posixpath.basename(_stem(i)) == key]
 
+    def lookup_error(self, key: Any) -> DataIdLookupError:
+        """Why *key* names no single data ID: not there (with close matches), or ambiguous."""
+        root = (getattr(self.store, "params", None) or {}).get("root")
+        where = f"data store {self.store_id!r}" if self.store_id else repr(self.store)
+        where += f" (root {root!r})" if root else ""
+        matches = self.named_by(key) if isinstance(key, str) and key else []
+        if len(matches) > 1:
+            return DataIdLookupError(
+                f"{key!r} is ambiguous in {where}: it names {', '.join(map(repr, matches))}; "
+                f"use the full data ID, e.g. cat[{matches[0]!r}]"
+            )
+        close = difflib.get_close_matches(str(key), self.data_ids, n=3)
+        hint = f"; close matches: {', '.join(map(repr, close))}" if close else ""
+        return DataIdLookupError(
+            f"No data ID {key!r} in {where}{hint} ({len(self.data_ids)} data IDs listed)"
+        )
+
     def short_names(self) -> set[str]:
         """The file-name stems that name one data ID each and are Python names."""
         stems = [posixpath.basename(_stem(i)) for i in self.data_ids]
@@ -110,6 +131,13 @@ class DataIdListing:
             return self.store.has_data(key)
         except (DataStoreError, ValueError):
             return False
+
+
+class DataIdLookupError(KeyError):
+    """A key that names no data ID of a catalog, or more than one; the message says which."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])
 
 
 def _stem(data_id: str) -> str:
@@ -182,7 +210,7 @@ class StoreCatalog(Catalog):
         data_ids: list[str] | None = None,
     ) -> None:
         self._store_data = data
-        self._listing = DataIdListing(data.store, data_ids)
+        self._listing = DataIdListing(data.store, data_ids, store_id=data.store_id)
         super().__init__(
             entries=_LazyMapping(self._listing, self._entry),
             aliases=_LazyMapping(self._listing, str),
@@ -205,7 +233,7 @@ class StoreCatalog(Catalog):
                 "data": self._store_data.data_of(data_id),
                 # nested: Intake 2 takes a top-level argument named like a
                 # parameter as a value for it
-                "open_params": {name: _template(name) for name in parameters},
+                "parameter_values": {name: _template(name) for name in parameters},
             },
             user_parameters=parameters,
             metadata=descriptor_metadata(descriptor),
@@ -218,9 +246,7 @@ class StoreCatalog(Catalog):
         except KeyError as error:
             if error.args != (item,):
                 raise
-            raise KeyError(
-                f"{item!r} is neither a data ID of {self.store!r} nor the name of one"
-            ) from None
+            raise self._listing.lookup_error(item) from None
 
     def __call__(self, **kwargs: Any) -> StoreCatalog:
         """This catalog with values for user parameters: ``local(chunks={"time": 1})``."""

@@ -61,6 +61,11 @@ class XStoreReader(BaseReader):
     data:
         Instead of the three above, an :class:`~.datatypes.XStoreData`
         (also accepted as the first argument).
+    parameter_values:
+        Open parameters as a catalog's user parameters give them: there
+        ``None`` is what an unset parameter without a default renders to, so
+        it means "not given" (the format's default applies); *open_params*
+        take precedence.
 
     ``read()`` opens lazily; the output type follows the ``data_type`` open
     parameter, else the data ID's default data type
@@ -79,6 +84,7 @@ class XStoreReader(BaseReader):
         data_id: str | None = None,
         *,
         open_params: dict[str, Any] | None = None,
+        parameter_values: dict[str, Any] | None = None,
         data: XStoreData | None = None,
         metadata: dict[str, Any] | None = None,
         output_instance: str | None = None,
@@ -88,7 +94,8 @@ class XStoreReader(BaseReader):
             data, store_id = store_id, None
         if data is None:
             data = XStoreData(store_id, store_params, data_id)
-        open_params = {**(open_params or {}), **more_open_params}
+        given = {k: v for k, v in (parameter_values or {}).items() if v is not None}
+        open_params = {**given, **(open_params or {}), **more_open_params}
         data_type = open_params.get("data_type")
         if data_type or not output_instance:
             output_instance = output_instance_of(data_type or data.data_types[0])

@@ -1,0 +1,396 @@
+"""xcube's kinds of multi-level dataset, each a :class:`MultiLevelDataset`.
+
+- :class:`LazyMultiLevelDataset`: the base of the others; subclasses make
+  levels in ``_get_dataset_lazily`` and count them in ``_get_num_levels_lazily``;
+- :class:`BaseMultiLevelDataset`: a pyramid downsampled from a dataset;
+- :class:`MappedMultiLevelDataset`, :class:`IdentityMultiLevelDataset`:
+  a function of each level of another;
+- :class:`CombinedMultiLevelDataset`: several merged level by level;
+- :class:`ComputedMultiLevelDataset`: levels computed by a Python script;
+- :class:`FsMultiLevelDataset`: a ``.levels`` folder on any filesystem.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import xarray as xr
+
+from ..errors import DataStoreError, DataStoreParamsError
+from .abc import MultiLevelDataset, get_num_levels
+from .downsample import AggMethods, TileSize, resolve_agg_methods
+
+
+class LazyMultiLevelDataset(MultiLevelDataset):
+    """A multi-level dataset whose levels (and number of levels) are made by
+    the subclass's ``_get_dataset_lazily(index, parameters)`` (and
+    ``_get_num_levels_lazily()``), once, when first needed; *parameters*
+    are passed to the former."""
+
+    def __init__(
+        self,
+        grid_mapping: Any = None,
+        num_levels: int | None = None,
+        ds_id: str | None = None,
+        parameters: Mapping[str, Any] | None = None,
+    ):
+        super().__init__(None, num_levels, ds_id=ds_id, grid_mapping=grid_mapping)
+        self._level_parameters = dict(parameters or {})
+
+
+class BaseMultiLevelDataset(LazyMultiLevelDataset):
+    """A pyramid whose level *i* is *base_dataset* downsampled by 2**i.
+
+    As in xcube, *agg_methods* defaults to ``"first"`` for every variable,
+    and *num_levels* halves the size until the width or the height fits in
+    one tile of *grid_mapping* (by default, the dataset's own).
+    """
+
+    def __init__(
+        self,
+        base_dataset: xr.Dataset,
+        grid_mapping: Any = None,
+        num_levels: int | None = None,
+        agg_methods: AggMethods = "first",
+        ds_id: str | None = None,
+    ):
+        if not isinstance(base_dataset, xr.Dataset):
+            raise TypeError(
+                f"base_dataset must be an xarray.Dataset, was {type(base_dataset).__name__}"
+            )
+        super().__init__(grid_mapping=grid_mapping, num_levels=num_levels, ds_id=ds_id)
+        self.agg_methods = resolve_agg_methods(base_dataset, agg_methods)
+        self._pyramid = MultiLevelDataset.from_dataset(
+            base_dataset, num_levels, agg_methods=self.agg_methods
+        )
+        self._tile_size = self.grid_mapping.tile_size
+        self.set_dataset(0, base_dataset)
+
+    def _get_num_levels_lazily(self) -> int:
+        return get_num_levels(self.grid_mapping.size, self.grid_mapping.tile_size)
+
+    def _get_dataset_lazily(self, index: int, parameters: dict[str, Any]) -> xr.Dataset:
+        return self._pyramid._get_level(index)
+
+    def _get_grid_mapping_lazily(self):
+        from .gridmapping import GridMapping
+
+        return GridMapping.from_dataset(self._pyramid.base_dataset)
+
+
+class MappedMultiLevelDataset(LazyMultiLevelDataset):
+    """Level *i* is ``mapper_function(ml_dataset.get_dataset(i), **mapper_params)``."""
+
+    def __init__(
+        self,
+        ml_dataset: MultiLevelDataset,
+        mapper_function: Callable[..., xr.Dataset],
+        ds_id: str | None = None,
+        mapper_params: Mapping[str, Any] | None = None,
+    ):
+        super().__init__(ds_id=ds_id, parameters=mapper_params)
+        self._ml_dataset = ml_dataset
+        self._mapper_function = mapper_function
+        self._tile_size = ml_dataset.tile_size
+
+    def _get_num_levels_lazily(self) -> int:
+        return self._ml_dataset.num_levels
+
+    def _get_dataset_lazily(self, index: int, parameters: dict[str, Any]) -> xr.Dataset:
+        return self._mapper_function(self._ml_dataset.get_dataset(index), **parameters)
+
+    def close(self) -> None:
+        self._ml_dataset.close()
+
+
+def _identity(dataset: xr.Dataset) -> xr.Dataset:
+    return dataset
+
+
+class IdentityMultiLevelDataset(MappedMultiLevelDataset):
+    """The levels of *ml_dataset* as they are, under another ``ds_id``."""
+
+    def __init__(self, ml_dataset: MultiLevelDataset, ds_id: str | None = None):
+        super().__init__(ml_dataset, _identity, ds_id=ds_id)
+
+
+class CombinedMultiLevelDataset(LazyMultiLevelDataset):
+    """Level *i* combines level *i* of every one of *ml_datasets* (at least two):
+    ``combiner_function(datasets, **combiner_params)``, by default the first
+    updated by the others."""
+
+    def __init__(
+        self,
+        ml_datasets: Sequence[MultiLevelDataset],
+        ds_id: str | None = None,
+        combiner_function: Callable[..., xr.Dataset] | None = None,
+        combiner_params: Mapping[str, Any] | None = None,
+    ):
+        if not ml_datasets or len(ml_datasets) < 2:
+            raise DataStoreParamsError(
+                "Invalid value for parameter 'ml_datasets': allowed: at least two "
+                "multi-level datasets"
+            )
+        super().__init__(ds_id=ds_id, parameters=combiner_params)
+        self._ml_datasets = list(ml_datasets)
+        self._combiner_function = combiner_function
+        self._tile_size = self._ml_datasets[0].tile_size
+
+    def _get_num_levels_lazily(self) -> int:
+        return self._ml_datasets[0].num_levels
+
+    def _get_dataset_lazily(self, index: int, parameters: dict[str, Any]) -> xr.Dataset:
+        datasets = [m.get_dataset(index) for m in self._ml_datasets]
+        if self._combiner_function is not None:
+            return self._combiner_function(datasets, **parameters)
+        combined = datasets[0].copy()
+        for dataset in datasets[1:]:
+            combined.update(dataset)
+        return combined
+
+    def close(self) -> None:
+        for ml_dataset in self._ml_datasets:
+            ml_dataset.close()
+
+
+class ComputedMultiLevelDataset(LazyMultiLevelDataset):
+    """Level *i* is computed by a function of a Python script from level *i*
+    of each input multi-level dataset.
+
+    *script_path* is a ``.py`` file (or a folder, with *callable_name*
+    ``"module:function"``); the script may import modules beside it. The
+    inputs are found by ``input_ml_dataset_getter(ds_id)``; the function is
+    called as ``function(*input_levels, **input_parameters)``.
+    """
+
+    def __init__(
+        self,
+        script_path: str,
+        callable_name: str,
+        input_ml_dataset_ids: Sequence[str],
+        input_ml_dataset_getter: Callable[[str], MultiLevelDataset],
+        input_parameters: Mapping[str, Any] | None = None,
+        ds_id: str = "",
+        exception_type: type[Exception] = ValueError,
+    ):
+        self._callable_ref, self._callable_obj = self.get_callable(
+            script_path,
+            callable_name,
+            input_ml_dataset_ids,
+            input_ml_dataset_getter,
+            input_parameters=input_parameters,
+            ds_id=ds_id,
+            exception_type=exception_type,
+        )
+        super().__init__(ds_id=ds_id, parameters=input_parameters)
+        self._input_ml_dataset_ids = list(input_ml_dataset_ids)
+        self._input_ml_dataset_getter = input_ml_dataset_getter
+        self._exception_type = exception_type
+
+    @classmethod
+    def get_callable(
+        cls,
+        script_path: str,
+        callable_name: str,
+        input_ml_dataset_ids: Sequence[str],
+        input_ml_dataset_getter: Callable[[str], MultiLevelDataset],
+        input_parameters: Mapping[str, Any] | None = None,
+        ds_id: str = "",
+        exception_type: type[Exception] = ValueError,
+    ) -> tuple[str, Callable[..., Any]]:
+        """(``"module:function"``, the function) named by *script_path* and
+        *callable_name*, checked as xcube checks them."""
+        if not isinstance(script_path, str) or not script_path:
+            raise exception_type("script_path must be given")
+        if not callable(input_ml_dataset_getter):
+            raise exception_type("input_ml_dataset_getter must be a callable")
+        if not isinstance(ds_id, str) or not ds_id:
+            raise exception_type("ds_id must be given")
+        folder, module_name = script_path, None
+        base, ext = os.path.splitext(os.path.basename(script_path))
+        if ext == ".py":
+            folder, module_name = os.path.dirname(script_path), base
+        if ":" in callable_name:
+            module_name, _, function_name = callable_name.partition(":")
+        elif module_name:
+            function_name = callable_name
+        else:
+            raise exception_type(
+                f"Invalid in-memory dataset descriptor {ds_id!r}: "
+                f"Missing module name in {callable_name!r}"
+            )
+        if not input_ml_dataset_ids:
+            raise exception_type(
+                f"Invalid in-memory dataset descriptor {ds_id!r}: "
+                f"Input dataset(s) missing for callable {callable_name!r}"
+            )
+        for name in input_parameters or {}:
+            if not name or not name.isidentifier():
+                raise exception_type(
+                    f"Invalid in-memory dataset descriptor {ds_id!r}: Input parameter "
+                    f"{name!r} for callable {callable_name!r} is not a valid Python identifier"
+                )
+        ref = f"{module_name}:{function_name}"
+        try:
+            function = getattr(_import_script(folder, module_name), function_name)
+        except (ImportError, AttributeError, OSError, SyntaxError) as error:
+            raise exception_type(f"Invalid dataset descriptor {ds_id!r}: {error}") from error
+        if not callable(function):
+            raise exception_type(f"Invalid dataset descriptor {ds_id!r}: {ref} is not callable")
+        return ref, function
+
+    @property
+    def num_inputs(self) -> int:
+        return len(self._input_ml_dataset_ids)
+
+    def get_input_dataset(self, index: int) -> MultiLevelDataset:
+        return self._input_ml_dataset_getter(self._input_ml_dataset_ids[index])
+
+    def _get_num_levels_lazily(self) -> int:
+        return self.get_input_dataset(0).num_levels
+
+    def _get_grid_mapping_lazily(self):
+        return self.get_input_dataset(0).grid_mapping
+
+    def _get_dataset_lazily(self, index: int, parameters: dict[str, Any]) -> xr.Dataset:
+        inputs = [
+            self._input_ml_dataset_getter(ds_id).get_dataset(index)
+            for ds_id in self._input_ml_dataset_ids
+        ]
+        where = (
+            f"Failed to compute in-memory dataset {self.ds_id!r} at level {index} "
+            f"from function {self._callable_ref!r}()"
+        )
+        try:
+            value = self._callable_obj(*inputs, **parameters)
+        except Exception as error:
+            raise self._exception_type(f"{where}: {error}") from error
+        if not isinstance(value, xr.Dataset):
+            raise self._exception_type(f"{where}: expected an xarray.Dataset but got {type(value)}")
+        return value
+
+
+def _import_script(folder: str, module_name: str):
+    """Import *module_name* from *folder*, whose other modules it may import."""
+    path = os.path.join(folder, f"{module_name}.py")
+    spec = importlib.util.spec_from_file_location(f"_xstores_script_{module_name}", path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot import {path!r}")
+    module = importlib.util.module_from_spec(spec)
+    sys.path.insert(0, os.path.abspath(folder))
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(os.path.abspath(folder))
+    return module
+
+
+class FsMultiLevelDataset(LazyMultiLevelDataset):
+    """The multi-level dataset of a ``.levels`` folder on any filesystem.
+
+    *path* is a path on *fs*, or a URL (then *fs_kwargs* are the
+    filesystem's options). Levels open lazily, with *zarr_kwargs* as Zarr
+    open parameters (``chunks``, ``decode_cf``, ...) and *cache_size*.
+    """
+
+    def __init__(
+        self,
+        path: str,
+        fs: Any = None,
+        fs_root: str | None = None,
+        fs_kwargs: Mapping[str, Any] | None = None,
+        cache_size: int | None = None,
+        consolidate: bool | None = None,
+        **zarr_kwargs: Any,
+    ):
+        import fsspec
+
+        from ..fs.accessor import get_format
+
+        if fs is None:
+            fs, path = fsspec.core.url_to_fs(path, **(fs_kwargs or {}))
+        params = dict(zarr_kwargs)
+        if cache_size:
+            params["cache_size"] = cache_size
+        if consolidate is not None:
+            params["consolidated"] = consolidate
+        try:
+            opened = get_format("levels").open(fs, path, "mldataset", **params)
+        except FileNotFoundError:
+            raise DataStoreError(f"Multi-level dataset {path!r} does not exist") from None
+        super().__init__(num_levels=opened.num_levels, ds_id=path)
+        self._opened = opened
+        self._tile_size = opened.tile_size
+        self.agg_methods = opened.agg_methods
+        self._path, self._fs, self._fs_root = path, fs, fs_root
+
+    @property
+    def path(self) -> str:
+        return self._path
+
+    @property
+    def fs(self):
+        return self._fs
+
+    def _get_dataset_lazily(self, index: int, parameters: dict[str, Any]) -> xr.Dataset:
+        return self._opened.get_dataset(index)
+
+    @classmethod
+    def write_dataset(
+        cls,
+        dataset: xr.Dataset | MultiLevelDataset,
+        path: str,
+        fs: Any = None,
+        fs_root: str | None = None,
+        fs_kwargs: Mapping[str, Any] | None = None,
+        replace: bool = False,
+        num_levels: int | None = None,
+        consolidated: bool = True,
+        tile_size: TileSize = None,
+        use_saved_levels: bool = False,
+        base_dataset_path: str | None = None,
+        agg_methods: AggMethods = None,
+        **zarr_kwargs: Any,
+    ) -> str:
+        """Write *dataset* as the ``.levels`` folder *path*, safely (a failed
+        write leaves nothing; ``replace=False`` never overwrites); return *path*.
+
+        *base_dataset_path*, a dataset in the folder of *path* or below it,
+        becomes level 0 by a link instead of a copy.
+        """
+        import fsspec
+
+        from ..fs.accessor import FsDataAccessor
+        from ..fs.formats.base import is_local
+
+        if fs is None:
+            fs, path = fsspec.core.url_to_fs(path, **(fs_kwargs or {}))
+        protocol = "file" if is_local(fs) else _registered_protocol(fs)
+        params = dict(
+            num_levels=num_levels,
+            tile_size=tile_size,
+            agg_methods=agg_methods,
+            use_saved_levels=use_saved_levels,
+            base_dataset_id=base_dataset_path,
+        )
+        accessor = FsDataAccessor("mldataset", "levels", protocol, fs=fs)
+        params = {k: v for k, v in params.items() if v is not None}
+        return accessor.write_data(dataset, path, replace=replace, **params, **zarr_kwargs)
+
+
+def _registered_protocol(fs) -> str:
+    from ..registry import EXTENSION_POINT_FS_PROTOCOLS, get_extension_registry
+
+    names = fs.protocol if isinstance(fs.protocol, tuple) else (fs.protocol,)
+    registry = get_extension_registry()
+    for name in names:
+        if registry.has_extension(EXTENSION_POINT_FS_PROTOCOLS, name):
+            return name
+    raise DataStoreParamsError(
+        f"Invalid value for parameter 'fs': a {type(fs).__name__} ({', '.join(names)}); "
+        "allowed: a filesystem of a registered protocol"
+    )
