@@ -226,8 +226,8 @@ class ZenodoDataStore(ApiDataStore):
         return fs_store_class("https").get_data_types()
 
     def get_data_types_for_data(self, data_id: str) -> tuple[str, ...]:
-        if self._kind(data_id) == "lazy":
-            return self._files.get_data_types_for_data(data_id)
+        if self._kind(data_id) == "lazy":  # by its format: the record says it exists
+            return self._files._data_types_of(self._files._format_id_of(data_id))
         return (DATASET_TYPE.alias,)
 
     def describe_data(self, data_id: str, data_type: DataTypeLike = None) -> DataDescriptor:
