@@ -110,6 +110,11 @@ def _servers(names: set[str], data: Path, stack: contextlib.ExitStack) -> dict[s
     from tests import servers
 
     values = {}
+    if "https" in names:  # first: aiohttp reads SSL_CERT_FILE when imported (s3fs imports it)
+        web = data / "web"
+        shutil.copytree(data / "demo_data" / "cubes", web / "cubes")
+        values["https"] = server = stack.enter_context(servers.run_https(web))
+        os.environ["SSL_CERT_FILE"] = server["ca_file"]  # trusted like a real CA
     if "s3" in names:
         import s3fs
 
@@ -122,15 +127,15 @@ def _servers(names: set[str], data: Path, stack: contextlib.ExitStack) -> dict[s
         s3fs.S3FileSystem(**servers.s3_options(endpoint)).mkdir("my-bucket")
         values["s3"] = endpoint
     if "abfs" in names:
-        values["abfs"] = stack.enter_context(servers.run_azurite())
+        import adlfs
+
+        values["abfs"] = endpoint = stack.enter_context(servers.run_azurite())
+        adlfs.AzureBlobFileSystem(connection_string=endpoint["connection_string"]).mkdir(
+            "container"
+        )
     if "ftp" in names:
         values["ftp"] = endpoint = stack.enter_context(servers.run_ftp())
         os.makedirs(os.path.join(endpoint["home"], "pub", "cubes"))
-    if "https" in names:
-        web = data / "web"
-        shutil.copytree(data / "demo_data" / "cubes", web / "cubes")
-        values["https"] = server = stack.enter_context(servers.run_https(web))
-        os.environ["SSL_CERT_FILE"] = server["ca_file"]  # trusted like a real CA
     return values
 
 

@@ -74,8 +74,12 @@ class FsProtocol:
     def new_filesystem(self, storage_options: dict[str, Any] | None = None):
         import fsspec
 
+        from .closing import track
+
         self.needs.check(f"The {self.name!r} protocol")
-        return fsspec.filesystem(self.name, **(storage_options or {}))
+        fs = fsspec.filesystem(self.name, **(storage_options or {}))
+        track(fs)  # closed at exit while event loops still run
+        return fs
 
 
 _secret = dict(secret=True)
