@@ -180,7 +180,9 @@ def run(readme: Path, have: set[str], workdir: Path) -> list[dict]:
 def _execute(block: Block, code: str, namespace: dict) -> str | None:
     """Run *code*; the error as text, or None."""
     if block.language == "bash":
-        done = subprocess.run(["bash", "-e", "-c", code], capture_output=True, text=True)
+        bin_dir = os.path.dirname(sys.executable)  # where pip put the xstores command
+        env = dict(os.environ, PATH=bin_dir + os.pathsep + os.environ.get("PATH", ""))
+        done = subprocess.run(["bash", "-e", "-c", code], capture_output=True, text=True, env=env)
         return f"exit {done.returncode}:\n{done.stderr}" if done.returncode else None
     try:
         exec(compile(code, f"README.md:{block.line}", "exec"), namespace)
