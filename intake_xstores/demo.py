@@ -42,12 +42,8 @@ def make_demo_data(root: str | os.PathLike) -> Path:
     time = pd.date_range("2023-06-01", periods=10, freq="D")
     base = np.exp(-(((lat[:, None] - 45) / 8) ** 2 + ((lon[None, :] - 10) / 12) ** 2))
     chl = base[None] * (1 + 0.2 * rng.standard_normal((time.size, lat.size, lon.size)))
-    qc = (rng.random(chl.shape) < 0.05).astype("int8")  # 1: flagged as cloudy
     cube = xr.Dataset(
-        {
-            "chl": (("time", "lat", "lon"), chl.astype("float32"), {"units": "mg m-3"}),
-            "qc": (("time", "lat", "lon"), qc, {"flag_meanings": "clear cloudy"}),
-        },
+        {"chl": (("time", "lat", "lon"), chl.astype("float32"), {"units": "mg m-3"})},
         coords={"time": time, "lat": lat, "lon": lon},
         attrs={"title": "Demo chlorophyll cube"},
     ).chunk({"time": 1, "lat": 60, "lon": 80})
