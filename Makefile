@@ -29,9 +29,10 @@ lint: $(VENV)/.installed-test
 
 test: lint
 	$(PY) -m pytest
+	$(PY) tests/install_check.py  # clean venvs: `pip install .` and ".[all]", as a user would
 
 bench: $(VENV)/.installed-test
 	$(PY) -m benchmarks
 
 clean:
-	rm -rf $(VENV) .pytest_cache build *.egg-info demo_data
+	rm -rf $(VENV) .pytest_cache build *.egg-info demo_data .cache/venv-base .cache/venv-all

@@ -1,9 +1,14 @@
 """``make demo``: the main job end to end, on sample data made here.
 
-Makes ``demo_data/`` (a Zarr cube, a NetCDF cube, a GeoTIFF and GeoJSON
-regions), then finds, describes, searches, opens, computes on and writes
-data through both faces: the xcube-style API and the Intake catalog
-``catalogs/stores.yaml``, whose ``local`` store is this demo data.
+Makes ``demo_data/`` (a Zarr cube, a NetCDF cube, a GeoTIFF, GeoJSON
+regions and a kerchunk reference set of the NetCDF), then finds, describes,
+searches, opens, computes on and writes data through both faces: the
+xcube-style API and the Intake catalog ``catalogs/stores.yaml``, whose
+``local`` and ``reference`` stores are this demo data.
+
+With the base install only, the data that needs an extra (``geo`` for the
+GeoTIFF and GeoJSON, ``reference`` for the reference set) is left out, and
+the demo says which extra adds it.
 """
 
 from __future__ import annotations
@@ -17,10 +22,18 @@ import pandas as pd
 import xarray as xr
 
 from intake_xstores import find_data_store_extensions, new_data_store
+from intake_xstores.extras import Needs
+
+GEO = Needs(("rioxarray", "geopandas", "shapely"), "geo")
+REFERENCE = Needs(("kerchunk", "h5py"), "reference")
 
 
 def make_demo_data(root: str | os.PathLike) -> Path:
-    """Write the sample data under *root* (replacing what a previous run made)."""
+    """Write the sample data under *root* (replacing what a previous run made).
+
+    Data whose libraries are not installed is left out, with a note saying
+    which extra adds it.
+    """
     root = Path(root)
     store = new_data_store("file", root=str(root), max_depth=3)
     rng = np.random.default_rng(42)
@@ -38,9 +51,32 @@ def make_demo_data(root: str | os.PathLike) -> Path:
     sst["sst"].attrs = {"units": "K"}
     store.write_data(cube, "cubes/chl.zarr", replace=True)
     store.write_data(sst.isel(time=slice(0, 5)), "cubes/sst.nc", replace=True)
-    _write_geotiff(root / "dem.tif", lat, lon, base)
-    _write_regions(store)
+    if _have(GEO, "dem.tif and regions.geojson"):
+        _write_geotiff(root / "dem.tif", lat, lon, base)
+        _write_regions(store)
+    if _have(REFERENCE, "refs/sst.json"):
+        _write_references(root / "cubes" / "sst.nc", root / "refs" / "sst.json")
     return root
+
+
+def _have(needs: Needs, what: str) -> bool:
+    missing = needs.missing()
+    if missing:
+        print(f"Not making {what}: {', '.join(missing)} missing (the {needs.extra!r} extra)")
+    return not missing
+
+
+def _write_references(netcdf: Path, target: Path) -> None:
+    """Index *netcdf* with kerchunk: the ``reference`` store of the catalog reads it."""
+    import json
+
+    from kerchunk.hdf import SingleHdf5ToZarr
+
+    url = netcdf.resolve().as_uri()
+    with open(netcdf, "rb") as f:
+        refs = SingleHdf5ToZarr(f, url).translate()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(refs))
 
 
 def _write_geotiff(path: Path, lat, lon, values) -> None:
@@ -96,8 +132,9 @@ def main(argv: list[str] | None = None) -> None:
         f"mean chlorophyll = {float(mean.mean()):.4f} mg m-3"
     )
     store.write_data(mean.to_dataset(name="chl_mean"), "cubes/chl_mean.nc", replace=True)
-    regions = store.open_data("regions.geojson")
-    print(f"regions.geojson: {len(regions)} regions, CRS {regions.crs}")
+    if "regions.geojson" in store.list_data_ids():
+        regions = store.open_data("regions.geojson")
+        print(f"regions.geojson: {len(regions)} regions, CRS {regions.crs}")
     print("\nWrote cubes/chl_mean.nc; store now lists:", store.list_data_ids())
 
     if os.path.exists(args.catalog):
@@ -122,8 +159,12 @@ def browse_catalog(path: str) -> None:
     )
     ds = local.chl(chunks={"time": 2}).to_dask()
     print(f"to_dask(): {dict(ds.sizes)}, chunks along time {ds.chl.data.chunks[0]}")
-    regions = local.regions.read()
-    print(f"cat.local.regions.read(): {len(regions)} regions: {', '.join(regions['name'])}")
+    if "regions.geojson" in list(local):
+        regions = local.regions.read()
+        print(f"cat.local.regions.read(): {len(regions)} regions: {', '.join(regions['name'])}")
+    if os.path.exists(os.path.join(os.path.dirname(path), "..", "demo_data", "refs")):
+        sst = cat.reference.sst.to_dask()
+        print(f"cat.reference.sst (kerchunk references to cubes/sst.nc): {dict(sst.sizes)}")
 
 
 if __name__ == "__main__":

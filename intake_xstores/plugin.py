@@ -5,6 +5,7 @@ Third-party plugins look the same; see "Writing a plugin" in the README.
 
 from __future__ import annotations
 
+from .extras import NOTHING, Needs
 from .registry import (
     EXTENSION_POINT_DATA_STORES,
     EXTENSION_POINT_FS_FORMATS,
@@ -13,23 +14,46 @@ from .registry import (
     import_component,
 )
 
-# (format id, class, extensions, data types, writable), in xcube's order of openers
+_RASTER = Needs(("rasterio", "rioxarray"), "geo")
+_VECTOR = Needs(("geopandas", "pyogrio"), "geo")
+
+# (format id, class, extensions, data types, writable, what the base install lacks),
+# in xcube's order of openers
 _FORMATS = (
-    ("netcdf", "netcdf:NetcdfFormat", (".nc", ".nc4", ".netcdf"), ("dataset",), True),
-    ("zarr", "zarr:ZarrFormat", (".zarr",), ("dataset",), True),
-    ("levels", "levels:LevelsFormat", (".levels",), ("mldataset", "dataset"), True),
-    ("shapefile", "vector:ShapefileFormat", (".shp",), ("geodataframe",), True),
-    ("geojson", "vector:GeoJsonFormat", (".geojson",), ("geodataframe",), True),
+    ("netcdf", "netcdf:NetcdfFormat", (".nc", ".nc4", ".netcdf"), ("dataset",), True, NOTHING),
+    ("zarr", "zarr:ZarrFormat", (".zarr",), ("dataset",), True, NOTHING),
+    ("levels", "levels:LevelsFormat", (".levels",), ("mldataset", "dataset"), True, NOTHING),
+    ("shapefile", "vector:ShapefileFormat", (".shp",), ("geodataframe",), True, _VECTOR),
+    ("geojson", "vector:GeoJsonFormat", (".geojson",), ("geodataframe",), True, _VECTOR),
     (
         "geotiff",
         "raster:RasterFormat",
         (".tif", ".tiff", ".geotiff"),
         ("dataset", "mldataset"),
         False,
+        _RASTER,
     ),
     # JPEG 2000, named "j2k" as in xcube's opener IDs ("dataset:j2k:file")
-    ("j2k", "raster:RasterFormat", (".jp2", ".j2k"), ("dataset", "mldataset"), False),
+    (
+        "j2k",
+        "raster:RasterFormat",
+        (".jp2", ".j2k"),
+        ("dataset", "mldataset"),
+        False,
+        _RASTER,
+    ),
 )
+
+
+def _format_loader(spec: str, needs: Needs):
+    """Loads a format, first checking that its libraries are installed."""
+    load_class = import_component(f"intake_xstores.fs.formats.{spec}")
+
+    def load(extension):
+        needs.check(f"The {extension.name} format")
+        return load_class(extension)(extension.name, **extension.metadata)
+
+    return load
 
 
 def _fs_store_loader(extension):
@@ -41,12 +65,11 @@ def _fs_store_loader(extension):
 def init_plugin(ext_registry: ExtensionRegistry) -> None:
     from .fs.protocols import PROTOCOLS
 
-    for fmt_id, spec, extensions, data_types, writable in _FORMATS:
-        format_class = import_component(f"intake_xstores.fs.formats.{spec}")
+    for fmt_id, spec, extensions, data_types, writable, needs in _FORMATS:
         ext_registry.add_extension(
             EXTENSION_POINT_FS_FORMATS,
             fmt_id,
-            loader=lambda ext, load=format_class: load(ext)(ext.name, **ext.metadata),
+            loader=_format_loader(spec, needs),
             extensions=extensions,
             data_types=data_types,
             writable=writable,

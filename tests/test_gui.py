@@ -66,7 +66,7 @@ def s3_bucket(s3_endpoint, gui_home) -> str:
 
 
 @pytest.fixture(scope="module")
-def gui_url(gui_home, s3_endpoint, s3_bucket) -> Iterator[str]:
+def gui_url(gui_home, s3_endpoint, s3_bucket, https_server) -> Iterator[str]:
     """``xstores gui catalogs/stores.yaml`` served on a loopback port."""
     catalog = gui_home / "catalogs" / "stores.yaml"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AZURE_", "AWS_", "XSTORES_"))}
@@ -77,6 +77,8 @@ def gui_url(gui_home, s3_endpoint, s3_bucket) -> Iterator[str]:
         AWS_SECRET_ACCESS_KEY=s3_endpoint["secret"],
         AWS_DEFAULT_REGION="eu-west-1",
         AWS_EC2_METADATA_DISABLED="true",
+        XSTORES_HTTPS_ROOT=f"{https_server['url']}/data",  # the https store requires a root
+        SSL_CERT_FILE=https_server["ca_file"],
     )
     port = free_port()
     ARTIFACTS.mkdir(parents=True, exist_ok=True)

@@ -6,10 +6,13 @@ A protocol is data, not code: a name, a description and the schema of its
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 from typing import Any
 
+from ..extras import NOTHING, Needs
 from ..schema import (
+    UNDEFINED,
     JsonBooleanSchema,
     JsonIntegerSchema,
     JsonNumberSchema,
@@ -17,6 +20,11 @@ from ..schema import (
     JsonSchema,
     JsonStringSchema,
 )
+
+
+def _folder_root() -> JsonStringSchema:
+    return JsonStringSchema(default="", description="Root folder of the store")
+
 
 COMMON_STORAGE_OPTIONS: dict[str, JsonSchema] = dict(
     use_listings_cache=JsonBooleanSchema(description="Cache directory listings"),
@@ -33,7 +41,13 @@ COMMON_STORAGE_OPTIONS: dict[str, JsonSchema] = dict(
 
 @dataclasses.dataclass(frozen=True)
 class FsProtocol:
-    """An fsspec protocol as the stores see it."""
+    """An fsspec protocol as the stores see it.
+
+    ``root`` is the schema of the store's ``root`` parameter; without a
+    default, the store requires one. ``needs`` names the filesystem's
+    libraries the base install lacks; a filesystem is built only when they
+    are installed.
+    """
 
     name: str
     description: str
@@ -42,6 +56,15 @@ class FsProtocol:
     #: The filesystem lives in this process only: a root that does not exist
     #: yet is an empty store, never a typo for remote data.
     ephemeral: bool = False
+    needs: Needs = NOTHING
+    root: JsonStringSchema = dataclasses.field(default_factory=_folder_root)
+
+    @property
+    def root_required(self) -> bool:
+        return self.root.default is UNDEFINED
+
+    def get_root_schema(self) -> JsonStringSchema:
+        return copy.deepcopy(self.root)
 
     def get_storage_options_schema(self) -> JsonObjectSchema:
         return JsonObjectSchema(
@@ -54,7 +77,12 @@ class FsProtocol:
     def new_filesystem(self, storage_options: dict[str, Any] | None = None):
         import fsspec
 
-        return fsspec.filesystem(self.name, **(storage_options or {}))
+        from .closing import track
+
+        self.needs.check(f"The {self.name!r} protocol")
+        fs = fsspec.filesystem(self.name, **(storage_options or {}))
+        track(fs)  # closed at exit while event loops still run
+        return fs
 
 
 _secret = dict(secret=True)
@@ -97,6 +125,7 @@ PROTOCOLS = (
                 description="Parameters for the botocore client",
             ),
         ),
+        needs=Needs(("s3fs",), "remote"),
     ),
     FsProtocol(
         "abfs",
@@ -109,6 +138,7 @@ PROTOCOLS = (
                 description="Connection string for Azure blob storage", **_secret
             ),
         ),
+        needs=Needs(("adlfs",), "remote"),
     ),
     FsProtocol(
         "https",
@@ -124,6 +154,11 @@ PROTOCOLS = (
             ),
         ),
         read_only=True,
+        needs=Needs(("aiohttp",), "remote"),
+        root=JsonStringSchema(
+            pattern=r"^https?://[^/\s]+",
+            description="URL of the store's root folder: http(s)://host/path",
+        ),
     ),
     FsProtocol(
         "ftp",

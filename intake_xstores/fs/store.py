@@ -59,7 +59,7 @@ class FsDataStore(MutableDataStore):
     def get_data_store_params_schema(cls) -> JsonObjectSchema:
         return JsonObjectSchema(
             properties=dict(
-                root=JsonStringSchema(default="", description="Root folder of the store"),
+                root=cls.protocol.get_root_schema(),
                 max_depth=JsonIntegerSchema(
                     minimum=1,
                     nullable=True,
@@ -73,6 +73,7 @@ class FsDataStore(MutableDataStore):
                 excludes=_patterns("Data IDs to exclude; wildcards * and ? allowed"),
                 storage_options=cls.protocol.get_storage_options_schema(),
             ),
+            required=["root"] if cls.protocol.root_required else None,
             additional_properties=False,
         )
 
@@ -84,6 +85,8 @@ class FsDataStore(MutableDataStore):
         if self._fs is None:
             try:
                 self._fs = self.protocol.new_filesystem(self._params.get("storage_options"))
+            except DataStoreError:  # a library to install, not an option to check
+                raise
             except Exception as error:  # FTP connects here, abfs checks its account
                 raise DataStoreError(
                     f"Cannot connect {self!r} to its {self.protocol.name!r} filesystem: "
