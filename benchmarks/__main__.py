@@ -9,7 +9,9 @@ fills it, and prints each figure as a ratio ours / raw, measured in this run:
 - ``open_data`` and a full ``.compute()`` against ``xarray.open_zarr``;
 - ``import intake_xstores`` time, and the peak memory of opening a large lazy cube;
 - opening, describing and reading one tile of a large COG on S3, in bytes
-  downloaded and in time, against rasterio opening the same URL directly.
+  downloaded and in time, against rasterio opening the same URL directly;
+- the peak memory of ``xstores copy`` of a 200 MB NetCDF to Zarr on S3, against
+  the file's size and against xarray's plain open_dataset + to_zarr.
 
 ``--quick`` makes it smaller, for a smoke test.
 """
@@ -17,6 +19,7 @@ fills it, and prints each figure as a ratio ours / raw, measured in this run:
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import statistics
 import subprocess
@@ -317,6 +320,57 @@ def bench_cog(endpoint: dict, tmp: Path, repeat: int, quick: bool) -> None:
         assert tile.shape == (512, 512)
 
 
+_COPY = """
+import json, resource, sys
+import dask.array, h5netcdf, s3fs, tqdm, xarray as xr, zarr
+import intake_xstores.cli, intake_xstores.fs.formats.netcdf, intake_xstores.fs.formats.zarr
+
+mode, folder, bucket, options = sys.argv[1], sys.argv[2], sys.argv[3], json.loads(sys.argv[4])
+base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+if mode == "ours":
+    intake_xstores.cli.main([
+        "copy", "file:big.nc", "s3:ours.zarr", "--src-param", f"root={folder}",
+        "--dst-param", f"root={bucket}", "--dst-param", f"storage_options={json.dumps(options)}",
+        "-q",
+    ])
+else:  # the plain way: open lazily in the stored chunks, write
+    ds = xr.open_dataset(f"{folder}/big.nc", engine="h5netcdf", chunks={})
+    ds.to_zarr(f"s3://{bucket}/raw.zarr", storage_options=options, zarr_format=2)
+print(base / 1e3, (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base) / 1e3)
+"""
+
+
+def bench_copy_memory(endpoint: dict, tmp: Path, quick: bool) -> None:
+    """Peak memory of ``xstores copy`` of a NetCDF to Zarr on S3, above its imports."""
+    import s3fs
+
+    nt = 5 if quick else 50
+    rng = np.random.default_rng(0)
+    ds = xr.Dataset(
+        {
+            name: (("time", "lat", "lon"), rng.random((nt, 720, 720), dtype="float32"))
+            for name in ("sst", "chl")
+        },
+        coords={"time": pd.date_range("2020-01-01", periods=nt)},
+    )
+    ds.to_netcdf(tmp / "big.nc", engine="h5netcdf")
+    del ds
+    size = (tmp / "big.nc").stat().st_size / 1e6
+    options = s3_options(endpoint)
+    s3fs.S3FileSystem(**options).mkdir("copies")
+
+    def peak(mode: str) -> float:
+        args = [sys.executable, "-c", _COPY, mode, str(tmp), "copies", json.dumps(options)]
+        out = subprocess.run(args, capture_output=True, text=True, check=True).stdout
+        return float(out.split()[-1])
+
+    ours = peak("ours")
+    report(
+        f"peak memory copying {size:.0f} MB NetCDF to S3 Zarr (raw: file)", ours, size, "MB", "< 2"
+    )
+    report("  the same (raw: xarray open_dataset + to_zarr)", ours, peak("raw"), "MB", "")
+
+
 def bench_import(repeat: int) -> None:
     code = (
         "import sys, time; t = time.perf_counter(); import {module}; "
@@ -346,7 +400,7 @@ def bench_import(repeat: int) -> None:
     )
 
 
-GROUPS = ("import", "listing", "cube", "cog")
+GROUPS = ("import", "listing", "cube", "cog", "copy")
 
 
 def main(argv=None) -> int:
@@ -379,6 +433,9 @@ def main(argv=None) -> int:
         if "cog" in groups:
             print("remote rasters", flush=True)
             bench_cog(endpoint, Path(tmp), repeat, args.quick)
+        if "copy" in groups:
+            print("copy", flush=True)
+            bench_copy_memory(endpoint, Path(tmp), args.quick)
     print()
     print(f"{'benchmark':<46} {'ours':>10} {'raw':>10} {'ratio':>7}  target")
     for name, ours, raw, ratio, target in ROWS:
