@@ -317,8 +317,9 @@ def zarr_chunks(path: Path, name: str) -> list[int]:
     return json.loads((path / name / ".zarray").read_text())["chunks"]
 
 
-def test_copy_writes_sensible_chunks_and_counts_them(big_netcdf, tmp_path):
-    result = xstores(
+def copy_big(big_netcdf: Path, tmp_path: Path, *options: str) -> subprocess.CompletedProcess:
+    """``xstores copy`` of the big NetCDF to ``sst.zarr`` in *tmp_path*."""
+    return xstores(
         "copy",
         "file:sst.nc",
         "file:sst.zarr",
@@ -326,7 +327,12 @@ def test_copy_writes_sensible_chunks_and_counts_them(big_netcdf, tmp_path):
         f"root={big_netcdf}",
         "--dst-param",
         f"root={tmp_path}",
+        *options,
     )
+
+
+def test_copy_writes_sensible_chunks_and_counts_them(big_netcdf, tmp_path):
+    result = copy_big(big_netcdf, tmp_path)
     chunks = zarr_chunks(tmp_path / "sst.zarr", "sst")
     nbytes = 4 * chunks[0] * chunks[1] * chunks[2]
     assert 2**20 < nbytes <= 16 * 2**20, chunks  # not one 21 MB chunk
@@ -337,20 +343,8 @@ def test_copy_writes_sensible_chunks_and_counts_them(big_netcdf, tmp_path):
 
 
 def test_copy_takes_chunks_and_encoding(big_netcdf, tmp_path):
-    xstores(
-        "copy",
-        "file:sst.nc",
-        "file:sst.zarr",
-        "--src-param",
-        f"root={big_netcdf}",
-        "--dst-param",
-        f"root={tmp_path}",
-        "--chunks",
-        "time=1,lat=256",
-        "--encoding",
-        '{"sst": {"dtype": "float64"}}',
-        "-q",
-    )
+    encoding = '{"sst": {"dtype": "float64"}}'
+    copy_big(big_netcdf, tmp_path, "--chunks", "time=1,lat=256", "--encoding", encoding, "-q")
     assert zarr_chunks(tmp_path / "sst.zarr", "sst") == [1, 256, 512]
     copy = new_data_store("file", root=str(tmp_path)).open_data("sst.zarr")
     assert copy.sst.dtype == "float64" and copy.sst.shape == (20, 512, 512)

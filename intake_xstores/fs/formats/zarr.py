@@ -175,43 +175,33 @@ class ZarrFormat(FsFormat):
             additional_properties=False,
         )
 
-    def write(
-        self,
-        data: xr.Dataset,
-        fs,
-        path: str,
-        chunks: dict[str, Any] | None = None,
-        encoding: dict[str, dict[str, Any]] | None = None,
-        progress: bool = False,
-        **params: Any,
-    ) -> None:
+    def write(self, data: xr.Dataset, fs, path: str, **params: Any) -> None:
         params.pop("append_dim", None)
-        consolidated = params.pop("consolidated", True)
-        data = write_chunked(_without_stale_chunks(data), chunks, encoding)
-        store = zarr_store(fs, path, read_only=False)
-        with _chunk_progress(store, data, path, progress) as counted:
-            data.to_zarr(counted, mode="w-", consolidated=False, encoding=encoding, **params)
-        if consolidated:
-            _consolidate(store)
+        _to_zarr(_without_stale_chunks(data), fs, path, "w-", **params)
 
-    def append(
-        self,
-        data: xr.Dataset,
-        fs,
-        path: str,
-        chunks: dict[str, Any] | None = None,
-        encoding: dict[str, dict[str, Any]] | None = None,
-        progress: bool = False,
-        **params: Any,
-    ) -> None:
+    def append(self, data: xr.Dataset, fs, path: str, **params: Any) -> None:
         params.pop("zarr_format", None)
-        consolidated = params.pop("consolidated", True)
-        data = write_chunked(data, chunks, encoding)
-        store = zarr_store(fs, path, read_only=False)
-        with _chunk_progress(store, data, path, progress) as counted:
-            data.to_zarr(counted, mode="a", consolidated=False, encoding=encoding, **params)
-        if consolidated:
-            _consolidate(store)
+        _to_zarr(data, fs, path, "a", **params)
+
+
+def _to_zarr(
+    data: xr.Dataset,
+    fs,
+    path: str,
+    mode: str,
+    chunks: dict[str, Any] | None = None,
+    encoding: dict[str, dict[str, Any]] | None = None,
+    progress: bool = False,
+    consolidated: bool = True,
+    **params: Any,
+) -> None:
+    """Write (``mode="w-"``) or append to (``"a"``) *path* in sensible chunks."""
+    data = write_chunked(data, chunks, encoding)
+    store = zarr_store(fs, path, read_only=False)
+    with _chunk_progress(store, data, path, progress) as counted:
+        data.to_zarr(counted, mode=mode, consolidated=False, encoding=encoding, **params)
+    if consolidated:
+        _consolidate(store)
 
 
 #: Written chunks are at most this large, unless asked otherwise (dask's
