@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from intake_xstores import DataStoreError, GeoDataFrameDescriptor
+from intake_xstores import DataStoreError, DataStoreParamsError, GeoDataFrameDescriptor
 from tests.conftest import make_cube
 
 gpd = pytest.importorskip("geopandas")
@@ -156,6 +156,11 @@ def test_zarr_writes_sensible_chunks_unless_told(memory_store_params):
     assert store.open_data("asked.zarr").chl.chunks == ((10,) * 4, (360,), (180, 180))
     store.write_data(big, "encoded.zarr", encoding={"qc": {"chunks": [40, 90, 90]}})
     assert store.open_data("encoded.zarr").qc.chunks == ((40,), (90,) * 4, (90,) * 4)
+    with pytest.raises(DataStoreParamsError, match="'chunks': no dimensions 'tiem'; allowed"):
+        store.write_data(big, "typo.zarr", chunks={"tiem": 1})
+    with pytest.raises(DataStoreParamsError, match="'encoding': no variables 'sst'; allowed"):
+        store.write_data(big, "typo.zarr", encoding={"sst": {}})
+    assert not store.has_data("typo.zarr")
     small = make_cube()
     store.write_data(small.chunk({"time": 1}), "small.zarr")  # small chunks stay
     assert store.open_data("small.zarr").chl.chunks == ((1,) * 4, (6,), (8,))

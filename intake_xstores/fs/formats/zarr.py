@@ -16,6 +16,7 @@ from fsspec.implementations.asyn_wrapper import AsyncFileSystemWrapper, async_wr
 from zarr.storage import FsspecStore, LocalStore, WrapperStore
 
 from ...descriptor import DataDescriptor, DatasetDescriptor, describe_dataset
+from ...errors import DataStoreParamsError
 from ...schema import (
     JsonBooleanSchema,
     JsonComplexSchema,
@@ -234,6 +235,8 @@ def write_chunked(
     """
     import dask
 
+    _check_names("chunks", chunks, data.dims, "dimensions")
+    _check_names("encoding", encoding, data.variables, "variables")
     with dask.config.set({"array.chunk-size": DEFAULT_CHUNK_BYTES}):
         if chunks:
             data = data.chunk(chunks)
@@ -245,6 +248,15 @@ def write_chunked(
                     dict(zip(var.dims, encoding[name]["chunks"], strict=False))
                 )
     return data
+
+
+def _check_names(param: str, given: dict[str, Any] | None, known, what: str) -> None:
+    unknown = sorted(set(given or ()) - set(known))
+    if unknown:
+        raise DataStoreParamsError(
+            f"Invalid value for parameter {param!r}: no {what} {', '.join(map(repr, unknown))}; "
+            f"allowed: the data's {what} {', '.join(map(repr, sorted(map(str, known))))}"
+        )
 
 
 def _largest_chunk_bytes(var) -> int:
