@@ -263,3 +263,10 @@ def test_cog_pyramid_copies_into_levels(memory_store):
     copy = memory_store.open_data("dem.levels")
     assert copy.num_levels == 3
     np.testing.assert_allclose(copy.get_dataset(2).band_1.values, block_mean(data, 4))
+
+
+def test_levels_keep_their_tiles_when_chunks_are_large(memory_store):
+    cube = make_cube(nt=1100, ny=64, nx=128)  # chl: 18 MB per tile, all times
+    memory_store.write_data(cube, "long.levels", num_levels=1, tile_size=64)
+    chunks = memory_store.open_data("long.levels").get_dataset(0).chl.chunks
+    assert chunks[1:] == ((64,), (64, 64))

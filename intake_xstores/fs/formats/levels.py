@@ -338,8 +338,10 @@ def _write_level(
     for var in level.variables.values():
         for key in ("chunks", "preferred_chunks", "shards"):
             var.encoding.pop(key, None)
-    level = level.chunk({x_dim: tile[0], y_dim: tile[1]})
-    get_format("zarr").write(level, fs, path, zarr_format=2, consolidated=True, progress=progress)
+    tiles = {x_dim: tile[0], y_dim: tile[1]}  # other dimensions keep their chunks
+    get_format("zarr").write(
+        level, fs, path, zarr_format=2, consolidated=True, chunks=tiles, progress=progress
+    )
 
 
 def _default_tile_size(data) -> tuple[int, int] | None:
