@@ -476,7 +476,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=_chunks_option,
         metavar="DIM=SIZE,...",
         help="chunks to read and write, by dimension: a size, -1 (whole) or auto "
-        "(default: auto, chunks of about 16 MiB); e.g. time=1,lat=512,lon=512",
+        "(default: auto, chunks of about 8 MiB); e.g. time=1,lat=512,lon=512",
     )
     p.add_argument(
         "--encoding",

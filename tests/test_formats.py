@@ -151,7 +151,7 @@ def test_zarr_writes_sensible_chunks_unless_told(memory_store_params):
     store.write_data(big, "auto.zarr")
     chunks = store.open_data("auto.zarr").chl.chunks
     assert len(chunks[0]) * len(chunks[1]) * len(chunks[2]) > 1
-    assert 4 * max(chunks[0]) * max(chunks[1]) * max(chunks[2]) <= 16 * 2**20
+    assert 4 * max(chunks[0]) * max(chunks[1]) * max(chunks[2]) <= 8 * 2**20
     store.write_data(big, "asked.zarr", chunks={"time": 10, "lat": -1, "lon": 180})
     assert store.open_data("asked.zarr").chl.chunks == ((10,) * 4, (360,), (180, 180))
     store.write_data(big, "encoded.zarr", encoding={"qc": {"chunks": [40, 90, 90]}})
