@@ -26,7 +26,7 @@ class RasterFormat(FsFormat):
         return JsonObjectSchema(properties=properties, additional_properties=False)
 
     def open(self, fs, path: str, data_type: str, **params: Any):
-        chunks = params.get("chunks")
+        chunks = params.get("chunks", {})
         if data_type == "mldataset":
             from ...mldataset import MultiLevelDataset
 
@@ -45,10 +45,12 @@ class RasterFormat(FsFormat):
 MIN_CHUNK_PIXELS = 512
 
 
-def open_raster(fs, path: str, chunks: Any = None, overview_level: int | None = None):
+def open_raster(fs, path: str, chunks: Any, overview_level: int | None = None):
     """*path* (or one of its overviews) as a lazy dataset, one variable per band.
 
-    By default, chunks follow the file's blocks (see :data:`MIN_CHUNK_PIXELS`).
+    *chunks* as in ``xarray.open_dataset``: ``{}`` chunks follow the file's
+    blocks (see :data:`MIN_CHUNK_PIXELS`), ``None`` means no Dask (each
+    access reads what it indexes), else Dask chunks as given.
     """
     import rioxarray
     from dask.base import tokenize
@@ -61,10 +63,12 @@ def open_raster(fs, path: str, chunks: Any = None, overview_level: int | None = 
     # the blocks, and the Dask names tell apart same-named files of two stores
     # (rioxarray names them by path, and by modification time if local).
     array = rioxarray.open_rasterio(path, mask_and_scale=True, cache=False, **kwargs)
-    chunks = chunks or _block_chunks(array)
     # One variable per band, named as GDAL numbers them.
     bands = array.to_dataset(dim="band")
     bands = bands.rename({b: f"band_{b}" for b in bands.data_vars})
+    if chunks is None:
+        return bands
+    chunks = chunks or _block_chunks(array)
     token = tokenize(fs, path, info, overview_level, chunks)
     return bands.chunk(chunks, name_prefix="open_raster-", token=token)
 
