@@ -10,7 +10,11 @@ fills it, and prints each figure as a ratio ours / raw, measured in this run:
 - ``import intake_xstores`` time, and the peak memory of opening a large lazy cube;
 - reading all chunks of a ``GenericZarrStore`` against an in-memory Zarr store;
 - preloading the 20 files of a Zenodo record over 20 ms of latency (a fake Zenodo)
-  against downloading them one by one with ``requests``.
+  against downloading them one by one with ``requests``;
+- opening, describing and reading one tile of a large COG on S3, in bytes
+  downloaded and in time, against rasterio opening the same URL directly;
+- the peak memory of ``xstores copy`` of a 200 MB NetCDF to Zarr on S3, against
+  the file's size and against xarray's plain open_dataset + to_zarr.
 
 ``--quick`` makes it smaller, for a smoke test.
 """
@@ -18,6 +22,7 @@ fills it, and prints each figure as a ratio ours / raw, measured in this run:
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import statistics
 import subprocess
@@ -58,7 +63,7 @@ def timed(ours, raw, repeat: int) -> tuple[float, float]:
 
 def report(name: str, ours: float, raw: float, unit: str, target: str) -> None:
     ratio = ours / raw
-    fmt = "{:.3f} s" if unit == "s" else "{:.1f} MB"
+    fmt = {"s": "{:.3f} s", "MB": "{:.1f} MB", "kB": "{:.0f} kB"}[unit]
     ROWS.append((name, fmt.format(ours), fmt.format(raw), ratio, target))
     print(
         f"  {name}: ours {fmt.format(ours)}, raw {fmt.format(raw)}, ratio {ratio:.2f}", flush=True
@@ -246,6 +251,139 @@ def peak_mb(fn) -> float:
     return statistics.median(peaks)
 
 
+def write_cog(path: Path, size: int) -> float:
+    """A *size* x *size* single-band COG of noise in 512-pixel tiles; its MB."""
+    import rasterio
+    from rasterio.transform import from_origin
+
+    data = np.random.default_rng(0).integers(0, 255, (size, size), dtype="uint8")
+    profile = dict(width=size, height=size, count=1, dtype="uint8", crs="EPSG:32632")
+    transform = from_origin(500000, 5800000, 10, 10)
+    with rasterio.open(
+        path, "w", driver="COG", transform=transform, compress="NONE", blocksize=512, **profile
+    ) as dst:
+        dst.write(data, 1)
+    return path.stat().st_size / 1e6
+
+
+def bench_cog(endpoint: dict, tmp: Path, repeat: int, quick: bool) -> None:
+    """Open, describe and read one tile of a large COG on S3, each time a fresh copy."""
+    import rasterio
+    import s3fs
+    from rasterio.session import AWSSession
+
+    from intake_xstores import new_data_store
+
+    options = s3_options(endpoint)
+    fs = s3fs.S3FileSystem(**options)
+    fs.mkdir("cogs")
+    size_mb = write_cog(tmp / "big.tif", 2048 if quick else 7168)
+    fs.put_file(str(tmp / "big.tif"), "cogs/big.tif")
+    # every call reads a copy nobody read before: neither GDAL's cache nor ours helps
+    names = [f"big{i}.tif" for i in range(2 * repeat + 4)]
+    for name in names:
+        fs.copy("cogs/big.tif", f"cogs/{name}")
+    copies = iter(names)
+    host, port = urllib.parse.urlsplit(endpoint["endpoint_url"]).netloc.split(":")
+    with LatencyProxy(host, int(port), 0) as proxy:
+        proxy_url = f"http://127.0.0.1:{proxy.port}"
+        opts = dict(options, client_kwargs=dict(options["client_kwargs"], endpoint_url=proxy_url))
+        # a store and a GDAL session made once, as a user would: both keep connections
+        store = new_data_store("s3", root="cogs", storage_options=fresh(opts))
+        session = AWSSession(
+            aws_access_key_id=options["key"],
+            aws_secret_access_key=options["secret"],
+            region_name="eu-west-1",
+            endpoint_url=proxy_url.removeprefix("http://"),
+        )
+        # AWS_* as GDAL needs them for moto; EMPTY_DIR as GDAL advises for COGs
+        gdal = dict(
+            AWS_HTTPS="NO", AWS_VIRTUAL_HOSTING="FALSE", GDAL_DISABLE_READDIR_ON_OPEN="EMPTY_DIR"
+        )
+
+        def ours():
+            data_id = next(copies)
+            ds = store.open_data(data_id)
+            store.describe_data(data_id)
+            return ds.band_1[:512, :512].values
+
+        def raw():
+            url = f"s3://cogs/{next(copies)}"
+            with rasterio.Env(session=session, **gdal), rasterio.open(url) as src:
+                (src.profile, src.bounds, src.res, src.overviews(1))
+                return src.read(1, window=((0, 512), (0, 512)))
+
+        received = []
+        for fn in (ours, raw):
+            before = proxy.received
+            tile = fn()
+            received.append((proxy.received - before) / 1e3)
+        np.testing.assert_array_equal(ours(), raw())
+        label = f"COG {size_mb:.0f} MB on S3: open+describe+1 tile"
+        report(f"{label}, bytes", *received, "kB", "<= 1.2")
+        report(f"{label}, time", *timed(ours, raw, repeat), "s", "<= 1.2")
+        assert tile.shape == (512, 512)
+
+
+_COPY = """
+import json, sys
+import dask.array, h5netcdf, s3fs, tqdm, xarray as xr, zarr
+import intake_xstores.cli, intake_xstores.fs.formats.netcdf, intake_xstores.fs.formats.zarr
+
+mode, folder, bucket, options = sys.argv[1], sys.argv[2], sys.argv[3], json.loads(sys.argv[4])
+
+
+def peak_rss():  # VmHWM: this program's own peak (ru_maxrss may start at the parent's)
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmHWM"))
+
+
+base = peak_rss()
+if mode == "ours":
+    intake_xstores.cli.main([
+        "copy", "file:big.nc", "s3:ours.zarr", "--src-param", f"root={folder}",
+        "--dst-param", f"root={bucket}", "--dst-param", f"storage_options={json.dumps(options)}",
+        "-q",
+    ])
+else:  # the plain way: open lazily in the stored chunks, write
+    ds = xr.open_dataset(f"{folder}/big.nc", engine="h5netcdf", chunks={})
+    ds.to_zarr(f"s3://{bucket}/raw.zarr", storage_options=options, zarr_format=2)
+print(base / 1e3, (peak_rss() - base) / 1e3)
+"""
+
+
+def bench_copy_memory(endpoint: dict, tmp: Path, quick: bool) -> None:
+    """Peak memory of ``xstores copy`` of a NetCDF to Zarr on S3, above its imports."""
+    import s3fs
+
+    nt = 5 if quick else 50
+    rng = np.random.default_rng(0)
+    ds = xr.Dataset(
+        {
+            name: (("time", "lat", "lon"), rng.random((nt, 720, 720), dtype="float32"))
+            for name in ("sst", "chl")
+        },
+        coords={"time": pd.date_range("2020-01-01", periods=nt)},
+    )
+    ds.to_netcdf(tmp / "big.nc", engine="h5netcdf")
+    del ds
+    size = (tmp / "big.nc").stat().st_size / 1e6
+    options = s3_options(endpoint)
+    s3fs.S3FileSystem(**options).mkdir("copies")
+
+    def peak(mode: str) -> float:
+        args = [sys.executable, "-c", _COPY, mode, str(tmp), "copies", json.dumps(options)]
+        out = subprocess.run(args, capture_output=True, text=True, check=True).stdout
+        imports, added = (float(v) for v in out.split()[-2:])
+        print(f"  {mode}: peak RSS {imports + added:.0f} MB, of which imports {imports:.0f} MB")
+        return added
+
+    ours = peak("ours")
+    label = f"peak RSS above imports, copying {size:.0f} MB NetCDF to S3 Zarr (raw: file)"
+    report(label, ours, size, "MB", "< 2")
+    report("  the same (raw: xarray open_dataset + to_zarr)", ours, peak("raw"), "MB", "")
+
+
 def bench_import(repeat: int) -> None:
     code = (
         "import sys, time; t = time.perf_counter(); import {module}; "
@@ -275,27 +413,48 @@ def bench_import(repeat: int) -> None:
     )
 
 
+GROUPS = ("import", "listing", "cube", "cog", "copy", "generic", "preload")
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks", description=__doc__.split("\n")[0]
     )
     parser.add_argument("--quick", action="store_true", help="smaller data, fewer repeats")
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=GROUPS,
+        help="run only this group of rows (repeatable; default: all)",
+    )
     args = parser.parse_args(argv)
     repeat = 2 if args.quick else 5
     n_cubes = 200 if args.quick else 2000
+    groups = args.only or GROUPS
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp, run_moto() as endpoint:
         print(f"moto at {endpoint['endpoint_url']}", flush=True)
-        print("import and memory", flush=True)
-        bench_import(repeat)
-        print("listing", flush=True)
-        bench_listing(endpoint, n_cubes, Path(tmp), max(2, repeat // 2))
-        print("describe, open, compute", flush=True)
-        bench_cube(endpoint, repeat, args.quick)
-        print("GenericZarrStore", flush=True)
-        bench_generic_zarr_store(timed, report, repeat, args.quick)
-        print("preload (zenodo)", flush=True)
-        bench_preload(timed, report, repeat, args.quick)
+        if "import" in groups:
+            print("import and memory", flush=True)
+            bench_import(repeat)
+        if "listing" in groups:
+            print("listing", flush=True)
+            bench_listing(endpoint, n_cubes, Path(tmp), max(2, repeat // 2))
+        if "cube" in groups:
+            print("describe, open, compute", flush=True)
+            bench_cube(endpoint, repeat, args.quick)
+        if "cog" in groups:
+            print("remote rasters", flush=True)
+            bench_cog(endpoint, Path(tmp), repeat, args.quick)
+        if "copy" in groups:
+            print("copy", flush=True)
+            bench_copy_memory(endpoint, Path(tmp), args.quick)
+        if "generic" in groups:
+            print("GenericZarrStore", flush=True)
+            bench_generic_zarr_store(timed, report, repeat, args.quick)
+        if "preload" in groups:
+            print("preload (zenodo)", flush=True)
+            bench_preload(timed, report, repeat, args.quick)
     print()
     print(f"{'benchmark':<46} {'ours':>10} {'raw':>10} {'ratio':>7}  target")
     for name, ours, raw, ratio, target in ROWS:

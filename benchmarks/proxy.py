@@ -11,22 +11,26 @@ class LatencyProxy:
 
     Every chunk a client sends waits ``delay`` seconds before it is passed on,
     so each HTTP request costs one added round trip of ``delay``; responses
-    pass at once. Use as a context manager.
+    pass at once, and ``received`` counts their bytes (what clients downloaded).
+    Use as a context manager.
     """
 
     def __init__(self, target_host: str, target_port: int, delay: float):
         self.target = (target_host, target_port)
         self.delay = delay
         self.port: int | None = None
+        self.received = 0
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._server: asyncio.AbstractServer | None = None
 
-    async def _pump(self, reader, writer, delay: float) -> None:
+    async def _pump(self, reader, writer, delay: float, downstream: bool = False) -> None:
         try:
             while data := await reader.read(1 << 16):
                 if delay:
                     await asyncio.sleep(delay)
+                if downstream:
+                    self.received += len(data)
                 writer.write(data)
                 await writer.drain()
         except (ConnectionError, asyncio.CancelledError):
@@ -42,7 +46,7 @@ class LatencyProxy:
             return
         await asyncio.gather(
             self._pump(client_reader, server_writer, self.delay),
-            self._pump(server_reader, client_writer, 0),
+            self._pump(server_reader, client_writer, 0, downstream=True),
         )
 
     async def _start(self) -> None:

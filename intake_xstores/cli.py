@@ -305,21 +305,54 @@ def cmd_copy(args: argparse.Namespace) -> None:
     from .coercion import coerce_params
 
     open_schema = src.get_open_data_params_schema(src_data_id).to_dict()
-    data = src.open_data(src_data_id, **coerce_params(open_schema, args.open_params))
+    open_params = coerce_params(open_schema, args.open_params)
     target = dst_data_id or src_data_id
-    written = _write_with_progress(dst, data, target, args)
+    write_params = dict(args.write_params)
+    for name in ("chunks", "encoding"):
+        if getattr(args, name) is not None:
+            write_params[name] = getattr(args, name)
+    data = _open_in_chunks(src, src_data_id, open_params, write_params.get("chunks"))
+    written = _write_with_progress(dst, data, target, write_params, args)
     print(f"{src_id}:{src_data_id} -> {dst_id}:{written}")
 
 
-def _write_with_progress(dst: Any, data: Any, data_id: str, args: argparse.Namespace) -> str:
-    """Write *data*, showing a progress bar of its Dask tasks on stderr."""
+def _open_in_chunks(src: Any, data_id: str, open_params: dict[str, Any], chunks: Any) -> Any:
+    """Open *data_id* in the chunks it will be written in, unless told how.
+
+    Each chunk then reads only its part of the source: re-chunking after
+    opening would read a whole stored chunk (for NetCDF: often a whole
+    variable) before splitting it.
+    """
+    data = src.open_data(data_id, **open_params)
+    if "chunks" in open_params or not hasattr(data, "data_vars"):
+        return data
+    schema = src.get_open_data_params_schema(data_id)
+    if "chunks" not in schema.properties:
+        return data
+    import dask
+
+    from .fs.formats.zarr import DEFAULT_CHUNK_BYTES
+
+    wanted = {d: (chunks or {}).get(d, "auto") for d in data.dims}
+    with dask.config.set({"array.chunk-size": DEFAULT_CHUNK_BYTES}):
+        return src.open_data(data_id, **open_params, chunks=wanted)
+
+
+def _write_with_progress(
+    dst: Any, data: Any, data_id: str, write_params: dict[str, Any], args: argparse.Namespace
+) -> str:
+    """Write *data*, showing progress on stderr: the writer's own bar if it has
+    one (Zarr counts chunks written, ``.levels`` labels each level), else Dask's tasks."""
     from tqdm.dask import TqdmCallback
 
     from .errors import DataStoreError
 
-    kwargs = dict(replace=args.replace, **args.write_params)
+    kwargs = dict(replace=args.replace, **write_params)
     try:
         if args.quiet:
+            return dst.write_data(data, data_id, **kwargs)
+        if "progress" in _write_params_schema(dst, data, data_id).properties:
+            kwargs.setdefault("progress", True)
             return dst.write_data(data, data_id, **kwargs)
         with TqdmCallback(desc=f"copying to {data_id}", file=sys.stderr, unit="task"):
             return dst.write_data(data, data_id, **kwargs)
@@ -327,6 +360,18 @@ def _write_with_progress(dst: Any, data: Any, data_id: str, args: argparse.Names
         if "replace=True" not in str(error):
             raise
         raise CliError(str(error).replace("replace=True", "--replace")) from None
+
+
+def _write_params_schema(dst: Any, data: Any, data_id: str) -> Any:
+    """The write parameters of the writer *dst* picks for *data* as *data_id*."""
+    from .datatype import data_type_of
+
+    alias = data_type_of(data).alias
+    opener_ids = dst.get_data_opener_ids(data_id, data_type=alias)
+    writer_ids = [i for i in opener_ids if i in dst.get_data_writer_ids(alias)]
+    if not writer_ids:
+        return dst.get_write_data_params_schema()
+    return dst.get_write_data_params_schema(writer_ids[0])
 
 
 def cmd_catalog(args: argparse.Namespace) -> None:
@@ -431,6 +476,27 @@ def _add_params(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _chunks_option(text: str) -> dict[str, Any]:
+    """``time=1,lat=auto`` as ``{"time": 1, "lat": "auto"}``."""
+    try:
+        chunks = parse_params(text.split(","), "--chunks") if text else {}
+    except CliError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    for dim, size in chunks.items():
+        if not (size == "auto" or (isinstance(size, int) and (size >= 1 or size == -1))):
+            raise argparse.ArgumentTypeError(
+                f"{dim}={size}: a size is a positive integer, -1 or auto"
+            )
+    return chunks
+
+
+def _json_object_option(text: str) -> dict[str, Any]:
+    value = parse_value(text)
+    if not isinstance(value, dict):
+        raise argparse.ArgumentTypeError(f"expected a JSON object, got {text!r}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``xstores``."""
     parser = argparse.ArgumentParser(
@@ -501,6 +567,19 @@ def build_parser() -> argparse.ArgumentParser:
             metavar="KEY=VALUE",
             help=f"{what} (repeatable; VALUE is JSON if it parses)",
         )
+    p.add_argument(
+        "--chunks",
+        type=_chunks_option,
+        metavar="DIM=SIZE,...",
+        help="chunks to read and write, by dimension: a size, -1 (whole) or auto "
+        "(default: auto, chunks of about 8 MiB); e.g. time=1,lat=512,lon=512",
+    )
+    p.add_argument(
+        "--encoding",
+        type=_json_object_option,
+        metavar="JSON",
+        help='encoding of the written variables, e.g. \'{"sst": {"dtype": "float32"}}\'',
+    )
     p.add_argument("--replace", action="store_true", help="overwrite an existing target")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_copy)

@@ -297,3 +297,57 @@ def test_secrets_never_printed(tmp_path):
     ).stdout
     assert secret not in out
     assert "AWS_SECRET_ACCESS_KEY" in out  # the secret comes from the environment instead
+
+
+@pytest.fixture(scope="module")
+def big_netcdf(tmp_path_factory) -> Path:
+    """A NetCDF of one 21 MB variable, stored unchunked (read as one chunk)."""
+    import numpy as np
+    import xarray as xr
+
+    root = tmp_path_factory.mktemp("big")
+    ds = xr.Dataset(
+        {"sst": (("time", "lat", "lon"), np.zeros((20, 512, 512), "float32"))},
+        coords={"time": np.arange(20), "lat": np.arange(512.0), "lon": np.arange(512.0)},
+    )
+    ds.to_netcdf(root / "sst.nc")
+    return root
+
+
+def zarr_chunks(path: Path, name: str) -> list[int]:
+    return json.loads((path / name / ".zarray").read_text())["chunks"]
+
+
+def copy_big(big_netcdf: Path, tmp_path: Path, *options: str) -> subprocess.CompletedProcess:
+    """``xstores copy`` of the big NetCDF to ``sst.zarr`` in *tmp_path*."""
+    return xstores(
+        "copy",
+        "file:sst.nc",
+        "file:sst.zarr",
+        "--src-param",
+        f"root={big_netcdf}",
+        "--dst-param",
+        f"root={tmp_path}",
+        *options,
+    )
+
+
+def test_copy_writes_sensible_chunks_and_counts_them(big_netcdf, tmp_path):
+    result = copy_big(big_netcdf, tmp_path)
+    chunks = zarr_chunks(tmp_path / "sst.zarr", "sst")
+    nbytes = 4 * chunks[0] * chunks[1] * chunks[2]
+    assert 2**20 < nbytes <= 8 * 2**20, chunks  # not one 21 MB chunk
+    written = len([p for p in (tmp_path / "sst.zarr" / "sst").iterdir() if p.name[0] != "."])
+    bar = [line for line in result.stderr.replace("\r", "\n").splitlines() if "100%" in line][-1]
+    assert bar.startswith("writing sst.zarr: 100%") and "chunk" in bar
+    assert f"{written + 3}/{written + 3} [" in bar  # the variable's chunks and 3 coordinates
+
+
+def test_copy_takes_chunks_and_encoding(big_netcdf, tmp_path):
+    encoding = '{"sst": {"dtype": "float64"}}'
+    copy_big(big_netcdf, tmp_path, "--chunks", "time=1,lat=256", "--encoding", encoding, "-q")
+    assert zarr_chunks(tmp_path / "sst.zarr", "sst") == [1, 256, 512]
+    copy = new_data_store("file", root=str(tmp_path)).open_data("sst.zarr")
+    assert copy.sst.dtype == "float64" and copy.sst.shape == (20, 512, 512)
+    bad = xstores("copy", "file:sst.nc", "file:x.zarr", "--chunks", "time=0", check=False)
+    assert bad.returncode == 2 and "time=0: a size is a positive integer, -1 or auto" in bad.stderr

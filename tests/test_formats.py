@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from intake_xstores import DataStoreError, GeoDataFrameDescriptor
+from intake_xstores import DataStoreError, DataStoreParamsError, GeoDataFrameDescriptor
 from tests.conftest import make_cube
 
 gpd = pytest.importorskip("geopandas")
@@ -139,3 +139,28 @@ def test_zarr_rechunked_on_open_writes_in_its_new_chunks(new_store):
     copy = store.open_data("copy.zarr")
     assert copy.chl.data.chunksize == (1, 3, 8)
     xr.testing.assert_identical(copy.compute(), make_cube())
+
+
+def test_zarr_writes_sensible_chunks_unless_told(memory_store_params):
+    from intake_xstores import new_data_store
+
+    store = new_data_store("memory", **memory_store_params)
+    schema = store.get_write_data_params_schema().to_dict()["properties"]
+    assert {"chunks", "encoding", "progress"} <= set(schema)
+    big = make_cube(nt=40, ny=360, nx=360)  # chl: 21 MB in memory, one chunk
+    store.write_data(big, "auto.zarr")
+    chunks = store.open_data("auto.zarr").chl.chunks
+    assert len(chunks[0]) * len(chunks[1]) * len(chunks[2]) > 1
+    assert 4 * max(chunks[0]) * max(chunks[1]) * max(chunks[2]) <= 8 * 2**20
+    store.write_data(big, "asked.zarr", chunks={"time": 10, "lat": -1, "lon": 180})
+    assert store.open_data("asked.zarr").chl.chunks == ((10,) * 4, (360,), (180, 180))
+    store.write_data(big, "encoded.zarr", encoding={"qc": {"chunks": [40, 90, 90]}})
+    assert store.open_data("encoded.zarr").qc.chunks == ((40,), (90,) * 4, (90,) * 4)
+    with pytest.raises(DataStoreParamsError, match="'chunks': no dimensions 'tiem'; allowed"):
+        store.write_data(big, "typo.zarr", chunks={"tiem": 1})
+    with pytest.raises(DataStoreParamsError, match="'encoding': no variables 'sst'; allowed"):
+        store.write_data(big, "typo.zarr", encoding={"sst": {}})
+    assert not store.has_data("typo.zarr")
+    small = make_cube()
+    store.write_data(small.chunk({"time": 1}), "small.zarr")  # small chunks stay
+    assert store.open_data("small.zarr").chl.chunks == ((1,) * 4, (6,), (8,))

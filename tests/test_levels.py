@@ -150,10 +150,26 @@ def test_writes_a_multi_level_dataset_under_a_new_id(memory_store):
     np.testing.assert_array_equal(reopened.get_dataset(1).chl.values, levels[1].chl.values)
 
 
-def test_progress_bar_shows_while_writing(memory_store, capsys):
-    memory_store.write_data(make_cube(nt=1, ny=4, nx=4), "cube.levels", num_levels=2, progress=True)
-    out = capsys.readouterr().out
-    assert "Writing level 1 (2 of 2)" in out and "100% Completed" in out
+def test_progress_shows_one_labelled_bar_per_level(memory_store, capsys):
+    cube = make_cube(nt=2, ny=8, nx=8)
+    memory_store.write_data(cube, "cube.levels", num_levels=2, tile_size=4, progress=True)
+    err = capsys.readouterr().err
+    finished = [line.strip() for line in err.replace("\r", "\n").splitlines() if "100%" in line]
+    # level 0: 2 variables x 2 x 2 tiles + 3 coordinates; level 1: one tile each
+    assert [line.split("|")[0] for line in finished] == [
+        "writing cube.levels/0.zarr: 100%",
+        "writing cube.levels/1.zarr: 100%",
+    ]
+    assert "11/11 [" in finished[0] and "5/5 [" in finished[1]
+
+
+def test_default_tile_size_makes_tiles_of_data_in_one_chunk(memory_store):
+    cube = make_cube(nt=1, ny=300, nx=600)  # in memory: one chunk of the full extent
+    memory_store.write_data(cube, "cube.levels")
+    mlds = memory_store.open_data("cube.levels")
+    assert mlds.tile_size == (256, 256)
+    assert mlds.num_levels == 3  # 600 -> 300 -> 150 pixels: the last fits one tile
+    assert mlds.get_dataset(0).chl.chunks == ((1,), (256, 44), (256, 256, 88))
 
 
 @pytest.mark.parametrize(
@@ -247,3 +263,10 @@ def test_cog_pyramid_copies_into_levels(memory_store):
     copy = memory_store.open_data("dem.levels")
     assert copy.num_levels == 3
     np.testing.assert_allclose(copy.get_dataset(2).band_1.values, block_mean(data, 4))
+
+
+def test_levels_keep_their_tiles_when_chunks_are_large(memory_store):
+    cube = make_cube(nt=1100, ny=64, nx=128)  # chl: 18 MB per tile, all times
+    memory_store.write_data(cube, "long.levels", num_levels=1, tile_size=64)
+    chunks = memory_store.open_data("long.levels").get_dataset(0).chl.chunks
+    assert chunks[1:] == ((64,), (64, 64))

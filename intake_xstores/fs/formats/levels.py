@@ -20,7 +20,6 @@ from __future__ import annotations
 import json
 import posixpath
 import re
-from contextlib import nullcontext
 from typing import Any
 
 from ...errors import DataStoreError, DataStoreParamsError
@@ -77,7 +76,8 @@ class LevelsFormat(FsFormat):
                         ),
                     ],
                     description="Tile (and Zarr chunk) size in pixels, as N or "
-                    "[width, height]; by default the data's spatial chunk size",
+                    "[width, height]; by default the data's spatial chunk size if "
+                    "smaller than its extent, else 256",
                 ),
                 agg_methods=JsonComplexSchema(
                     one_of=[
@@ -101,7 +101,8 @@ class LevelsFormat(FsFormat):
                     "for deep pyramids)",
                 ),
                 progress=JsonBooleanSchema(
-                    default=False, description="Show a progress bar while writing"
+                    default=False,
+                    description="Show a progress bar per level, counting its chunks written",
                 ),
             ),
             additional_properties=False,
@@ -144,7 +145,9 @@ class LevelsFormat(FsFormat):
             tile_size = tile_size if tile_size is not None else data.tile_size
         else:
             base = data
-            # Validates everything and settles the defaults of num_levels and tile_size.
+            if tile_size is None:
+                tile_size = _default_tile_size(data)
+            # Validates everything and settles the default of num_levels.
             mlds = MultiLevelDataset.from_dataset(
                 data, num_levels, tile_size=tile_size, agg_methods=agg_methods
             )
@@ -174,8 +177,7 @@ class LevelsFormat(FsFormat):
                 saved = _open_linked(fs, path, link, {}) if use_saved_levels else level
             else:
                 level_path = posixpath.join(path, f"{index}.zarr")
-                with _progress_bar(progress, index, num_levels):
-                    _write_level(level, fs, level_path, tile, x_dim, y_dim)
+                _write_level(level, fs, level_path, tile, x_dim, y_dim, progress)
                 saved = _open_zarr(fs, level_path, {}) if use_saved_levels else level
             previous = saved
         meta = {
@@ -325,22 +327,39 @@ def _check_same_grid(data, base, base_id: str, x_dim: str, y_dim: str) -> None:
         )
 
 
-def _write_level(level, fs, path: str, tile: tuple[int, int], x_dim: str, y_dim: str):
-    """Write one level in tiles, through the Zarr format (and its protocol care)."""
+def _write_level(
+    level, fs, path: str, tile: tuple[int, int], x_dim: str, y_dim: str, progress: bool
+):
+    """Write one level in tiles, through the Zarr format (and its protocol care);
+    with *progress*, on its own bar counting its chunks, labelled with the level."""
     from ..accessor import get_format
 
     level = level.copy()
     for var in level.variables.values():
         for key in ("chunks", "preferred_chunks", "shards"):
             var.encoding.pop(key, None)
-    level = level.chunk({x_dim: tile[0], y_dim: tile[1]})
-    get_format("zarr").write(level, fs, path, zarr_format=2, consolidated=True)
+    tiles = {x_dim: tile[0], y_dim: tile[1]}  # other dimensions keep their chunks
+    get_format("zarr").write(
+        level, fs, path, zarr_format=2, consolidated=True, chunks=tiles, progress=progress
+    )
 
 
-def _progress_bar(progress: bool, index: int, num_levels: int):
-    if not progress:
-        return nullcontext()
-    from dask.diagnostics import ProgressBar
+def _default_tile_size(data) -> tuple[int, int] | None:
+    """The data's spatial chunks if they make tiles, else tiles of DEFAULT_TILE_SIZE.
 
-    print(f"Writing level {index} ({index + 1} of {num_levels})", flush=True)
-    return ProgressBar()
+    Data opened in one chunk (as NetCDF often is) would otherwise be one tile
+    of its full extent, and its pyramid a single level.
+    """
+    from ...mldataset import DEFAULT_TILE_SIZE, spatial_dims
+
+    try:
+        x_dim, y_dim = spatial_dims(data)
+        chunks = data.chunksizes
+    except (DataStoreError, ValueError):  # no spatial dims, or ragged chunks
+        return None  # from_dataset explains
+    width, height = data.sizes[x_dim], data.sizes[y_dim]
+    if x_dim in chunks and y_dim in chunks:
+        tile = chunks[x_dim][0], chunks[y_dim][0]
+        if tile[0] < width or tile[1] < height:
+            return int(tile[0]), int(tile[1])
+    return min(width, DEFAULT_TILE_SIZE), min(height, DEFAULT_TILE_SIZE)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import posixpath
 from typing import Any
 
 from ...schema import JsonIntegerSchema, JsonObjectSchema
@@ -27,7 +26,7 @@ class RasterFormat(FsFormat):
         return JsonObjectSchema(properties=properties, additional_properties=False)
 
     def open(self, fs, path: str, data_type: str, **params: Any):
-        chunks = params.get("chunks")
+        chunks = params.get("chunks", {})
         if data_type == "mldataset":
             from ...mldataset import MultiLevelDataset
 
@@ -42,41 +41,63 @@ class RasterFormat(FsFormat):
         return open_xarray(lambda chunks, **_: open_raster(fs, path, chunks, level), params)
 
 
-def open_raster(fs, path: str, chunks: Any = None, overview_level: int | None = None):
-    """*path* (or one of its overviews) as a lazy dataset, one variable per band."""
-    import rioxarray
-    from rasterio.io import MemoryFile
+#: Default chunks hold whole blocks (tiles, or strips) and at least this many
+#: pixels a side: reading one tile then reads little more than that tile.
+MIN_CHUNK_PIXELS = 512
 
-    kwargs: dict[str, Any] = {}
+
+def open_raster(fs, path: str, chunks: Any, overview_level: int | None = None):
+    """*path* (or one of its overviews) as a lazy dataset, one variable per band.
+
+    *chunks* as in ``xarray.open_dataset``: ``{}`` chunks follow the file's
+    blocks (see :data:`MIN_CHUNK_PIXELS`), ``None`` means no Dask (each
+    access reads what it indexes), else Dask chunks as given.
+    """
+    import rioxarray
+    from dask.base import tokenize
+
+    info = fs.info(path)
+    kwargs = _rasterio_kwargs(fs, path, info)
     if overview_level is not None:
         kwargs["overview_level"] = overview_level
-    memfile = None
-    if not is_local(fs):
-        # GDAL reads remote bytes from its own in-memory file; rasterio's
-        # Python-opener route crashes at teardown on some filesystems.
-        memfile = MemoryFile(fs.cat_file(path), ext=posixpath.splitext(path)[1])
-        path = memfile.name
-    chunks = chunks or {"band": 1, "y": "auto", "x": "auto"}
-    array = rioxarray.open_rasterio(path, mask_and_scale=True, chunks=chunks, **kwargs)
+    # Opened without Dask, then chunked here: so the default chunks can follow
+    # the blocks, and the Dask names tell apart same-named files of two stores
+    # (rioxarray names them by path, and by modification time if local).
+    array = rioxarray.open_rasterio(path, mask_and_scale=True, cache=False, **kwargs)
     # One variable per band, named as GDAL numbers them.
     bands = array.to_dataset(dim="band")
     bands = bands.rename({b: f"band_{b}" for b in bands.data_vars})
-    if memfile is not None:
-        bands.set_close(memfile.close)
-    return bands
+    if chunks is None:
+        return bands
+    chunks = chunks or _block_chunks(array)
+    token = tokenize(fs, path, info, overview_level, chunks)
+    return bands.chunk(chunks, name_prefix="open_raster-", token=token)
+
+
+def _block_chunks(array) -> dict[str, int]:
+    """Whole blocks, at least :data:`MIN_CHUNK_PIXELS` a side (or the whole extent)."""
+    blocks = array.encoding["preferred_chunks"]
+    chunks = {}
+    for dim in (array.rio.y_dim, array.rio.x_dim):
+        block, size = blocks[dim], array.sizes[dim]
+        chunks[dim] = min(size, -(-MIN_CHUNK_PIXELS // block) * block)
+    return chunks
+
+
+def _rasterio_kwargs(fs, path: str, info: dict[str, Any]) -> dict[str, Any]:
+    """How rasterio opens *path*: natively if local, else by byte ranges through *fs*."""
+    if is_local(fs):
+        return {}
+    from .ranges import RangeOpener
+
+    return {"opener": RangeOpener(fs, path, info)}
 
 
 def _overview_info(fs, path: str) -> tuple[int, tuple[int, int] | None]:
     """Number of internal overviews and, if tiled, the (width, height) of a tile."""
     import rasterio
-    from rasterio.io import MemoryFile
 
-    if is_local(fs):
-        source = rasterio.open(path)
-    else:  # as in open_raster: through GDAL's own in-memory file
-        memfile = MemoryFile(fs.cat_file(path), ext=posixpath.splitext(path)[1])
-        source = memfile.open()
-    with source as src:
+    with rasterio.open(path, **_rasterio_kwargs(fs, path, fs.info(path))) as src:
         num_overviews = len(src.overviews(1)) if src.count else 0
         rows, cols = src.block_shapes[0] if src.count else (0, 0)
         tiled = src.profile.get("tiled", False) or (rows > 1 and cols < src.width)
