@@ -11,8 +11,10 @@ import asyncio
 import contextlib
 import fnmatch
 import functools
+import os
 import posixpath
 import re
+import urllib.parse
 import uuid
 import warnings
 from collections.abc import Container, Iterator
@@ -37,6 +39,17 @@ from .protocols import FsProtocol
 
 _DEFAULT_FORMATS = {"dataset": "zarr", "mldataset": "levels", "geodataframe": "geojson"}
 _LISTING_CONCURRENCY = 64
+_INVALID_CHARS = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _decoded(data_id: str) -> str:
+    """*data_id* percent-decoded until it no longer changes (``%252e`` too)."""
+    for _ in range(5):
+        decoded = urllib.parse.unquote(data_id)
+        if decoded == data_id:
+            break
+        data_id = decoded
+    return data_id
 
 
 def _patterns(description: str) -> JsonComplexSchema:
@@ -106,26 +119,65 @@ class FsDataStore(MutableDataStore):
 
     def _path(self, data_id: str) -> str:
         """The path of *data_id*, refusing any that would leave the root."""
+        data_id = self._normal_id(data_id)
+        path = f"{self._root_path}/{data_id}" if self._root_path else data_id
+        if not self._inside_root(path):
+            raise DataStoreError(
+                f"Data ID {data_id!r} is outside the store root {self.root!r}: "
+                "it passes through a symbolic link that leads out of the root"
+            )
+        return path
+
+    def _normal_id(self, data_id: str) -> str:
+        """*data_id* without ``.`` segments, doubled or trailing slashes.
+
+        Refused: whatever names something outside the root, as written or once
+        percent-decoded (a web server decodes ``%2e%2e/`` to ``../``), and
+        characters no filesystem takes in a name.
+        """
         if not isinstance(data_id, str) or not data_id.strip("/"):
             raise DataStoreParamsError(
                 f"Invalid value for parameter 'data_id': {data_id!r}; "
                 "allowed: a non-empty path relative to the store root"
             )
-        parts = data_id.split("/")
-        if (
-            "://" in data_id
-            or data_id.startswith(("/", "~"))
-            or "\\" in data_id
-            or re.match(r"^[A-Za-z]:", data_id)
-            or ".." in parts
-        ):
-            raise DataStoreError(
-                f"Data ID {data_id!r} is outside the store root {self.root!r}: "
-                "data IDs are relative paths without '..', '\\', '~', "
-                "a protocol or a leading '/'"
+        if _INVALID_CHARS.search(data_id):
+            raise DataStoreParamsError(
+                f"Invalid value for parameter 'data_id': {data_id!r}; it contains a "
+                "control character (such as a null byte), which no data ID may hold"
             )
-        data_id = data_id.rstrip("/")
-        return f"{self._root_path}/{data_id}" if self._root_path else data_id
+        for form in (data_id, _decoded(data_id)):
+            parts = form.split("/")
+            if (
+                "://" in form
+                or form.startswith(("/", "~"))
+                or "\\" in form
+                or re.match(r"^[A-Za-z]:", form)
+                or ".." in parts
+                or (form != data_id and "." in parts)
+            ):
+                raise DataStoreError(
+                    f"Data ID {data_id!r} is outside the store root {self.root!r}: "
+                    "data IDs are relative paths without '..', '\\', '~', a protocol "
+                    "or a leading '/', also once percent-decoded"
+                )
+        normal = "/".join(p for p in data_id.split("/") if p not in ("", "."))
+        if not normal:
+            raise DataStoreParamsError(
+                f"Invalid value for parameter 'data_id': {data_id!r}; "
+                "allowed: a non-empty path relative to the store root"
+            )
+        return normal
+
+    def _inside_root(self, path: str) -> bool:
+        """Whether *path* stays inside the root once symbolic links are resolved.
+
+        Only local filesystems have links a path can pass through unseen.
+        """
+        if self.protocol.name != "file":
+            return True
+        root = os.path.realpath(self._root_path or ".")
+        real = os.path.realpath(path)
+        return real == root or real.startswith(root.rstrip(os.sep) + os.sep)
 
     # --- formats and data types ---------------------------------------------
 
@@ -245,6 +297,8 @@ class FsDataStore(MutableDataStore):
                     if not name or name.startswith("."):
                         continue  # hidden, including writes in progress
                     data_id = prefix + name
+                    if entry.get("islink") and not self._inside_root(entry["name"]):
+                        continue  # a symbolic link out of the root
                     if self._format_id_of(data_id):
                         if self._is_selected(data_id):
                             yield data_id
@@ -285,12 +339,16 @@ class FsDataStore(MutableDataStore):
         return listings
 
     def _is_selected(self, data_id: str) -> bool:
+        """Whether includes/excludes admit *data_id*, matched as normalised and
+        as percent-decoded (what a web server would serve)."""
         includes, excludes = self._params.get("includes"), self._params.get("excludes")
         includes = [includes] if isinstance(includes, str) else includes
         excludes = [excludes] if isinstance(excludes, str) else excludes
-        if includes and not any(fnmatch.fnmatchcase(data_id, p) for p in includes):
+        normal = self._normal_id(data_id)
+        forms = {normal, _decoded(normal)}
+        if includes and not all(any(fnmatch.fnmatchcase(f, p) for p in includes) for f in forms):
             return False
-        return not (excludes and any(fnmatch.fnmatchcase(data_id, p) for p in excludes))
+        return not (excludes and any(fnmatch.fnmatchcase(f, p) for f in forms for p in excludes))
 
     # --- reading ------------------------------------------------------------
 
