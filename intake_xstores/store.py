@@ -12,6 +12,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Container, Iterator
 from typing import Any
 
+from . import secrets
 from .accessor import DataOpener, DataWriter
 from .datatype import DataType, DataTypeLike
 from .descriptor import DataDescriptor
@@ -30,7 +31,9 @@ class DataStore(DataOpener, ABC):
     """A read-only data store: enumerate, describe, search and open data."""
 
     def __init__(self, **params: Any):
-        self._params = self.get_data_store_params_schema().process(params)
+        schema = self.get_data_store_params_schema()
+        self._params = schema.process(params)
+        secrets.register_secrets(self._params, schema.secret_paths())
 
     @property
     def params(self) -> dict[str, Any]:
@@ -150,8 +153,8 @@ class DataStore(DataOpener, ABC):
         """Open *data_id*; datasets open lazily, backed by Dask arrays."""
 
     def __repr__(self) -> str:
-        secrets = self.get_data_store_params_schema().secret_paths()
-        params = ", ".join(f"{k}={_redact(v, secrets, (k,))!r}" for k, v in self._params.items())
+        shown = secrets.redact(self._params, self.get_data_store_params_schema().secret_paths())
+        params = ", ".join(f"{k}={v!r}" for k, v in shown.items())
         return f"{type(self).__name__}({params})"
 
     def __reduce__(self):
@@ -190,14 +193,6 @@ class MutableDataStore(DataStore, DataWriter):
 
 def _restore_store(cls: type[DataStore], params: dict[str, Any]) -> DataStore:
     return cls(**params)
-
-
-def _redact(value: Any, secrets: set[tuple[str, ...]], path: tuple[str, ...]) -> Any:
-    if path in secrets:
-        return "***"
-    if isinstance(value, dict):
-        return {k: _redact(v, secrets, path + (k,)) for k, v in value.items()}
-    return value
 
 
 def _intersects(bbox, query) -> bool:

@@ -33,6 +33,7 @@ from ..schema import (
     JsonObjectSchema,
     JsonStringSchema,
 )
+from ..secrets import redact_url, scrub
 from ..store import MutableDataStore
 from .accessor import FsDataAccessor, get_format, get_protocol
 from .protocols import FsProtocol
@@ -100,13 +101,18 @@ class FsDataStore(MutableDataStore):
             except Exception as error:  # FTP connects here, abfs checks its account
                 raise DataStoreError(
                     f"Cannot connect {self!r} to its {self.protocol.name!r} filesystem: "
-                    f"{error_text(error)}; check 'storage_options'"
+                    f"{scrub(error_text(error))}; check 'storage_options'"
                 ) from error
         return self._fs
 
     @property
     def root(self) -> str:
         return self._params["root"]
+
+    @property
+    def _shown_root(self) -> str:
+        """The root as messages show it: without a password in its URL."""
+        return redact_url(self.root)
 
     @property
     def read_only(self) -> bool:
@@ -123,7 +129,7 @@ class FsDataStore(MutableDataStore):
         path = f"{self._root_path}/{data_id}" if self._root_path else data_id
         if not self._inside_root(path):
             raise DataStoreError(
-                f"Data ID {data_id!r} is outside the store root {self.root!r}: "
+                f"Data ID {data_id!r} is outside the store root {self._shown_root!r}: "
                 "it passes through a symbolic link that leads out of the root"
             )
         return path
@@ -156,7 +162,7 @@ class FsDataStore(MutableDataStore):
                 or (form != data_id and "." in parts)
             ):
                 raise DataStoreError(
-                    f"Data ID {data_id!r} is outside the store root {self.root!r}: "
+                    f"Data ID {data_id!r} is outside the store root {self._shown_root!r}: "
                     "data IDs are relative paths without '..', '\\', '~', a protocol "
                     "or a leading '/', also once percent-decoded"
                 )
@@ -251,7 +257,7 @@ class FsDataStore(MutableDataStore):
         try:
             yield
         except DataStoreError as error:
-            raise type(error)(str(error).replace(repr(path), repr(data_id))) from None
+            raise type(error)(scrub(str(error).replace(repr(path), repr(data_id)))) from None
         except Exception:
             if reading and not self.has_data(data_id):
                 raise self._missing(data_id) from None
@@ -334,7 +340,9 @@ class FsDataStore(MutableDataStore):
             if isinstance(result, FileNotFoundError) and path == self._root_path:
                 result = []  # a store whose root does not exist yet is empty
             if isinstance(result, Exception):
-                raise DataStoreError(f"Cannot list {path!r}: {error_text(result)}") from result
+                raise DataStoreError(
+                    scrub(f"Cannot list {path!r}: {error_text(result)}")
+                ) from result
             listings.append(result)
         return listings
 
@@ -363,7 +371,9 @@ class FsDataStore(MutableDataStore):
         return bool(get_format(format_id).files(self.fs, path))
 
     def _missing(self, data_id: str) -> DataStoreError:
-        return DataStoreError(f"Data resource {data_id!r} does not exist in store {self.root!r}")
+        return DataStoreError(
+            f"Data resource {data_id!r} does not exist in store {self._shown_root!r}"
+        )
 
     def _existing(self, data_id: str) -> str:
         path = self._path(data_id)
@@ -428,7 +438,7 @@ class FsDataStore(MutableDataStore):
         if self.read_only:
             raise DataStoreError(
                 f"Cannot {operation}: the {self.protocol.name!r} store at "
-                f"{self.root!r} is read-only"
+                f"{self._shown_root!r} is read-only"
             )
 
     def get_data_writer_ids(self, data_type: DataTypeLike = None) -> tuple[str, ...]:
