@@ -228,6 +228,18 @@ def cmd_list(args: argparse.Namespace) -> None:
     print(_table(rows, ("DATA_ID",) + tuple(n.upper() for n in names)))
 
 
+def cmd_clean(args: argparse.Namespace) -> None:
+    """Finish or undo interrupted writes in a store and remove their hidden temps."""
+    store = _store(args.store_id, args.params)
+    cleanup = getattr(store, "cleanup", None)
+    if cleanup is None:
+        raise CliError(f"The {args.store_id!r} store keeps no hidden write state to clean")
+    done = cleanup()
+    for path in done:
+        print(path)
+    print(f"{len(done)} interrupted write(s) cleaned up", file=sys.stderr)
+
+
 def cmd_describe(args: argparse.Namespace) -> None:
     """Describe one data ID: type, CRS, bbox, time range, variables, ..."""
     store = _store(args.store_id, args.params)
@@ -362,6 +374,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--json", action="store_true", help="with --attrs: print JSON")
     p.set_defaults(func=cmd_list)
+
+    p = sub.add_parser(
+        "clean", help="finish or undo interrupted writes in a store, remove their temps"
+    )
+    p.add_argument("store_id", metavar="STORE_ID")
+    _add_params(p)
+    p.set_defaults(func=cmd_clean)
 
     p = sub.add_parser("describe", help="describe a data ID (bbox, time range, variables)")
     p.add_argument("store_id", metavar="STORE_ID")

@@ -35,11 +35,13 @@ from ..schema import (
 )
 from ..secrets import redact_url, scrub
 from ..store import MutableDataStore
+from . import journal
 from .accessor import FsDataAccessor, get_format, get_protocol
 from .protocols import FsProtocol
 
 _DEFAULT_FORMATS = {"dataset": "zarr", "mldataset": "levels", "geodataframe": "geojson"}
 _LISTING_CONCURRENCY = 64
+_TEMP_PREFIX = re.compile(r"\.tmp-[0-9a-f]{12}-")  # a write's hidden temp: see journal.py
 _INVALID_CHARS = re.compile(r"[\x00-\x1f\x7f]")
 
 
@@ -120,8 +122,12 @@ class FsDataStore(MutableDataStore):
 
     @functools.cached_property
     def _root_path(self) -> str:
+        # The filesystem's class strips the protocol: no connection needed yet.
+        import fsspec
+
         root = self.root or ("." if self.protocol.name == "file" else "")
-        return self.fs._strip_protocol(root).rstrip("/") if root else ""
+        strip = fsspec.get_filesystem_class(self.protocol.name)._strip_protocol
+        return strip(root).rstrip("/") if root else ""
 
     def _path(self, data_id: str) -> str:
         """The path of *data_id*, refusing any that would leave the root."""
@@ -257,11 +263,14 @@ class FsDataStore(MutableDataStore):
         try:
             yield
         except DataStoreError as error:
-            raise type(error)(scrub(str(error).replace(repr(path), repr(data_id)))) from None
-        except Exception:
+            text = _TEMP_PREFIX.sub("", str(error)).replace(repr(path), repr(data_id))
+            raise type(error)(scrub(text)) from None
+        except Exception as error:
             if reading and not self.has_data(data_id):
                 raise self._missing(data_id) from None
-            raise
+            doing = "read" if reading else "write"
+            text = _TEMP_PREFIX.sub("", f"Cannot {doing} {data_id!r}: {error_text(error)}")
+            raise DataStoreError(scrub(text.replace(path, data_id))) from error
 
     @classmethod
     def get_data_types(cls) -> tuple[str, ...]:
@@ -368,6 +377,7 @@ class FsDataStore(MutableDataStore):
         data_type = DataType.normalize(data_type)
         if data_type is not ANY_TYPE and data_type.alias not in self._data_types_of(format_id):
             return False
+        self._recover(data_id, path)
         return bool(get_format(format_id).files(self.fs, path))
 
     def _missing(self, data_id: str) -> DataStoreError:
@@ -382,11 +392,19 @@ class FsDataStore(MutableDataStore):
         return path
 
     def _selected_path(self, data_id: str) -> str:
-        """The path of *data_id*, which includes/excludes must not hide."""
+        """The path of *data_id*, which includes/excludes must not hide, with an
+        interrupted write to it finished or undone (see :mod:`.journal`)."""
         path = self._path(data_id)
         if not self._is_selected(data_id):
             raise self._missing(data_id)
+        self._recover(data_id, path)
         return path
+
+    def _recover(self, data_id: str, path: str) -> None:
+        """Finish or undo an interrupted write to *data_id* (see :mod:`.journal`)."""
+        if not self.protocol.read_only:
+            with self._speaking_of(data_id, path):
+                journal.recover(self.fs, path)
 
     def describe_data(self, data_id: str, data_type: DataTypeLike = None) -> DataDescriptor:
         path = self._selected_path(data_id)
@@ -515,6 +533,16 @@ class FsDataStore(MutableDataStore):
         path = self._existing(data_id)
         with self._speaking_of(data_id, path):
             self._accessor(*self._resolve(data_id)).delete_data(path)
+
+    def cleanup(self) -> list[str]:
+        """Finish or undo writes that were interrupted (killed, or cut off from
+        the server) anywhere in the store, and remove their hidden temps.
+
+        Returns the hidden paths acted on. The next write to, or read of, a
+        data ID does the same for that data ID alone.
+        """
+        self._check_writable("clean up")
+        return journal.cleanup(self.fs, self._root_path)
 
     def __reduce__(self):
         return _new_fs_store, (self.protocol.name, self._params)
