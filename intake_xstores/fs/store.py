@@ -253,7 +253,7 @@ class FsDataStore(MutableDataStore):
         return FsDataAccessor(data_type, format_id, self.protocol.name, fs=self.fs)
 
     @contextlib.contextmanager
-    def _speaking_of(self, data_id: str, path: str, reading: bool = False):
+    def _speaking_of(self, data_id: str, path: str, reading: bool = False, format_id: str = ""):
         """Let the accessor's errors name the data ID the user gave, not our path,
         and, when *reading*, say so plainly if the data read is not there.
 
@@ -269,7 +269,9 @@ class FsDataStore(MutableDataStore):
             if reading and not self.has_data(data_id):
                 raise self._missing(data_id) from None
             doing = "read" if reading else "write"
-            text = _TEMP_PREFIX.sub("", f"Cannot {doing} {data_id!r}: {error_text(error)}")
+            as_format = f" as {format_id}" if format_id else ""
+            text = f"Cannot {doing} {data_id!r}{as_format}: {error_text(error)}"
+            text = _TEMP_PREFIX.sub("", text)
             raise DataStoreError(scrub(text.replace(path, data_id))) from error
 
     @classmethod
@@ -409,7 +411,7 @@ class FsDataStore(MutableDataStore):
     def describe_data(self, data_id: str, data_type: DataTypeLike = None) -> DataDescriptor:
         path = self._selected_path(data_id)
         alias, format_id = self._resolve(data_id, data_type=data_type)
-        with self._speaking_of(data_id, path, reading=True):
+        with self._speaking_of(data_id, path, reading=True, format_id=format_id):
             descriptor = get_format(format_id).describe(self.fs, path, data_id, alias)
         descriptor.open_params_schema = self._accessor(
             alias, format_id
@@ -447,7 +449,7 @@ class FsDataStore(MutableDataStore):
     def open_data(self, data_id: str, opener_id: str | None = None, **open_params: Any) -> Any:
         path = self._selected_path(data_id)
         alias, format_id = self._resolve(data_id, opener_id, open_params.pop("data_type", None))
-        with self._speaking_of(data_id, path, reading=True):
+        with self._speaking_of(data_id, path, reading=True, format_id=format_id):
             return self._accessor(alias, format_id).open_data(path, data_type=alias, **open_params)
 
     # --- writing ------------------------------------------------------------
@@ -507,7 +509,7 @@ class FsDataStore(MutableDataStore):
         write_params = self._data_id_params_as_paths(
             accessor.get_write_data_params_schema(), write_params
         )
-        with self._speaking_of(data_id, path):
+        with self._speaking_of(data_id, path, format_id=format_id):
             accessor.write_data(data, path, replace=replace, **write_params)
         return data_id
 
