@@ -8,6 +8,7 @@ deleting. Every store validates its parameters against
 
 from __future__ import annotations
 
+import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Container, Iterator
 from typing import Any
@@ -16,7 +17,7 @@ from . import secrets
 from .accessor import DataOpener, DataWriter
 from .datatype import DataType, DataTypeLike
 from .descriptor import DataDescriptor
-from .errors import DataStoreParamsError
+from .errors import DataStoreError, DataStoreParamsError
 from .registry import EXTENSION_POINT_DATA_STORES, Extension, get_extension_registry
 from .schema import (
     JsonArraySchema,
@@ -72,15 +73,28 @@ class DataStore(DataOpener, ABC):
 
     def _listing_item(
         self, data_id: str, include_attrs: Container[str] | bool
-    ) -> str | tuple[str, dict[str, Any]]:
-        """What :meth:`get_data_ids` yields for *data_id*: the ID, or it with described attrs."""
+    ) -> str | tuple[str, dict[str, Any]] | None:
+        """What :meth:`get_data_ids` yields for *data_id*: the ID, or it with described
+        attrs; None (skip it) when it cannot be described."""
         if not include_attrs:
             return data_id
-        attrs = self.describe_data(data_id).to_dict()
+        descriptor = self._described(data_id)
+        if descriptor is None:
+            return None
+        attrs = descriptor.to_dict()
         del attrs["data_id"]
         if include_attrs is not True:
             attrs = {k: v for k, v in attrs.items() if k in include_attrs}
         return data_id, attrs
+
+    def _described(self, data_id: str, data_type: DataTypeLike = None) -> DataDescriptor | None:
+        """*data_id*'s descriptor, or None with a warning naming it: one bad file
+        must not stop an operation on the whole store."""
+        try:
+            return self.describe_data(data_id, data_type=data_type)
+        except DataStoreError as error:
+            warnings.warn(f"Skipping {data_id!r}: {error}", UserWarning, stacklevel=3)
+            return None
 
     @abstractmethod
     def has_data(self, data_id: str, data_type: DataTypeLike = None) -> bool:
@@ -129,7 +143,9 @@ class DataStore(DataOpener, ABC):
         params = self.get_search_params_schema().process(search_params)
         bbox, time_range = params.get("bbox"), params.get("time_range")
         for data_id in self.get_data_ids(data_type=params.get("data_type")):
-            descriptor = self.describe_data(data_id, data_type=params.get("data_type"))
+            descriptor = self._described(data_id, params.get("data_type"))
+            if descriptor is None:
+                continue
             if bbox and not _intersects(descriptor.bbox, bbox):
                 continue
             if time_range and not _overlaps(descriptor.time_range, time_range):

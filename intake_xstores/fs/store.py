@@ -297,7 +297,9 @@ class FsDataStore(MutableDataStore):
             format_id = self._format_id_of(data_id)
             if data_type is not ANY_TYPE and data_type.alias not in self._data_types_of(format_id):
                 continue
-            yield self._listing_item(data_id, include_attrs)
+            item = self._listing_item(data_id, include_attrs)
+            if item is not None:
+                yield item
 
     def _walk(self) -> Iterator[str]:
         """Data IDs below root, level by level, listing each level concurrently."""

@@ -206,7 +206,9 @@ class ReferenceDataStore(DataStore):
         if not _is_dataset_type(data_type):
             return
         for data_id in self._refs:
-            yield self._listing_item(data_id, include_attrs)
+            item = self._listing_item(data_id, include_attrs)
+            if item is not None:
+                yield item
 
     def has_data(self, data_id: str, data_type: DataTypeLike = None) -> bool:
         return data_id in self._refs and _is_dataset_type(data_type)

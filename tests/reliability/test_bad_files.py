@@ -70,3 +70,16 @@ def test_group_not_found_names_it(tmp_path):
     store = new_data_store("file", root=str(tmp_path))
     with pytest.raises(DataStoreError, match="'c.zarr'.*nogroup"):
         store.open_data("c.zarr", group="nogroup")
+
+
+def test_whole_store_operations_skip_a_bad_file_with_a_warning(tmp_path):
+    make_cube().to_zarr(tmp_path / "good.zarr", zarr_format=2)
+    _truncated_nc(tmp_path)
+    (tmp_path / "full.nc").unlink()
+    store = new_data_store("file", root=str(tmp_path))
+    with pytest.warns(UserWarning, match="Skipping 'bad.nc'"):
+        listed = store.list_data_ids(include_attrs=["bbox"])
+    assert [data_id for data_id, _ in listed] == ["good.zarr"]
+    with pytest.warns(UserWarning, match="Skipping 'bad.nc'"):
+        found = [d.data_id for d in store.search_data(bbox=[0, 0, 90, 90])]
+    assert found == ["good.zarr"]
