@@ -38,8 +38,6 @@ EXIT_ERROR = 1
 #: Descriptor fields ``xstores list --attrs`` shows when none are named.
 DEFAULT_LIST_ATTRS = ("data_type", "crs", "bbox", "time_range", "data_vars")
 
-_SECRET_MASK = "***"
-
 
 class CliError(Exception):
     """An error the command reports as one line, without a traceback."""
@@ -72,7 +70,14 @@ def parse_params(
     for item in items or ():
         key, sep, text = item.partition("=")
         if not sep or not key:
-            raise CliError(f"{option} expects KEY=VALUE, got {item!r}")
+            from .secrets import is_secret_name
+
+            shown = (
+                "an item naming a secret"
+                if any(map(is_secret_name, item.split(".")))
+                else repr(item)
+            )
+            raise CliError(f"{option} expects KEY=VALUE, got {shown}")
         *parents, leaf = key.split(".")
         target = params
         for parent in parents:
@@ -99,29 +104,16 @@ def _store_params_schema(location: str | None) -> dict[str, Any] | None:
 
 
 def _secret_values(store_id: str, params: Mapping[str, Any]) -> list[str]:
-    """String values in *params* that the store's schema marks as secret."""
+    """String values in *params* that are secret (see :mod:`intake_xstores.secrets`)."""
+    from .secrets import secret_values
+
     try:
         from .store import get_data_store_params_schema
 
         paths = get_data_store_params_schema(store_id).secret_paths()
-    except Exception:  # an unknown store: treat nothing as known-secret
+    except Exception:  # an unknown store: its names alone tell
         paths = set()
-    found: list[str] = []
-
-    def walk(value: Any, path: tuple[str, ...]) -> None:
-        if isinstance(value, Mapping):
-            for k, v in value.items():
-                walk(v, path + (str(k),))
-        elif (path in paths or (path and _looks_secret(path[-1]))) and isinstance(value, str):
-            found.append(value)
-
-    walk(params, ())
-    return found
-
-
-def _looks_secret(name: str) -> bool:
-    name = name.lower()
-    return any(w in name for w in ("secret", "password", "token", "key", "connection_string"))
+    return sorted(secret_values(params, paths))
 
 
 # --- output ----------------------------------------------------------------
@@ -262,6 +254,18 @@ def cmd_list(args: argparse.Namespace) -> None:
         return
     rows = [[d] + [_short(n, a[n]) if n in a else "" for n in names] for d, a in items]
     print(_table(rows, ("DATA_ID",) + tuple(n.upper() for n in names)))
+
+
+def cmd_clean(args: argparse.Namespace) -> None:
+    """Finish or undo interrupted writes in a store and remove their hidden temps."""
+    store = _store(args.store_id, args.params)
+    cleanup = getattr(store, "cleanup", None)
+    if cleanup is None:
+        raise CliError(f"The {args.store_id!r} store keeps no hidden write state to clean")
+    done = cleanup()
+    for path in done:
+        print(path)
+    print(f"{len(done)} interrupted write(s) cleaned up", file=sys.stderr)
 
 
 def cmd_describe(args: argparse.Namespace) -> None:
@@ -532,6 +536,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="with --attrs: print JSON")
     p.set_defaults(func=cmd_list)
 
+    p = sub.add_parser(
+        "clean", help="finish or undo interrupted writes in a store, remove their temps"
+    )
+    p.add_argument("store_id", metavar="STORE_ID")
+    _add_params(p)
+    p.set_defaults(func=cmd_clean)
+
     p = sub.add_parser("describe", help="describe a data ID (bbox, time range, variables)")
     p.add_argument("store_id", metavar="STORE_ID")
     p.add_argument("data_id", metavar="DATA_ID")
@@ -614,9 +625,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _fail(message: str, secrets: Iterable[str]) -> NoReturn:
-    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
-        message = message.replace(secret, _SECRET_MASK)
-    message = " ".join(message.split())  # one line
+    from .secrets import scrub
+
+    message = " ".join(scrub(message, secrets).split())  # one line
     print(f"xstores: error: {message}", file=sys.stderr)
     raise SystemExit(EXIT_ERROR)
 

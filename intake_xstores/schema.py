@@ -17,6 +17,7 @@ from typing import Any
 import jsonschema
 
 from .errors import DataStoreParamsError
+from .secrets import holds_secret
 
 FORMAT_CHECKER = jsonschema.FormatChecker(formats=())
 """Checks the ``format`` of strings: ``date`` and ``date-time`` (ISO 8601).
@@ -727,7 +728,7 @@ def _explain(error: jsonschema.ValidationError) -> str:
     """Turn a jsonschema error into "parameter, value, what is allowed"."""
     path = ".".join(str(p) for p in error.absolute_path)
     schema = error.schema if isinstance(error.schema, Mapping) else {}
-    secret = schema.get("writeOnly", False)
+    secret = schema.get("writeOnly", False) or holds_secret(schema, error.absolute_path)
     if error.validator == "additionalProperties":
         allowed = sorted(error.schema.get("properties", {}))
         extra = sorted(set(error.instance) - set(allowed))

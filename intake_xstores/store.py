@@ -8,10 +8,12 @@ deleting. Every store validates its parameters against
 
 from __future__ import annotations
 
+import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Container, Iterator
 from typing import TYPE_CHECKING, Any
 
+from . import secrets
 from .accessor import DataOpener, DataPreloader, DataWriter
 from .datatype import DataType, DataTypeLike
 from .descriptor import DataDescriptor
@@ -40,7 +42,9 @@ class DataStore(DataOpener, DataSearcher, DataPreloader, ABC):
     """A read-only data store: enumerate, describe, search and open data."""
 
     def __init__(self, **params: Any):
-        self._params = self.get_data_store_params_schema().process(params)
+        schema = self.get_data_store_params_schema()
+        self._params = schema.process(params)
+        secrets.register_secrets(self._params, schema.secret_paths())
 
     @property
     def params(self) -> dict[str, Any]:
@@ -79,15 +83,28 @@ class DataStore(DataOpener, DataSearcher, DataPreloader, ABC):
 
     def _listing_item(
         self, data_id: str, include_attrs: Container[str] | bool
-    ) -> str | tuple[str, dict[str, Any]]:
-        """What :meth:`get_data_ids` yields for *data_id*: the ID, or it with described attrs."""
+    ) -> str | tuple[str, dict[str, Any]] | None:
+        """What :meth:`get_data_ids` yields for *data_id*: the ID, or it with described
+        attrs; None (skip it) when it cannot be described."""
         if not include_attrs:
             return data_id
-        attrs = self.describe_data(data_id).to_dict()
+        descriptor = self._described(data_id)
+        if descriptor is None:
+            return None
+        attrs = descriptor.to_dict()
         del attrs["data_id"]
         if include_attrs is not True:
             attrs = {k: v for k, v in attrs.items() if k in include_attrs}
         return data_id, attrs
+
+    def _described(self, data_id: str, data_type: DataTypeLike = None) -> DataDescriptor | None:
+        """*data_id*'s descriptor, or None with a warning naming it: one bad file
+        must not stop an operation on the whole store."""
+        try:
+            return self.describe_data(data_id, data_type=data_type)
+        except DataStoreError as error:
+            warnings.warn(f"Skipping {data_id!r}: {error}", UserWarning, stacklevel=3)
+            return None
 
     @abstractmethod
     def has_data(self, data_id: str, data_type: DataTypeLike = None) -> bool:
@@ -136,7 +153,9 @@ class DataStore(DataOpener, DataSearcher, DataPreloader, ABC):
         params = self.get_search_params_schema().process(search_params)
         bbox, time_range = params.get("bbox"), params.get("time_range")
         for data_id in self.get_data_ids(data_type=params.get("data_type")):
-            descriptor = self.describe_data(data_id, data_type=params.get("data_type"))
+            descriptor = self._described(data_id, params.get("data_type"))
+            if descriptor is None:
+                continue
             if bbox and not _intersects(descriptor.bbox, bbox):
                 continue
             if time_range and not _overlaps(descriptor.time_range, time_range):
@@ -197,8 +216,8 @@ class DataStore(DataOpener, DataSearcher, DataPreloader, ABC):
         return self
 
     def __repr__(self) -> str:
-        secrets = self.get_data_store_params_schema().secret_paths()
-        params = ", ".join(f"{k}={_redact(v, secrets, (k,))!r}" for k, v in self._params.items())
+        shown = secrets.redact(self._params, self.get_data_store_params_schema().secret_paths())
+        params = ", ".join(f"{k}={v!r}" for k, v in shown.items())
         return f"{type(self).__name__}({params})"
 
     def __reduce__(self):
@@ -244,14 +263,6 @@ class MutableDataStore(DataStore, DataWriter):
 
 def _restore_store(cls: type[DataStore], params: dict[str, Any]) -> DataStore:
     return cls(**params)
-
-
-def _redact(value: Any, secrets: set[tuple[str, ...]], path: tuple[str, ...]) -> Any:
-    if path in secrets:
-        return "***"
-    if isinstance(value, dict):
-        return {k: _redact(v, secrets, path + (k,)) for k, v in value.items()}
-    return value
 
 
 def _intersects(bbox, query) -> bool:

@@ -129,6 +129,7 @@ def test_registered_with_description():
         "max_gap",
         "max_block",
         "cache_size",
+        "allowed_targets",
         # xcube's reference store takes the filesystem options common to all stores
         "asynchronous",
         "listings_expiry_time",
@@ -406,6 +407,7 @@ def test_open_from_s3(archive, s3_archive, s3_storage_options, ref_name):
         "reference",
         refs=[f"s3://{bucket}/refs/{ref_name}"],
         target_options=s3_storage_options,
+        remote_protocol="s3",  # the data are outside the references' folder
         remote_options=s3_storage_options,
     )
     assert "moto-secret" not in repr(store)
@@ -422,6 +424,7 @@ def test_open_from_s3_coordinates_not_inlined(archive, s3_archive, s3_storage_op
         "reference",
         refs=[f"s3://{s3_archive['bucket']}/refs/day0.json"],
         target_options=s3_storage_options,
+        remote_protocol="s3",
         remote_options=s3_storage_options,
         max_gap=-1,
     )
@@ -434,6 +437,7 @@ def test_s3_reference_missing(s3_archive, s3_storage_options):
         "reference",
         refs=[f"s3://{s3_archive['bucket']}/refs/nope.json"],
         target_options=s3_storage_options,
+        remote_protocol="s3",  # the data are outside the references' folder
         remote_options=s3_storage_options,
     )
     with pytest.raises(DataStoreError, match=r"nope\.json.*not found"):

@@ -2,7 +2,9 @@
 
 Writes are safe: data goes to a hidden sibling first (listings skip names
 starting with "."), and only a complete write is moved into place. A write
-that fails leaves nothing behind; ``replace=False`` never overwrites.
+that fails leaves nothing behind; ``replace=False`` never overwrites. Each
+write holds the data ID's journal (see :mod:`.journal`), which makes writers
+exclusive and lets an interrupted write be finished or undone later.
 """
 
 from __future__ import annotations
@@ -10,11 +12,10 @@ from __future__ import annotations
 import contextlib
 import os
 import posixpath
-import uuid
 from typing import Any
 
 from ..accessor import DataOpener, DataWriter
-from ..errors import DataStoreError
+from ..errors import DataStoreError, DataStoreParamsError, error_text
 from ..registry import (
     EXTENSION_POINT_FS_FORMATS,
     EXTENSION_POINT_FS_PROTOCOLS,
@@ -22,6 +23,7 @@ from ..registry import (
 )
 from ..schema import JsonBooleanSchema, JsonObjectSchema, JsonStringSchema
 from .formats.base import FsFormat
+from .journal import WriteJournal
 from .protocols import FsProtocol
 
 
@@ -80,31 +82,53 @@ class FsDataAccessor(DataOpener, DataWriter):
         params = self.get_write_data_params_schema().process(dict(params, replace=replace))
         replace = params.pop("replace")
         fs, fmt, path = self.fs, self.format, data_id
-        existing = fmt.files(fs, path)
-        if params.get("append_dim") and existing:
-            fmt.append(data, fs, path, **params)
-            return data_id
-        if existing and not replace:
-            raise DataStoreError(
-                f"Data resource {data_id!r} already exists; pass replace=True to overwrite it"
-            )
-        parent, name = posixpath.split(path)
-        temp = posixpath.join(parent, f".tmp-{uuid.uuid4().hex[:12]}-{name}")
+        parent = posixpath.dirname(path)
         if parent:
             fs.makedirs(parent, exist_ok=True)
+        with WriteJournal(fs, path) as journal:
+            existing = fmt.files(fs, path)
+            if params.get("append_dim") and existing:
+                self._append(journal, data, existing, **params)
+                return data_id
+            if existing and not replace:
+                raise DataStoreError(
+                    f"Data resource {data_id!r} already exists; pass replace=True to overwrite it"
+                )
+            temp = journal.temp_path()
+            journal.record("write", temp=temp)
+            try:
+                with _joined_dask_threads():
+                    fmt.write(data, fs, temp, **params)
+            except BaseException as error:
+                _remove_quietly(fs, fmt.files(fs, temp), error)
+                journal.abandon()
+                raise
+            journal.finish_replace(fmt)  # its first record is the commit point
+        return data_id
+
+    def _append(self, journal: WriteJournal, data: Any, existing: list[str], **params) -> None:
+        """Append, all or nothing: the metadata that an append changes is kept in
+        the journal first and put back if the append fails or is killed."""
+        dim = params["append_dim"]
+        if dim not in getattr(data, "dims", {}):
+            raise DataStoreParamsError(
+                f"Invalid value for parameter 'append_dim': {dim!r}; the data's "
+                f"dimensions are {', '.join(map(repr, data.dims)) or 'none'}"
+            )
+        journal.record("append", snapshot=journal.snapshot(existing[0]))
         try:
             with _joined_dask_threads():
-                fmt.write(data, fs, temp, **params)
-        except BaseException:
-            self._remove(fmt.files(fs, temp))
+                self.format.append(data, self.fs, existing[0], **params)
+        except BaseException as error:
+            try:
+                journal.restore_snapshot()
+            except Exception as restore_error:  # noqa: BLE001 - the journal keeps it
+                error.add_note(
+                    f"(Restoring the data as it was failed too: {error_text(restore_error)}; "
+                    "the next access to it will)"
+                )
             raise
-        self._remove(existing)
-        temp_stem, stem = posixpath.splitext(temp)[0], posixpath.splitext(path)[0]
-        fs.invalidate_cache(parent)  # the format may have written through another instance
-        for source in fmt.files(fs, temp):
-            _move(fs, source, stem + source[len(temp_stem) :])
-        fs.invalidate_cache(parent)
-        return data_id
+        journal.record(None)
 
     def delete_data(self, data_id: str, **delete_params: Any) -> None:
         files = self.format.files(self.fs, data_id)
@@ -113,11 +137,25 @@ class FsDataAccessor(DataOpener, DataWriter):
         self._remove(files)
 
     def _remove(self, paths: list[str]) -> None:
-        for path in paths:
-            # recursive only for folders: fsspec's FTP lists a file as a folder of itself
-            self.fs.rm(path, recursive=self.fs.isdir(path))
-        if paths:
-            self.fs.invalidate_cache(posixpath.dirname(paths[0]))
+        _remove(self.fs, paths)
+
+
+def _remove(fs, paths: list[str]) -> None:
+    for path in paths:
+        # recursive only for folders: fsspec's FTP lists a file as a folder of itself
+        fs.rm(path, recursive=fs.isdir(path))
+    if paths:
+        fs.invalidate_cache(posixpath.dirname(paths[0]))
+
+
+def _remove_quietly(fs, paths: list[str], error: BaseException) -> None:
+    """Remove what a failed write left; a failure here (the server that failed the
+    write may be gone) must not hide the write's own error: it is only noted,
+    and the next write to the data ID or ``store.cleanup()`` removes the rest."""
+    try:
+        _remove(fs, paths)
+    except Exception as cleanup_error:  # noqa: BLE001 - reported as a note
+        error.add_note(f"(Leftovers not yet removed: {error_text(cleanup_error)})")
 
 
 def _move(fs, source: str, target: str) -> None:

@@ -11,8 +11,10 @@ import asyncio
 import contextlib
 import fnmatch
 import functools
+import os
 import posixpath
 import re
+import urllib.parse
 import uuid
 import warnings
 from collections.abc import Container, Iterator, Sequence
@@ -31,12 +33,26 @@ from ..schema import (
     JsonObjectSchema,
     JsonStringSchema,
 )
+from ..secrets import redact_url, scrub
 from ..store import MutableDataStore
+from . import journal
 from .accessor import FsDataAccessor, get_format, get_protocol
 from .protocols import FsProtocol
 
 _DEFAULT_FORMATS = {"dataset": "zarr", "mldataset": "levels", "geodataframe": "geojson"}
 _LISTING_CONCURRENCY = 64
+_TEMP_PREFIX = re.compile(r"\.tmp-[0-9a-f]{12}-")  # a write's hidden temp: see journal.py
+_INVALID_CHARS = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _decoded(data_id: str) -> str:
+    """*data_id* percent-decoded until it no longer changes (``%252e`` too)."""
+    for _ in range(5):
+        decoded = urllib.parse.unquote(data_id)
+        if decoded == data_id:
+            break
+        data_id = decoded
+    return data_id
 
 
 def _patterns(description: str) -> JsonComplexSchema:
@@ -90,7 +106,7 @@ class FsDataStore(MutableDataStore):
             except Exception as error:  # FTP connects here, abfs checks its account
                 raise DataStoreError(
                     f"Cannot connect {self!r} to its {self.protocol.name!r} filesystem: "
-                    f"{error_text(error)}; check 'storage_options'"
+                    f"{scrub(error_text(error))}; check 'storage_options'"
                 ) from error
         return self._fs
 
@@ -99,36 +115,84 @@ class FsDataStore(MutableDataStore):
         return self._params["root"]
 
     @property
+    def _shown_root(self) -> str:
+        """The root as messages show it: without a password in its URL."""
+        return redact_url(self.root)
+
+    @property
     def read_only(self) -> bool:
         return self.protocol.read_only or self._params["read_only"]
 
     @functools.cached_property
     def _root_path(self) -> str:
+        # The filesystem's class strips the protocol: no connection needed yet.
+        import fsspec
+
         root = self.root or ("." if self.protocol.name == "file" else "")
-        return self.fs._strip_protocol(root).rstrip("/") if root else ""
+        strip = fsspec.get_filesystem_class(self.protocol.name)._strip_protocol
+        return strip(root).rstrip("/") if root else ""
 
     def _path(self, data_id: str) -> str:
         """The path of *data_id*, refusing any that would leave the root."""
+        data_id = self._normal_id(data_id)
+        path = f"{self._root_path}/{data_id}" if self._root_path else data_id
+        if not self._inside_root(path):
+            raise DataStoreError(
+                f"Data ID {data_id!r} is outside the store root {self._shown_root!r}: "
+                "it passes through a symbolic link that leads out of the root"
+            )
+        return path
+
+    def _normal_id(self, data_id: str) -> str:
+        """*data_id* without ``.`` segments, doubled or trailing slashes.
+
+        Refused: whatever names something outside the root, as written or once
+        percent-decoded (a web server decodes ``%2e%2e/`` to ``../``), and
+        characters no filesystem takes in a name.
+        """
         if not isinstance(data_id, str) or not data_id.strip("/"):
             raise DataStoreParamsError(
                 f"Invalid value for parameter 'data_id': {data_id!r}; "
                 "allowed: a non-empty path relative to the store root"
             )
-        parts = data_id.split("/")
-        if (
-            "://" in data_id
-            or data_id.startswith(("/", "~"))
-            or "\\" in data_id
-            or re.match(r"^[A-Za-z]:", data_id)
-            or ".." in parts
-        ):
-            raise DataStoreError(
-                f"Data ID {data_id!r} is outside the store root {self.root!r}: "
-                "data IDs are relative paths without '..', '\\', '~', "
-                "a protocol or a leading '/'"
+        if _INVALID_CHARS.search(data_id):
+            raise DataStoreParamsError(
+                f"Invalid value for parameter 'data_id': {data_id!r}; it contains a "
+                "control character (such as a null byte), which no data ID may hold"
             )
-        data_id = data_id.rstrip("/")
-        return f"{self._root_path}/{data_id}" if self._root_path else data_id
+        for form in (data_id, _decoded(data_id)):
+            parts = form.split("/")
+            if (
+                "://" in form
+                or form.startswith(("/", "~"))
+                or "\\" in form
+                or re.match(r"^[A-Za-z]:", form)
+                or ".." in parts
+                or (form != data_id and "." in parts)
+            ):
+                raise DataStoreError(
+                    f"Data ID {data_id!r} is outside the store root {self._shown_root!r}: "
+                    "data IDs are relative paths without '..', '\\', '~', a protocol "
+                    "or a leading '/', also once percent-decoded"
+                )
+        normal = "/".join(p for p in data_id.split("/") if p not in ("", "."))
+        if not normal:
+            raise DataStoreParamsError(
+                f"Invalid value for parameter 'data_id': {data_id!r}; "
+                "allowed: a non-empty path relative to the store root"
+            )
+        return normal
+
+    def _inside_root(self, path: str) -> bool:
+        """Whether *path* stays inside the root once symbolic links are resolved.
+
+        Only local filesystems have links a path can pass through unseen.
+        """
+        if self.protocol.name != "file":
+            return True
+        root = os.path.realpath(self._root_path or ".")
+        real = os.path.realpath(path)
+        return real == root or real.startswith(root.rstrip(os.sep) + os.sep)
 
     # --- formats and data types ---------------------------------------------
 
@@ -192,7 +256,7 @@ class FsDataStore(MutableDataStore):
         return FsDataAccessor(data_type, format_id, self.protocol.name, fs=self.fs)
 
     @contextlib.contextmanager
-    def _speaking_of(self, data_id: str, path: str, reading: bool = False):
+    def _speaking_of(self, data_id: str, path: str, reading: bool = False, format_id: str = ""):
         """Let the accessor's errors name the data ID the user gave, not our path,
         and, when *reading*, say so plainly if the data read is not there.
 
@@ -202,11 +266,16 @@ class FsDataStore(MutableDataStore):
         try:
             yield
         except DataStoreError as error:
-            raise type(error)(str(error).replace(repr(path), repr(data_id))) from None
-        except Exception:
+            text = _TEMP_PREFIX.sub("", str(error)).replace(repr(path), repr(data_id))
+            raise type(error)(scrub(text)) from None
+        except Exception as error:
             if reading and not self.has_data(data_id):
                 raise self._missing(data_id) from None
-            raise
+            doing = "read" if reading else "write"
+            as_format = f" as {format_id}" if format_id else ""
+            text = f"Cannot {doing} {data_id!r}{as_format}: {error_text(error)}"
+            text = _TEMP_PREFIX.sub("", text)
+            raise DataStoreError(scrub(text.replace(path, data_id))) from error
 
     @classmethod
     def get_data_types(cls) -> tuple[str, ...]:
@@ -234,7 +303,9 @@ class FsDataStore(MutableDataStore):
             format_id = self._format_id_of(data_id)
             if data_type is not ANY_TYPE and data_type.alias not in self._data_types_of(format_id):
                 continue
-            yield self._listing_item(data_id, include_attrs)
+            item = self._listing_item(data_id, include_attrs)
+            if item is not None:
+                yield item
 
     def _walk(self) -> Iterator[str]:
         """Data IDs below root, level by level, listing each level concurrently."""
@@ -251,6 +322,8 @@ class FsDataStore(MutableDataStore):
                     if not name or name.startswith("."):
                         continue  # hidden, including writes in progress
                     data_id = prefix + name
+                    if entry.get("islink") and not self._inside_root(entry["name"]):
+                        continue  # a symbolic link out of the root
                     if self._format_id_of(data_id):
                         if self._is_selected(data_id):
                             yield data_id
@@ -288,7 +361,9 @@ class FsDataStore(MutableDataStore):
             if isinstance(result, FileNotFoundError) and path == self._root_path:
                 result = []  # a store whose root does not exist yet is empty
             if isinstance(result, Exception):
-                raise DataStoreError(f"Cannot list {path!r}: {error_text(result)}") from result
+                raise DataStoreError(
+                    scrub(f"Cannot list {path!r}: {error_text(result)}")
+                ) from result
             listings.append(result)
         return listings
 
@@ -310,12 +385,16 @@ class FsDataStore(MutableDataStore):
             )
 
     def _is_selected(self, data_id: str) -> bool:
+        """Whether includes/excludes admit *data_id*, matched as normalised and
+        as percent-decoded (what a web server would serve)."""
         includes, excludes = self._params.get("includes"), self._params.get("excludes")
         includes = [includes] if isinstance(includes, str) else includes
         excludes = [excludes] if isinstance(excludes, str) else excludes
-        if includes and not any(fnmatch.fnmatchcase(data_id, p) for p in includes):
+        normal = self._normal_id(data_id)
+        forms = {normal, _decoded(normal)}
+        if includes and not all(any(fnmatch.fnmatchcase(f, p) for p in includes) for f in forms):
             return False
-        return not (excludes and any(fnmatch.fnmatchcase(data_id, p) for p in excludes))
+        return not (excludes and any(fnmatch.fnmatchcase(f, p) for f in forms for p in excludes))
 
     # --- reading ------------------------------------------------------------
 
@@ -327,10 +406,13 @@ class FsDataStore(MutableDataStore):
         data_type = DataType.normalize(data_type)
         if data_type is not ANY_TYPE and data_type.alias not in self._data_types_of(format_id):
             return False
+        self._recover(data_id, path)
         return bool(get_format(format_id).files(self.fs, path))
 
     def _missing(self, data_id: str) -> DataStoreError:
-        return DataStoreError(f"Data resource {data_id!r} does not exist in store {self.root!r}")
+        return DataStoreError(
+            f"Data resource {data_id!r} does not exist in store {self._shown_root!r}"
+        )
 
     def _existing(self, data_id: str) -> str:
         path = self._path(data_id)
@@ -339,16 +421,24 @@ class FsDataStore(MutableDataStore):
         return path
 
     def _selected_path(self, data_id: str) -> str:
-        """The path of *data_id*, which includes/excludes must not hide."""
+        """The path of *data_id*, which includes/excludes must not hide, with an
+        interrupted write to it finished or undone (see :mod:`.journal`)."""
         path = self._path(data_id)
         if not self._is_selected(data_id):
             raise self._missing(data_id)
+        self._recover(data_id, path)
         return path
+
+    def _recover(self, data_id: str, path: str) -> None:
+        """Finish or undo an interrupted write to *data_id* (see :mod:`.journal`)."""
+        if not self.protocol.read_only:
+            with self._speaking_of(data_id, path):
+                journal.recover(self.fs, path)
 
     def describe_data(self, data_id: str, data_type: DataTypeLike = None) -> DataDescriptor:
         path = self._selected_path(data_id)
         alias, format_id = self._resolve(data_id, data_type=data_type)
-        with self._speaking_of(data_id, path, reading=True):
+        with self._speaking_of(data_id, path, reading=True, format_id=format_id):
             descriptor = get_format(format_id).describe(self.fs, path, data_id, alias)
         descriptor.open_params_schema = self._accessor(
             alias, format_id
@@ -405,7 +495,7 @@ class FsDataStore(MutableDataStore):
     def open_data(self, data_id: str, opener_id: str | None = None, **open_params: Any) -> Any:
         path = self._selected_path(data_id)
         alias, format_id = self._resolve(data_id, opener_id, open_params.pop("data_type", None))
-        with self._speaking_of(data_id, path, reading=True):
+        with self._speaking_of(data_id, path, reading=True, format_id=format_id):
             return self._accessor(alias, format_id).open_data(path, data_type=alias, **open_params)
 
     # --- writing ------------------------------------------------------------
@@ -415,7 +505,7 @@ class FsDataStore(MutableDataStore):
             # Begins with xcube's words, which its users search their logs for.
             raise DataStoreError(
                 f"Data store is read-only. Cannot {operation}: the "
-                f"{self.protocol.name!r} store at {self.root!r} is read-only"
+                f"{self.protocol.name!r} store at {self._shown_root!r} is read-only"
             )
 
     def get_data_writer_ids(self, data_type: DataTypeLike = None) -> tuple[str, ...]:
@@ -469,7 +559,7 @@ class FsDataStore(MutableDataStore):
         write_params = self._data_id_params_as_paths(
             accessor.get_write_data_params_schema(), write_params
         )
-        with self._speaking_of(data_id, path):
+        with self._speaking_of(data_id, path, format_id=format_id):
             accessor.write_data(data, path, replace=replace, **write_params)
         return data_id
 
@@ -502,6 +592,16 @@ class FsDataStore(MutableDataStore):
         path = self._existing(data_id)
         with self._speaking_of(data_id, path):
             self._accessor(*self._resolve(data_id)).delete_data(path)
+
+    def cleanup(self) -> list[str]:
+        """Finish or undo writes that were interrupted (killed, or cut off from
+        the server) anywhere in the store, and remove their hidden temps.
+
+        Returns the hidden paths acted on. The next write to, or read of, a
+        data ID does the same for that data ID alone.
+        """
+        self._check_writable("clean up")
+        return journal.cleanup(self.fs, self._root_path)
 
     def __reduce__(self):
         return _new_fs_store, (self.protocol.name, self._params)

@@ -23,9 +23,11 @@ from ..coercion import coerce_text
 from ..descriptor import DataDescriptor
 from ..store import DataStore, get_data_store_params_schema
 from .params import (
+    catalog_templates,
     coerce_rendered,
     parameter_schema,
     redact,
+    redact_description,
     to_json_value,
     user_parameters,
     validate_user_values,
@@ -128,7 +130,12 @@ class XStoreEntry(CatalogEntry):
         schema = get_data_store_params_schema(self._store_id)
         return {
             "store_id": self._store_id,
-            "store_params": redact(self._store_id, schema, self._store_params),
+            "store_params": redact(
+                self._store_id,
+                schema,
+                self._store_params,
+                templates=catalog_templates(self._catalog),
+            ),
             "data_id": self._data_id,
         }
 
@@ -398,7 +405,12 @@ class XStoreCatalog(Catalog):
         schema = get_data_store_params_schema(self.store_id)
         return {
             "store_id": self.store_id,
-            "store_params": redact(self.store_id, schema, to_json_value(self.store_params)),
+            "store_params": redact(
+                self.store_id,
+                schema,
+                to_json_value(self.store_params),
+                templates=catalog_templates(self),
+            ),
         }
 
     def _yaml(self) -> dict[str, Any]:
@@ -418,7 +430,7 @@ class XStoreCatalog(Catalog):
     def describe(self) -> dict[str, Any]:
         """Args, metadata and user parameters (the store's parameters)."""
         if self._entry is not None:
-            return self.entry.describe()
+            return redact_description(self.store_id, self.entry.describe())
         schema = get_data_store_params_schema(self.store_id)
         return {
             "name": self.name,

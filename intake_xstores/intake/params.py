@@ -43,11 +43,14 @@ variable that supplies them (see :func:`secret_env_var`).
 from __future__ import annotations
 
 import datetime
+import os
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from intake.catalog.local import UserParameter
 
+from .. import secrets
 from ..coercion import coerce_params, coerce_text, json_types
 from ..errors import DataStoreParamsError
 from ..schema import JsonObjectSchema, JsonSchema
@@ -237,18 +240,24 @@ def coerce_rendered(
     return coerce_params(_schema_dict(schema), params)
 
 
-def secret_env_var(store_id: str, path: tuple[str, ...]) -> str:
+def secret_env_var(store_id: str, path: tuple[str, ...], value: str | None = None) -> str:
     """The environment variable a YAML catalog reads the secret at *path* from.
 
-    Well-known ones follow their libraries (``AWS_SECRET_ACCESS_KEY``,
-    ``AZURE_STORAGE_ACCOUNT_KEY``, ...); others are named
-    ``XSTORES_<STORE>_<PATH>``, e.g. ``XSTORES_FTP_PASSWORD``.
+    A variable that holds *value* now is named, so the YAML reopens the same
+    data; the conventional one first (``AWS_SECRET_ACCESS_KEY``,
+    ``AZURE_STORAGE_ACCOUNT_KEY``, ...), else any. With none holding it, the
+    conventional name, or ``XSTORES_<STORE>_<PATH>`` (``XSTORES_FTP_PASSWORD``),
+    which must then be set for the YAML to open.
     """
     known = _SECRET_ENV_VARS.get(store_id, {}).get(tuple(path))
-    if known:
-        return known
     parts = [store_id, *(p for p in path if p != "storage_options")]
-    return "XSTORES_" + "_".join(p.upper().replace("-", "_") for p in parts)
+    conventional = known or "XSTORES_" + "_".join(
+        re.sub(r"[^A-Za-z0-9]", "_", p).upper() for p in parts
+    )
+    if value is None or os.environ.get(conventional) == value:
+        return conventional
+    holding = sorted(k for k, v in os.environ.items() if v == value)
+    return holding[0] if holding else conventional
 
 
 def env_template(variable: str) -> str:
@@ -261,34 +270,70 @@ def v2_env_template(variable: str) -> str:
     return "{env(" + variable + ")}"
 
 
+def catalog_templates(obj: Any) -> Mapping[str, Any] | None:
+    """The store parameters as written in the YAML catalog *obj* was opened from
+    (templates not rendered), or None; :func:`redact` keeps a secret's template."""
+    entry = getattr(obj, "_entry", None)
+    args = getattr(entry, "_open_args", None)
+    templates = args.get("store_params") if isinstance(args, Mapping) else None
+    return templates if isinstance(templates, Mapping) else None
+
+
 def redact(
     store_id: str,
     schema: JsonObjectSchema,
     params: Mapping[str, Any],
     replacement: str | None = None,
     template: Callable[[str], str] = env_template,
+    templates: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """A copy of *params* with every secret replaced.
+    """A copy of *params* with every secret replaced (see :mod:`intake_xstores.secrets`
+    for what is one: schema marks, credential-like names at any depth, URL passwords).
 
-    By default a secret becomes an ``{{ env(...) }}`` template (see
-    :func:`secret_env_var`), so YAML written from it still opens
-    (``template=v2_env_template`` for Intake 2's ``{env(...)}``); pass
+    By default a secret becomes the template it was written as in *templates*
+    (the catalog's unrendered parameters), else an ``{{ env(...) }}`` template
+    (see :func:`secret_env_var`; ``template=v2_env_template`` for Intake 2's
+    ``{env(...)}``), so YAML written from it opens the same data; pass
     *replacement* (e.g. ``"***"``) for display.
     """
-    secrets = schema.secret_paths()
+    if replacement is not None:
+        return secrets.redact(dict(params), schema.secret_paths(), mask=replacement)
+    secret_paths = schema.secret_paths()
 
-    def walk(value: Any, path: tuple[str, ...]) -> Any:
-        if path in secrets:
+    def walk(value: Any, path: tuple[str, ...], written: Any) -> Any:
+        if secrets.is_secret_path(path, secret_paths) and value not in (None, ""):
             if isinstance(value, str) and value.startswith(("{{", "{env(")):
                 return value  # already a template, not the secret itself
-            return (
-                replacement if replacement is not None else template(secret_env_var(store_id, path))
-            )
+            if isinstance(written, str) and "{{" in written:
+                return written
+            known = value if isinstance(value, str) else None
+            return template(secret_env_var(store_id, path, known))
         if isinstance(value, Mapping):
-            return {k: walk(v, path + (k,)) for k, v in value.items()}
+            return {
+                k: walk(v, path + (k,), written.get(k) if isinstance(written, Mapping) else None)
+                for k, v in value.items()
+            }
+        if isinstance(value, str) and secrets.redact_url(value) != value:
+            if isinstance(written, str) and "{{" in written:
+                return written
+            return secrets.redact_url(value, template(secret_env_var(store_id, path)))
         return value
 
-    return walk(dict(params), ())
+    return walk(dict(params), (), templates)
+
+
+def redact_description(store_id: str, described: Mapping[str, Any]) -> dict[str, Any]:
+    """A YAML catalog entry's ``describe()`` with the secrets of its
+    ``store_params`` replaced as in :func:`redact` (a catalog may hold literal ones)."""
+    from ..store import get_data_store_params_schema
+
+    described = dict(described)
+    args = dict(described.get("args") or {})
+    if isinstance(args.get("store_params"), Mapping):
+        schema = get_data_store_params_schema(store_id)
+        args["store_params"] = redact(store_id, schema, args["store_params"])
+        described["args"] = args
+    return described
 
 
 def _has_secret(schema: Mapping[str, Any]) -> bool:
@@ -335,7 +380,8 @@ def store_catalog_entry(
     for name, prop in properties.items():
         value = params.get(name, prop.get("default"))
         templated = isinstance(value, str) and "{{" in value
-        if _has_secret(prop) or (prop.get("properties") and name in params):
+        holds_password = isinstance(value, str) and secrets.redact_url(value) != value
+        if _has_secret(prop) or (prop.get("properties") and name in params) or holds_password:
             if name in params:
                 store_params[name] = value
             continue

@@ -18,7 +18,13 @@ from .. import __version__
 from ..descriptor import DataDescriptor
 from ..errors import DataStoreParamsError
 from ..store import DataStore, get_data_store_params_schema
-from .params import redact, to_json_value, user_parameters
+from .params import (
+    catalog_templates,
+    redact,
+    redact_description,
+    to_json_value,
+    user_parameters,
+)
 from .v2 import XStoreData, XStoreReader, descriptor_metadata, get_store
 
 CONTAINERS: dict[str, str] = {
@@ -236,7 +242,9 @@ class XStoreSource(DataSource):
         schema = get_data_store_params_schema(self.store_id)
         args: dict[str, Any] = {
             "store_id": self.store_id,
-            "store_params": redact(self.store_id, schema, self.store_params),
+            "store_params": redact(
+                self.store_id, schema, self.store_params, templates=catalog_templates(self)
+            ),
             "data_id": self.data_id,
         }
         if self.open_params:
@@ -260,7 +268,7 @@ class XStoreSource(DataSource):
     def describe(self) -> dict[str, Any]:
         """Args, metadata and user parameters, like a catalog entry's ``describe()``."""
         if self._entry is not None:
-            return self.entry.describe()
+            return redact_description(self.store_id, self.entry.describe())
         schema = self.store.get_open_data_params_schema(self.data_id)
         return {
             "name": self.name,

@@ -16,12 +16,13 @@ reads nothing.
 from __future__ import annotations
 
 import json
+import os
 import posixpath
 import urllib.parse
 from collections.abc import Container, Iterator, Mapping
 from typing import Any
 
-from fsspec.implementations.reference import LazyReferenceMapper
+from fsspec.implementations.reference import LazyReferenceMapper, ReferenceFileSystem
 
 from ..datatype import ANY_TYPE, DATASET_TYPE, DataType, DataTypeLike
 from ..descriptor import DataDescriptor, DatasetDescriptor
@@ -187,6 +188,14 @@ class ReferenceDataStore(DataStore):
                     default=128,
                     description="Parquet record files of references kept in an LRU cache",
                 ),
+                allowed_targets=JsonArraySchema(
+                    items=JsonStringSchema(min_length=1),
+                    description="Where referenced bytes may be read from: protocols "
+                    "('s3') or URL prefixes ('s3://bucket/data/', 'file:///archive/'); "
+                    "by default the folder of each reference file and any URL of "
+                    "'remote_protocol'. A reference set from an untrusted source must "
+                    "not widen this: it could read any file or URL the process can reach",
+                ),
                 # xcube's reference store takes the options common to all
                 # filesystems, for its reference filesystem.
                 **_REFERENCE_FS_OPTIONS,
@@ -214,7 +223,9 @@ class ReferenceDataStore(DataStore):
         if not _is_dataset_type(data_type):
             return
         for data_id in self._refs:
-            yield self._listing_item(data_id, include_attrs)
+            item = self._listing_item(data_id, include_attrs)
+            if item is not None:
+                yield item
 
     def has_data(self, data_id: str, data_type: DataTypeLike = None) -> bool:
         return data_id in self._refs and _is_dataset_type(data_type)
@@ -305,7 +316,6 @@ class ReferenceDataStore(DataStore):
 
     def _reference_filesystem(self, ref: _Ref):
         """fsspec's ``ReferenceFileSystem`` of *ref*, in async mode for Zarr."""
-        import fsspec
 
         target_fs, path = self._target(ref)
         if _is_parquet(target_fs, path, ref.path):
@@ -318,8 +328,8 @@ class ReferenceDataStore(DataStore):
         # must be async instances (as those zarr itself makes for URLs).
         remote_options["asynchronous"] = True
         try:
-            return fsspec.filesystem(
-                "reference",
+            return ConfinedReferenceFileSystem(
+                allowed_targets=self._allowed_targets(ref),
                 fo=fo,
                 remote_protocol=p.get("remote_protocol"),
                 remote_options=remote_options,
@@ -334,6 +344,17 @@ class ReferenceDataStore(DataStore):
                 f"Cannot reach the data referenced by {ref.path!r} (data ID "
                 f"{ref.data_id!r}): {error_text(error)}"
             ) from error
+
+    def _allowed_targets(self, ref: _Ref) -> list[str]:
+        """The ``allowed_targets`` parameter, or its default for *ref*."""
+        allowed = self._params.get("allowed_targets")
+        if allowed is not None:
+            return list(allowed)
+        protocol = self._params.get("target_protocol")
+        location = ref.path if protocol is None or "://" in ref.path else f"{protocol}://{ref.path}"
+        folder = _normal_target(location).rsplit("/", 1)[0] + "/"
+        remote = self._params.get("remote_protocol")
+        return [folder, *([remote] if remote else [])]
 
     def _target(self, ref: _Ref):
         """The filesystem holding the reference file of *ref*, and its path there."""
@@ -522,3 +543,52 @@ class _ParquetReferences(LazyReferenceMapper):
 
     def __reduce__(self):
         return type(self), (self.root, self.fs, self.cache_size)
+
+
+def _normal_target(url: str) -> str:
+    """*url* as ``protocol://path``, percent-decoded, without ``.``/``..`` segments
+    (local paths made absolute), so a prefix check cannot be walked around."""
+    protocol, sep, path = url.partition("://")
+    if not sep:
+        protocol, path = "file", url
+    protocol = protocol.lower()
+    path = urllib.parse.unquote(path)
+    if protocol in ("file", "local"):
+        return "file://" + posixpath.normpath(os.path.abspath(path))
+    return f"{protocol}://" + posixpath.normpath("/" + path).lstrip("/")
+
+
+def _target_allowed(url: str, allowed: list[str]) -> bool:
+    normal = _normal_target(url)
+    for entry in allowed:
+        if "://" not in entry:  # a protocol
+            if normal.startswith(entry.lower().rstrip(":/") + "://"):
+                return True
+            continue
+        prefix = _normal_target(entry)
+        if normal == prefix or normal.startswith(prefix.rstrip("/") + "/"):
+            return True
+    return False
+
+
+class ConfinedReferenceFileSystem(ReferenceFileSystem):
+    """fsspec's ``ReferenceFileSystem`` reading referenced bytes only from
+    targets that *allowed_targets* admits (see :func:`_target_allowed`).
+
+    Every read of a reference passes through ``_cat_common``, so the check
+    there covers JSON and Parquet reference sets alike, lazily.
+    """
+
+    def __init__(self, allowed_targets: list[str], **kwargs: Any):
+        self.allowed_targets = list(allowed_targets)
+        super().__init__(**kwargs)
+
+    def _cat_common(self, path, start=None, end=None):
+        url, start, end = super()._cat_common(path, start=start, end=end)
+        if isinstance(url, str) and not _target_allowed(url, self.allowed_targets):
+            raise DataStoreError(
+                f"Reference {path!r} names {url!r}, which the reference store may not "
+                f"read: allowed targets are {self.allowed_targets}; widen the store "
+                "parameter 'allowed_targets' only for reference sets you trust"
+            )
+        return url, start, end

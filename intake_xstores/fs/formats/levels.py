@@ -298,7 +298,7 @@ def _format_of(path: str, what: str):
 
 
 def _open_linked(fs, path: str, link: str, params: dict[str, Any]):
-    target = posixpath.normpath(posixpath.join(path, link))
+    target = _link_target(path, link)
     fmt = _format_of(target, "0.link")
     schema = fmt.get_open_params_schema("dataset")
     known = {k: v for k, v in params.items() if k in schema.properties}
@@ -308,6 +308,16 @@ def _open_linked(fs, path: str, link: str, params: dict[str, Any]):
         raise DataStoreError(
             f"The base dataset {link!r} linked from {path!r} does not exist"
         ) from None
+
+
+def _link_target(path: str, link: str) -> str:
+    """Where the checked *link* (``../`` + a path) of the folder *path* points.
+
+    Joined by hand: ``posixpath.normpath`` would collapse the ``//`` of a URL.
+    """
+    parent = posixpath.dirname(path.rstrip("/"))
+    rest = link[len("../") :]
+    return f"{parent}/{rest}" if parent else rest
 
 
 def _open_zarr(fs, path: str, params: dict[str, Any]):

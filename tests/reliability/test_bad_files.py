@@ -1,0 +1,85 @@
+"""Bad files get clear errors (issue 19, area D): each a DataStoreError naming
+the data ID, the format and the cause, never a raw library traceback."""
+
+import pytest
+
+from intake_xstores import DataStoreError, new_data_store
+from tests.conftest import make_cube
+
+
+def _corrupt_zmetadata(root):
+    make_cube().to_zarr(root / "bad.zarr", zarr_format=2, consolidated=True)
+    (root / "bad.zarr" / ".zmetadata").write_text("{not json")
+    return "bad.zarr", "zarr"
+
+
+def _truncated_nc(root):
+    make_cube().to_netcdf(root / "full.nc")
+    data = (root / "full.nc").read_bytes()
+    (root / "bad.nc").write_bytes(data[: len(data) // 3])
+    return "bad.nc", "netcdf"
+
+
+def _garbage_nc(root):
+    (root / "bad.nc").write_bytes(b"\x00garbage" * 100)
+    return "bad.nc", "netcdf"
+
+
+def _empty_nc(root):
+    (root / "bad.nc").write_bytes(b"")
+    return "bad.nc", "netcdf"
+
+
+def _text_tif(root):
+    (root / "bad.tif").write_text("this is not a GeoTIFF\n")
+    return "bad.tif", ""
+
+
+def _bad_geojson(root):
+    (root / "bad.geojson").write_text("{ nope")
+    return "bad.geojson", ""
+
+
+def _empty_zarr(root):
+    (root / "bad.zarr").mkdir()
+    (root / "bad.zarr" / ".zgroup").write_text('{"zarr_format": 2}')
+    return "bad.zarr", "zarr"
+
+
+CASES = [_corrupt_zmetadata, _truncated_nc, _garbage_nc, _empty_nc, _text_tif, _bad_geojson]
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.__name__.strip("_"))
+@pytest.mark.parametrize("operation", ["open", "describe"])
+def test_bad_file_is_a_clear_error(tmp_path, case, operation):
+    data_id, format_id = case(tmp_path)
+    store = new_data_store("file", root=str(tmp_path))
+    call = store.open_data if operation == "open" else store.describe_data
+    with pytest.raises(DataStoreError) as info:
+        result = call(data_id)
+        if operation == "open" and hasattr(result, "compute"):
+            result.compute()
+    message = str(info.value)
+    assert repr(data_id) in message, message
+    if format_id:
+        assert format_id in message, message
+
+
+def test_group_not_found_names_it(tmp_path):
+    make_cube().to_zarr(tmp_path / "c.zarr", zarr_format=2)
+    store = new_data_store("file", root=str(tmp_path))
+    with pytest.raises(DataStoreError, match="'c.zarr'.*nogroup"):
+        store.open_data("c.zarr", group="nogroup")
+
+
+def test_whole_store_operations_skip_a_bad_file_with_a_warning(tmp_path):
+    make_cube().to_zarr(tmp_path / "good.zarr", zarr_format=2)
+    _truncated_nc(tmp_path)
+    (tmp_path / "full.nc").unlink()
+    store = new_data_store("file", root=str(tmp_path))
+    with pytest.warns(UserWarning, match="Skipping 'bad.nc'"):
+        listed = store.list_data_ids(include_attrs=["bbox"])
+    assert [data_id for data_id, _ in listed] == ["good.zarr"]
+    with pytest.warns(UserWarning, match="Skipping 'bad.nc'"):
+        found = [d.data_id for d in store.search_data(bbox=[0, 0, 90, 90])]
+    assert found == ["good.zarr"]
