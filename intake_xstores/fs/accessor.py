@@ -12,6 +12,8 @@ from __future__ import annotations
 import contextlib
 import os
 import posixpath
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from ..accessor import DataOpener, DataWriter
@@ -174,23 +176,67 @@ def _move(fs, source: str, target: str) -> None:
         fs.mv(source, target, recursive=True)
 
 
-@contextlib.contextmanager
-def _joined_dask_threads():
-    """Run dask's threaded scheduler on threads of its own, and wait for them.
+class _WritePools:
+    """dask's thread pool while writes run: each writing thread's own, else a shared one.
 
-    When one task of a write fails, dask raises at once while other tasks may
-    still be writing; cleaning up must wait until they have stopped.
+    dask's configuration is process-wide, so a pool set for one write would be
+    used, and shut down, under the feet of every other thread. This one
+    object stands in the configuration while any write runs and sends each
+    task to the pool of the thread that started its computation.
     """
-    from concurrent.futures import ThreadPoolExecutor
 
-    import dask
+    def __init__(self) -> None:
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._writes = 0
+        self._saved: Any = None
+        self._shared: ThreadPoolExecutor | None = None
 
-    if dask.config.get("scheduler", None) not in (None, "threads", "threading"):
-        yield
-        return
-    pool = ThreadPoolExecutor(os.cpu_count() or 1)
-    try:
-        with dask.config.set(pool=pool):
+    def _pool(self) -> ThreadPoolExecutor:
+        pool = getattr(self._local, "pool", None)
+        if pool is not None:
+            return pool
+        with self._lock:
+            if self._shared is None:
+                self._shared = ThreadPoolExecutor(os.cpu_count() or 1)
+            return self._shared
+
+    def submit(self, fn, *args, **kwargs):
+        return self._pool().submit(fn, *args, **kwargs)
+
+    @property
+    def _max_workers(self) -> int:
+        return self._pool()._max_workers
+
+    @contextlib.contextmanager
+    def joined(self):
+        """Run this thread's dask tasks on threads of its own, and wait for them.
+
+        When one task of a write fails, dask raises at once while other tasks
+        may still be writing; cleaning up must wait until they have stopped.
+        """
+        import dask
+
+        if dask.config.get("scheduler", None) not in (None, "threads", "threading"):
             yield
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+            return
+        outer = getattr(self._local, "pool", None)
+        pool = self._local.pool = ThreadPoolExecutor(os.cpu_count() or 1)
+        with self._lock:
+            if self._writes == 0:
+                self._saved = dask.config.get("pool", None)
+                dask.config.set(pool=self)
+            self._writes += 1
+        try:
+            yield
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+            self._local.pool = outer
+            with self._lock:
+                self._writes -= 1
+                if self._writes == 0:
+                    dask.config.set(pool=self._saved)
+
+
+_WRITE_POOLS = _WritePools()
+_joined_dask_threads = _WRITE_POOLS.joined

@@ -35,6 +35,7 @@ import uuid
 from typing import Any
 
 from ..errors import DataStoreError, error_text
+from .formats.base import is_local
 
 JOURNAL_PREFIX = ".journal-"
 TEMP_PREFIX = ".tmp-"
@@ -136,8 +137,8 @@ def recover(fs, path: str) -> bool:
         return False
     try:
         state = json.loads(raw)
-    except ValueError:
-        state = {}
+    except ValueError:  # being written this very moment, or torn long ago: its age tells
+        state = {"time": _modified(fs, file)}
     if _alive(state):
         return False
     phase = state.get("phase")
@@ -195,6 +196,14 @@ def _create_exclusive(fs, path: str, data: bytes) -> bool:
             return False
         fs.pipe_file(path, data)
         return True
+    if is_local(fs):  # fsspec's "create" checks, then writes: O_EXCL does both at once
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        except FileExistsError:
+            return False
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        return True
     try:
         fs.pipe_file(path, data, mode="create")
     except FileExistsError:
@@ -243,6 +252,14 @@ def _alive(state: dict[str, Any]) -> bool:
             return True
         return True
     return time.time() - float(state.get("time") or 0) < STALE_SECONDS
+
+
+def _modified(fs, path: str) -> float:
+    """When *path* was last written (now, if the filesystem cannot tell)."""
+    try:
+        return fs.modified(path).timestamp()
+    except Exception:  # noqa: BLE001 - not every filesystem knows
+        return time.time()
 
 
 def _rm_quietly(fs, path: str) -> None:

@@ -360,7 +360,7 @@ def _default_tile_size(data) -> tuple[int, int] | None:
     Data opened in one chunk (as NetCDF often is) would otherwise be one tile
     of its full extent, and its pyramid a single level.
     """
-    from ...mldataset import DEFAULT_TILE_SIZE, spatial_dims
+    from ...mldataset.downsample import DEFAULT_TILE_SIZE, spatial_dims
 
     try:
         x_dim, y_dim = spatial_dims(data)
