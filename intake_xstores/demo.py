@@ -54,8 +54,8 @@ def make_demo_data(root: str | os.PathLike) -> Path:
     if _have(GEO, "dem.tif and regions.geojson"):
         _write_geotiff(root / "dem.tif", lat, lon, base)
         _write_regions(store)
-    if _have(REFERENCE, "refs/sst.json"):
-        _write_references(root / "cubes" / "sst.nc", root / "refs" / "sst.json")
+    if _have(REFERENCE, "cubes/sst.json"):
+        _write_references(root / "cubes" / "sst.nc", root / "cubes" / "sst.json")
     return root
 
 
@@ -162,7 +162,7 @@ def browse_catalog(path: str) -> None:
     if "regions.geojson" in list(local):
         regions = local.regions.read()
         print(f"cat.local.regions.read(): {len(regions)} regions: {', '.join(regions['name'])}")
-    if os.path.exists(os.path.join(os.path.dirname(path), "..", "demo_data", "refs")):
+    if os.path.exists(os.path.join(os.path.dirname(path), "..", "demo_data", "cubes", "sst.json")):
         sst = cat.reference.sst.to_dask()
         print(f"cat.reference.sst (kerchunk references to cubes/sst.nc): {dict(sst.sizes)}")
 

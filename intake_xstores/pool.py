@@ -164,13 +164,14 @@ class DataStoreConfig:
 def _shown_params(store_id: str, params: dict[str, Any]) -> dict[str, Any]:
     """*params* with secrets hidden: by the store's schema if the store is
     installed, else every value (we cannot know which are secret)."""
-    from .store import _redact, get_data_store_params_schema
+    from . import secrets
+    from .store import get_data_store_params_schema
 
     try:
-        secrets = get_data_store_params_schema(store_id).secret_paths()
+        secret_paths = get_data_store_params_schema(store_id).secret_paths()
     except DataStoreError:
         return dict.fromkeys(params, "***")
-    return _redact(params, secrets, ())
+    return secrets.redact(params, secret_paths)
 
 
 class DataStoreInstance:

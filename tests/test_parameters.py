@@ -16,7 +16,7 @@ import intake
 import numpy as np
 import pytest
 
-from intake_xstores import DataStoreParamsError, new_data_store
+from intake_xstores import DataStoreError, DataStoreParamsError, new_data_store
 from intake_xstores.coercion import coerce_text
 from intake_xstores.intake import store_catalog_yaml
 from tests.conftest import make_cube
@@ -179,6 +179,6 @@ def test_chunk_and_variable_names_must_exist_in_every_format(cat):
             cat[data_id](chunks={"tiem": 2}).to_dask()
         with pytest.raises(DataStoreParamsError, match=r"'drop_variables'.*'qcc'.*chl, qc"):
             cat[data_id](drop_variables=["chl", "qcc"]).to_dask()
-    with pytest.raises(ValueError, match=r"'lat'.*'band', 'x', 'y'"):  # rioxarray's own check
+    with pytest.raises(DataStoreError, match=r"'chl.tif' as geotiff.*'lat'.*'y', 'x'"):
         cat["chl.tif"](chunks={"lat": 2}).to_dask()
     assert cat["chl.tif"](chunks={"x": 4}).to_dask().band_1.chunks[1] == (4, 4)

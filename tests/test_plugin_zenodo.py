@@ -439,7 +439,9 @@ def test_memory_cache_store_and_bad_cache_store(zenodo):
     cache = store.preload_data("sst.nc")
     assert cache.protocol.name == "memory" and cache.list_data_ids() == ["sst.nc"]
     with pytest.raises(DataStoreParamsError, match="'cache_store_id': 'https'"):
-        zenodo["make"](cache_store_id="https", cache_store_params={"root": "x"}).preload_data()
+        zenodo["make"](
+            cache_store_id="https", cache_store_params={"root": "https://example.org/cache"}
+        ).preload_data()
 
 
 def test_bad_preload_params_and_unknown_files(zenodo):

@@ -74,6 +74,13 @@ class FsProtocol:
             "unlisted options are passed on to it",
         )
 
+    def filesystem_class(self) -> type:
+        """fsspec's filesystem class of this protocol, its libraries checked first."""
+        import fsspec
+
+        self.needs.check(f"The {self.name!r} protocol")
+        return fsspec.get_filesystem_class(self.name)
+
     def new_filesystem(self, storage_options: dict[str, Any] | None = None):
         import fsspec
 

@@ -126,10 +126,8 @@ class FsDataStore(MutableDataStore):
     @functools.cached_property
     def _root_path(self) -> str:
         # The filesystem's class strips the protocol: no connection needed yet.
-        import fsspec
-
         root = self.root or ("." if self.protocol.name == "file" else "")
-        strip = fsspec.get_filesystem_class(self.protocol.name)._strip_protocol
+        strip = self.protocol.filesystem_class()._strip_protocol
         return strip(root).rstrip("/") if root else ""
 
     def _path(self, data_id: str) -> str:

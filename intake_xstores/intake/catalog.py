@@ -10,6 +10,7 @@ made when first asked for.
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 from collections.abc import Iterator, Mapping
@@ -21,6 +22,7 @@ from intake.catalog.entry import CatalogEntry
 from .. import __version__
 from ..coercion import coerce_text
 from ..descriptor import DataDescriptor
+from ..errors import DataStoreParamsError
 from ..store import DataStore, get_data_store_params_schema
 from .params import (
     catalog_templates,
@@ -206,9 +208,13 @@ class _Entries(Mapping):
 
     def __init__(self, catalog: XStoreCatalog):
         self._catalog = catalog
-        self.listing = DataIdListing(catalog.store, store_id=catalog.store_id)
         self._entries: dict[str, XStoreEntry] = {}
         self._lock = threading.Lock()
+
+    @functools.cached_property
+    def listing(self) -> DataIdListing:
+        """Made on first use: a catalog whose store parameters were refused says so then."""
+        return DataIdListing(self._catalog.store, store_id=self._catalog.store_id)
 
     @property
     def data_ids(self) -> list[str]:
@@ -219,7 +225,8 @@ class _Entries(Mapping):
         return self.listing.listed
 
     def clear(self) -> None:
-        self.listing.clear()
+        if "listing" in vars(self):  # nothing listed yet: nothing to forget
+            self.listing.clear()
         with self._lock:
             self._entries.clear()
 
@@ -281,13 +288,21 @@ class XStoreCatalog(Catalog):
         self.store_id = store_id
         schema = get_data_store_params_schema(store_id)
         self.store_params = coerce_rendered(schema, {**(store_params or {}), **kwargs})
-        self._store = get_store(store_id, self.store_params)  # validates the parameters
+        try:
+            self._store: DataStore | None = get_store(store_id, self.store_params)
+            self._store_error: DataStoreParamsError | None = None
+        except DataStoreParamsError as error:
+            # Kept for the first use: a catalog of stores (and Intake's GUI,
+            # which makes every entry) still lists the others.
+            self._store, self._store_error = None, error
         super().__init__(**catalog_kwargs)
         self.name = self.name or store_id
 
     @property
     def store(self) -> DataStore:
-        """The data store behind this catalog."""
+        """The data store behind this catalog; its parameters' error if they were refused."""
+        if self._store_error is not None:
+            raise self._store_error
         return self._store
 
     @property

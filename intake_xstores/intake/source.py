@@ -56,7 +56,6 @@ class XStoreSource(DataSource):
 
     name = "xstore_data"
     version = __version__
-    container = "xarray"
     partition_access = False
 
     def __init__(
@@ -79,7 +78,6 @@ class XStoreSource(DataSource):
         self._descriptor: DataDescriptor | None = None
         self._described = False
         self._data: Any = None
-        self.container = CONTAINERS.get(self.data_type, "python")
 
     # --- the store and the data type ----------------------------------------
 
@@ -95,6 +93,16 @@ class XStoreSource(DataSource):
         if data_type:
             return str(data_type)
         return self.store.get_data_types_for_data(self.data_id)[0]
+
+    @property
+    def container(self) -> str:
+        """Intake's container of the data type; asked of the store when first needed,
+        so that making a source costs no I/O."""
+        return CONTAINERS.get(self.data_type, "python")
+
+    @container.setter
+    def container(self, value: str) -> None:
+        pass  # derived from the data type
 
     @property
     def reader(self) -> XStoreReader:
