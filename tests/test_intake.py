@@ -529,3 +529,17 @@ def test_importing_the_package_does_not_import_intake():
     code = "import sys, intake_xstores; print('intake' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_broken_yaml_entries_name_the_field_and_what_it_takes(tmp_path):
+    path = tmp_path / "broken.yaml"
+    path.write_text(
+        "sources:\n"
+        "  listed_params: {driver: xstore, args: {store_id: file, store_params: [1, 2]}}\n"
+        "  no_store: {driver: xstore, args: {store_params: {root: x}}}\n"
+    )
+    cat = intake.open_catalog(str(path))
+    with pytest.raises(DataStoreParamsError, match=r"'store_params'.*\[1, 2\].*a mapping"):
+        cat.listed_params  # noqa: B018 - making the entry is the test
+    with pytest.raises(DataStoreParamsError, match=r"'store_id'.*None.*installed.*file"):
+        cat.no_store  # noqa: B018

@@ -23,7 +23,7 @@ from .. import __version__
 from ..coercion import coerce_text
 from ..descriptor import DataDescriptor
 from ..errors import DataStoreParamsError
-from ..store import DataStore, get_data_store_params_schema
+from ..store import DataStore, get_data_store_params_schema, list_data_store_ids
 from .params import (
     catalog_templates,
     coerce_rendered,
@@ -257,6 +257,20 @@ class _Entries(Mapping):
         return len(self.data_ids)
 
 
+def _check_args(store_id: Any, store_params: Any) -> None:
+    """Refuse the arguments of a broken YAML entry, naming the field and what it takes."""
+    if not isinstance(store_id, str) or not store_id:
+        raise DataStoreParamsError(
+            f"Invalid value for 'store_id' of an xstore catalog: {store_id!r}; allowed: "
+            f"the ID of an installed data store ({', '.join(list_data_store_ids())})"
+        )
+    if store_params is not None and not isinstance(store_params, Mapping):
+        raise DataStoreParamsError(
+            f"Invalid value for 'store_params' of the {store_id!r} xstore catalog: "
+            f"{store_params!r}; allowed: a mapping of the store's parameter names to values"
+        )
+
+
 class XStoreCatalog(Catalog):
     """A data store as an Intake catalog: one entry per data ID.
 
@@ -283,7 +297,10 @@ class XStoreCatalog(Catalog):
     container = "catalog"
     partition_access = None
 
-    def __init__(self, store_id: str, store_params: dict[str, Any] | None = None, **kwargs: Any):
+    def __init__(
+        self, store_id: str | None = None, store_params: dict[str, Any] | None = None, **kwargs: Any
+    ):
+        _check_args(store_id, store_params)
         catalog_kwargs = {k: kwargs.pop(k) for k in _CATALOG_KWARGS if k in kwargs}
         self.store_id = store_id
         schema = get_data_store_params_schema(store_id)
