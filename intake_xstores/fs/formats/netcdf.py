@@ -19,6 +19,11 @@ from .base import DATASET_OPEN_PARAMS, FsFormat, is_local, open_xarray
 # at once; reads of chunks are already serialised by xarray's own HDF5 lock.
 _OPEN_LOCK = threading.Lock()
 
+# NetCDF4 files are HDF5 files; h5py (under h5netcdf) serialises every HDF5
+# call itself, where netCDF4 closing a file on one thread while another reads
+# crashes the process. NetCDF3 files still open with xarray's default engine.
+_HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+
 # Filesystems with one connection (FTP) take one call at a time.
 _FS_LOCKS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _FS_LOCKS_LOCK = threading.Lock()
@@ -31,7 +36,8 @@ class NetcdfFormat(FsFormat):
     def open(self, fs, path: str, data_type: str, **params: Any) -> xr.Dataset:
         with _OPEN_LOCK:
             if is_local(fs):
-                return open_xarray(lambda **kw: xr.open_dataset(path, **kw), params)
+                engine = "h5netcdf" if _is_hdf5(path) else None
+                return open_xarray(lambda **kw: xr.open_dataset(path, engine=engine, **kw), params)
             # h5netcdf reads NetCDF4 from a file object, fetching byte ranges lazily.
             return open_xarray(
                 lambda **kw: xr.open_dataset(RemoteFile(fs, path), engine="h5netcdf", **kw),
@@ -54,6 +60,11 @@ class NetcdfFormat(FsFormat):
                 _raise_if_disk_full(local, data, error)
                 raise
             fs.put_file(local, path)
+
+
+def _is_hdf5(path: str) -> bool:
+    with open(path, "rb") as f:
+        return f.read(len(_HDF5_SIGNATURE)) == _HDF5_SIGNATURE
 
 
 def _raise_if_disk_full(path: str, data: xr.Dataset, error: Exception) -> None:
