@@ -1,6 +1,8 @@
 """Bad files get clear errors (issue 19, area D): each a DataStoreError naming
 the data ID, the format and the cause, never a raw library traceback."""
 
+import json
+
 import pytest
 
 from intake_xstores import DataStoreError, new_data_store
@@ -46,7 +48,27 @@ def _empty_zarr(root):
     return "bad.zarr", "zarr"
 
 
-CASES = [_corrupt_zmetadata, _truncated_nc, _garbage_nc, _empty_nc, _text_tif, _bad_geojson]
+def _features(root, *geometries):
+    features = [{"type": "Feature", "properties": {}, "geometry": g} for g in geometries]
+    (root / "bad.geojson").write_text(
+        json.dumps({"type": "FeatureCollection", "features": features})
+    )
+    return "bad.geojson", "geojson"
+
+
+def _open_polygon_ring(root):
+    return _features(root, {"type": "Polygon", "coordinates": [[[0, 0], [1, 1]]]})
+
+
+CASES = [
+    _corrupt_zmetadata,
+    _truncated_nc,
+    _garbage_nc,
+    _empty_nc,
+    _text_tif,
+    _bad_geojson,
+    _open_polygon_ring,
+]
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.__name__.strip("_"))
@@ -83,3 +105,17 @@ def test_whole_store_operations_skip_a_bad_file_with_a_warning(tmp_path):
     with pytest.warns(UserWarning, match="Skipping 'bad.nc'"):
         found = [d.data_id for d in store.search_data(bbox=[0, 0, 90, 90])]
     assert found == ["good.zarr"]
+
+
+def test_a_point_of_strings_is_refused_naming_the_feature(tmp_path):
+    point = {"type": "Point", "coordinates": ["x", "y"]}
+    _features(tmp_path, {"type": "Point", "coordinates": [1, 2]}, None, point)
+    store = new_data_store("file", root=str(tmp_path))
+    with pytest.raises(DataStoreError, match="'bad.geojson' as geojson.*feature 2"):
+        store.open_data("bad.geojson")
+
+
+def test_features_without_geometry_still_open(tmp_path):
+    _features(tmp_path, {"type": "Point", "coordinates": [1, 2]}, None)
+    frame = new_data_store("file", root=str(tmp_path)).open_data("bad.geojson")
+    assert [g is None for g in frame.geometry] == [False, True]
