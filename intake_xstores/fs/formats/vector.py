@@ -55,7 +55,7 @@ def _refuse_unread_geometries(content: bytes, frame, path: str) -> None:
     if not isinstance(features, list) or len(features) != len(frame):
         return
     missing = frame.geometry.isna().to_numpy()
-    for index, (feature, lost) in enumerate(zip(features, missing)):
+    for index, (feature, lost) in enumerate(zip(features, missing, strict=True)):
         if lost and isinstance(feature, dict) and feature.get("geometry") is not None:
             raise DataStoreError(
                 f"Cannot read {path!r} as geojson: the geometry of feature {index} "
