@@ -119,3 +119,32 @@ def test_features_without_geometry_still_open(tmp_path):
     _features(tmp_path, {"type": "Point", "coordinates": [1, 2]}, None)
     frame = new_data_store("file", root=str(tmp_path)).open_data("bad.geojson")
     assert [g is None for g in frame.geometry] == [False, True]
+
+
+def _cube_with_corrupt_variable(root, zarr_format, text):
+    make_cube().to_zarr(root / "c.zarr", zarr_format=zarr_format, consolidated=False)
+    name = ".zarray" if zarr_format == 2 else "zarr.json"
+    (root / "c.zarr" / "chl" / name).write_text(text)
+    return new_data_store("file", root=str(root))
+
+
+CORRUPT_METADATA = ["{not json", "{}", "[1, 2]"]
+
+
+@pytest.mark.parametrize("zarr_format", [2, 3])
+@pytest.mark.parametrize("text", CORRUPT_METADATA)
+def test_a_variable_with_corrupt_metadata_is_an_error_naming_it(tmp_path, zarr_format, text):
+    store = _cube_with_corrupt_variable(tmp_path, zarr_format, text)
+    with pytest.raises(
+        DataStoreError, match="'c.zarr' as zarr: corrupt metadata of variable 'chl'"
+    ):
+        store.open_data("c.zarr")
+
+
+@pytest.mark.parametrize("zarr_format", [2, 3])
+def test_skip_bad_variables_opens_the_rest_with_a_warning(tmp_path, zarr_format):
+    store = _cube_with_corrupt_variable(tmp_path, zarr_format, "{}")
+    assert store.get_open_data_params_schema("c.zarr").properties["skip_bad_variables"]
+    with pytest.warns(UserWarning, match="corrupt metadata of variable 'chl'"):
+        ds = store.open_data("c.zarr", skip_bad_variables=True)
+    assert list(ds.data_vars) == ["qc"]
