@@ -191,7 +191,7 @@ def _create_exclusive(fs, path: str, data: bytes) -> bool:
         import ftplib
 
         try:
-            fs.ftp.mkd(path + _FTP_LOCK)
+            fs.mkdir(path + _FTP_LOCK, create_parents=False)  # in turn with other threads
         except ftplib.error_perm:
             return False
         fs.pipe_file(path, data)

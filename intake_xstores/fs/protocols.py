@@ -58,6 +58,8 @@ class FsProtocol:
     ephemeral: bool = False
     needs: Needs = NOTHING
     root: JsonStringSchema = dataclasses.field(default_factory=_folder_root)
+    #: The filesystem has one connection, which threads must take turns on.
+    single_connection: bool = False
 
     @property
     def root_required(self) -> bool:
@@ -79,15 +81,16 @@ class FsProtocol:
         import fsspec
 
         self.needs.check(f"The {self.name!r} protocol")
+        if self.single_connection:
+            from .serial import SerialFTPFileSystem
+
+            return SerialFTPFileSystem
         return fsspec.get_filesystem_class(self.name)
 
     def new_filesystem(self, storage_options: dict[str, Any] | None = None):
-        import fsspec
-
         from .closing import track
 
-        self.needs.check(f"The {self.name!r} protocol")
-        fs = fsspec.filesystem(self.name, **(storage_options or {}))
+        fs = self.filesystem_class()(**(storage_options or {}))
         track(fs)  # closed at exit while event loops still run
         return fs
 
@@ -176,5 +179,6 @@ PROTOCOLS = (
             username=JsonStringSchema(description="User name, if any"),
             password=JsonStringSchema(description="Password, if any", **_secret),
         ),
+        single_connection=True,
     ),
 )

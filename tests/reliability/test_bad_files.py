@@ -1,6 +1,8 @@
 """Bad files get clear errors (issue 19, area D): each a DataStoreError naming
 the data ID, the format and the cause, never a raw library traceback."""
 
+import json
+
 import pytest
 
 from intake_xstores import DataStoreError, new_data_store
@@ -46,7 +48,27 @@ def _empty_zarr(root):
     return "bad.zarr", "zarr"
 
 
-CASES = [_corrupt_zmetadata, _truncated_nc, _garbage_nc, _empty_nc, _text_tif, _bad_geojson]
+def _features(root, *geometries):
+    features = [{"type": "Feature", "properties": {}, "geometry": g} for g in geometries]
+    (root / "bad.geojson").write_text(
+        json.dumps({"type": "FeatureCollection", "features": features})
+    )
+    return "bad.geojson", "geojson"
+
+
+def _open_polygon_ring(root):
+    return _features(root, {"type": "Polygon", "coordinates": [[[0, 0], [1, 1]]]})
+
+
+CASES = [
+    _corrupt_zmetadata,
+    _truncated_nc,
+    _garbage_nc,
+    _empty_nc,
+    _text_tif,
+    _bad_geojson,
+    _open_polygon_ring,
+]
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.__name__.strip("_"))
@@ -83,3 +105,46 @@ def test_whole_store_operations_skip_a_bad_file_with_a_warning(tmp_path):
     with pytest.warns(UserWarning, match="Skipping 'bad.nc'"):
         found = [d.data_id for d in store.search_data(bbox=[0, 0, 90, 90])]
     assert found == ["good.zarr"]
+
+
+def test_a_point_of_strings_is_refused_naming_the_feature(tmp_path):
+    point = {"type": "Point", "coordinates": ["x", "y"]}
+    _features(tmp_path, {"type": "Point", "coordinates": [1, 2]}, None, point)
+    store = new_data_store("file", root=str(tmp_path))
+    with pytest.raises(DataStoreError, match="'bad.geojson' as geojson.*feature 2"):
+        store.open_data("bad.geojson")
+
+
+def test_features_without_geometry_still_open(tmp_path):
+    _features(tmp_path, {"type": "Point", "coordinates": [1, 2]}, None)
+    frame = new_data_store("file", root=str(tmp_path)).open_data("bad.geojson")
+    assert [g is None for g in frame.geometry] == [False, True]
+
+
+def _cube_with_corrupt_variable(root, zarr_format, text):
+    make_cube().to_zarr(root / "c.zarr", zarr_format=zarr_format, consolidated=False)
+    name = ".zarray" if zarr_format == 2 else "zarr.json"
+    (root / "c.zarr" / "chl" / name).write_text(text)
+    return new_data_store("file", root=str(root))
+
+
+CORRUPT_METADATA = ["{not json", "{}", "[1, 2]"]
+
+
+@pytest.mark.parametrize("zarr_format", [2, 3])
+@pytest.mark.parametrize("text", CORRUPT_METADATA)
+def test_a_variable_with_corrupt_metadata_is_an_error_naming_it(tmp_path, zarr_format, text):
+    store = _cube_with_corrupt_variable(tmp_path, zarr_format, text)
+    with pytest.raises(
+        DataStoreError, match="'c.zarr' as zarr: corrupt metadata of variable 'chl'"
+    ):
+        store.open_data("c.zarr")
+
+
+@pytest.mark.parametrize("zarr_format", [2, 3])
+def test_skip_bad_variables_opens_the_rest_with_a_warning(tmp_path, zarr_format):
+    store = _cube_with_corrupt_variable(tmp_path, zarr_format, "{}")
+    assert store.get_open_data_params_schema("c.zarr").properties["skip_bad_variables"]
+    with pytest.warns(UserWarning, match="corrupt metadata of variable 'chl'"):
+        ds = store.open_data("c.zarr", skip_bad_variables=True)
+    assert list(ds.data_vars) == ["qc"]

@@ -1,8 +1,7 @@
 """Concurrency and load (issue 19, area E): threads opening NetCDF through the
 store, remote NetCDF datasets pickled for workers, a source made without I/O.
 
-FTP from several threads is not covered: fsspec's FTP filesystem has one
-connection, which the store's own existence checks share unserialised.
+FTP from several threads too: its single connection is shared in turns.
 """
 
 import subprocess
@@ -77,3 +76,32 @@ def test_remote_netcdf_dataset_pickles_for_workers(abfs_store_params):
     store.write_data(cube, "c.nc")
     ds = pickle.loads(pickle.dumps(store.open_data("c.nc")))
     np.testing.assert_allclose(float(ds["chl"].sum()), float(cube["chl"].sum()), rtol=1e-5)
+
+
+def test_ftp_netcdf_opened_from_many_threads(ftp_store_params):
+    """FTP has a single connection: every call on it, the store's own checks
+    included, takes its turn. Bounded by joins, since a hung FTP call cannot
+    be interrupted."""
+    import threading
+    import time
+
+    store = new_data_store("ftp", **ftp_store_params)
+    cube = make_cube()
+    store.write_data(cube, "c.nc")
+    results: list = []
+
+    def work():
+        try:
+            results.append(_open_and_sum(store, "c.nc"))
+        except Exception as error:  # reported below, with the sums
+            results.append(error)
+
+    threads = [threading.Thread(target=work, daemon=True) for _ in range(4 * 3)]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + 120
+    for thread in threads:
+        thread.join(timeout=max(0.0, deadline - time.monotonic()))
+    assert not any(thread.is_alive() for thread in threads), "an FTP call hung"
+    assert all(isinstance(r, float) for r in results), results
+    np.testing.assert_allclose(results, float(cube["chl"].sum()), rtol=1e-5)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import io
+import json
 import os
 import posixpath
 import tempfile
 from typing import Any
 
+from ...errors import DataStoreError
 from ...schema import JsonArraySchema, JsonObjectSchema, JsonStringSchema
 from .base import FsFormat, is_local, sibling_files
 
@@ -29,11 +32,35 @@ class GeoJsonFormat(FsFormat):
     def open(self, fs, path: str, data_type: str, **params: Any):
         import geopandas as gpd
 
-        with fs.open(path, "rb") as f:
-            return gpd.read_file(f, **params)
+        content = fs.cat_file(path)
+        frame = gpd.read_file(io.BytesIO(content), **params)
+        if frame.geometry.isna().any():
+            _refuse_unread_geometries(content, frame, path)
+        return frame
 
     def write(self, data, fs, path: str, **params: Any) -> None:
         fs.pipe_file(path, data.to_json(drop_id=True).encode("utf-8"))
+
+
+def _refuse_unread_geometries(content: bytes, frame, path: str) -> None:
+    """GDAL reads a geometry it cannot parse (a Point of strings) as none at
+    all; only features whose geometry was null in the file may lack one.
+
+    The file is parsed again only when some geometry is missing.
+    """
+    try:
+        features = json.loads(content).get("features")
+    except (ValueError, AttributeError):
+        return
+    if not isinstance(features, list) or len(features) != len(frame):
+        return
+    missing = frame.geometry.isna().to_numpy()
+    for index, (feature, lost) in enumerate(zip(features, missing, strict=True)):
+        if lost and isinstance(feature, dict) and feature.get("geometry") is not None:
+            raise DataStoreError(
+                f"Cannot read {path!r} as geojson: the geometry of feature {index} "
+                f"is invalid ({json.dumps(feature['geometry'])[:200]})"
+            )
 
 
 class ShapefileFormat(FsFormat):

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
+import posixpath
 import re
 import time
+import warnings
 import weakref
 from collections import OrderedDict
 from typing import Any
@@ -16,7 +19,7 @@ from fsspec.implementations.asyn_wrapper import AsyncFileSystemWrapper, async_wr
 from zarr.storage import FsspecStore, LocalStore, WrapperStore
 
 from ...descriptor import DataDescriptor, DatasetDescriptor, describe_dataset
-from ...errors import DataStoreParamsError
+from ...errors import DataStoreError, DataStoreParamsError
 from ...schema import (
     JsonBooleanSchema,
     JsonComplexSchema,
@@ -88,17 +91,35 @@ class SerialFileSystem(AsyncFileSystemWrapper):
 
 
 class AccessStore(WrapperStore):
-    """Wraps a zarr store to log reads (``log_access``) and cache them (``cache_size``)."""
+    """Wraps a zarr store to log reads (``log_access``), cache them
+    (``cache_size``) and refuse a variable whose metadata is corrupt.
 
-    def __init__(self, store, log_access: bool = False, cache_size: int = 0):
+    zarr reads a variable's metadata only while looking for the group's
+    members, and leaves out, without a word, one whose document is not an
+    array's: here that is an error naming the variable, or, with
+    ``skip_bad_variables``, a warning.
+    """
+
+    def __init__(
+        self,
+        store,
+        log_access: bool = False,
+        cache_size: int = 0,
+        path: str = "",
+        skip_bad_variables: bool = False,
+    ):
         super().__init__(store)
         self.log_access = log_access
         self.cache_size = cache_size
+        self.path = path
+        self.skip_bad_variables = skip_bad_variables
         self._cache: OrderedDict[str, Any] = OrderedDict()
         self._cached_bytes = 0
 
     def _with_store(self, store):
-        return type(self)(store, self.log_access, self.cache_size)
+        return type(self)(
+            store, self.log_access, self.cache_size, self.path, self.skip_bad_variables
+        )
 
     async def get(self, key, prototype, byte_range=None):
         cacheable = self.cache_size and byte_range is None
@@ -114,12 +135,46 @@ class AccessStore(WrapperStore):
                 len(value) if value is not None else "no",
                 1000 * (time.perf_counter() - start),
             )
+        if value is not None and posixpath.basename(key) in _ARRAY_KEYS:
+            value = self._checked_metadata(key, value)
         if cacheable and value is not None and len(value) <= self.cache_size:
             self._cache[key] = value
             self._cached_bytes += len(value)
             while self._cached_bytes > self.cache_size:
                 self._cached_bytes -= len(self._cache.popitem(last=False)[1])
         return value
+
+    def _checked_metadata(self, key: str, value):
+        variable = posixpath.dirname(key)
+        problem = _metadata_problem(posixpath.basename(key), value.to_bytes())
+        if problem is None or not variable:
+            return value
+        corrupt = f"corrupt metadata of variable {variable!r} ({key!r}): {problem}"
+        if not self.skip_bad_variables:
+            raise DataStoreError(
+                f"Cannot read {self.path!r} as zarr: {corrupt}; "
+                "pass skip_bad_variables=True to open it without that variable"
+            )
+        warnings.warn(f"Skipping, in {self.path!r}, {corrupt}", UserWarning, stacklevel=2)
+        return None
+
+
+# A variable's metadata document, by Zarr format, and the keys an array's has.
+_ARRAY_KEYS = {".zarray": ("shape", "chunks", "dtype"), "zarr.json": ("node_type",)}
+
+
+def _metadata_problem(name: str, content: bytes) -> str | None:
+    try:
+        document = json.loads(content)
+    except ValueError as error:
+        return f"not JSON ({error})"
+    if not isinstance(document, dict):
+        return "not a JSON object"
+    required = _ARRAY_KEYS[name]
+    if document.get("node_type") == "array":
+        required = ("shape", "data_type")
+    missing = [k for k in required if k not in document]
+    return f"it lacks {', '.join(missing)}" if missing else None
 
 
 class ZarrFormat(FsFormat):
@@ -129,14 +184,24 @@ class ZarrFormat(FsFormat):
             default="zarr",
             description="xarray backend that reads the Zarr store (as in xcube)",
         )
+        skip = JsonBooleanSchema(
+            default=False,
+            description="Open without a variable whose metadata is corrupt, with a "
+            "warning naming it, instead of failing",
+        )
         return JsonObjectSchema(
-            properties=dict(ZARR_OPEN_PARAMS, engine=engine), additional_properties=False
+            properties=dict(ZARR_OPEN_PARAMS, engine=engine, skip_bad_variables=skip),
+            additional_properties=False,
         )
 
     def open(self, fs, path: str, data_type: str, **params: Any) -> xr.Dataset:
-        store = zarr_store(fs, path)
-        if params.get("log_access") or params.get("cache_size"):
-            store = AccessStore(store, params.get("log_access", False), params.get("cache_size", 0))
+        store = AccessStore(
+            zarr_store(fs, path),
+            params.get("log_access", False),
+            params.get("cache_size", 0),
+            path,
+            params.get("skip_bad_variables", False),
+        )
         consolidated = params.get("consolidated")
         engine = params.get("engine", "zarr")
         if engine != "zarr":
