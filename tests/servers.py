@@ -8,7 +8,9 @@ Each server is started the first time a test asks for it, on a free port of
   into ``.cache/node``) with an account and key made up for the session;
 - ftp: pyftpdlib (a subprocess) with a user, a password and a temporary home;
 - https: a TLS server with a certificate from a throw-away CA (trustme),
-  serving a folder of prepared datasets (a thread of this process).
+  serving a folder of prepared datasets (a thread of this process);
+- stac: a STAC API (``rustac serve``, in-memory backend, a subprocess) loaded
+  with the collections and items a test makes.
 
 ``<protocol>_store_params`` fixtures give the parameters of a store on a fresh,
 empty bucket, container or folder; ``conftest.new_store`` builds stores from them.
@@ -20,6 +22,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import http.server
+import json
 import os
 import secrets
 import shutil
@@ -390,3 +393,46 @@ def https_store_params(https_server):
         "root": f"{https_server['url']}/data",
         "storage_options": {"ssl": https_server["ssl_context"]},
     }
+
+
+# --- STAC API: rustac serve --------------------------------------------------
+
+
+def rustac_command() -> list[str]:
+    found = Path(sys.executable).parent / "rustac"
+    if not found.exists():
+        raise RuntimeError("rustac is not installed: run `make test`, or `pip install rustac`")
+    return [str(found)]
+
+
+@contextlib.contextmanager
+def run_stac_api(collections: list[dict], items: list[dict]) -> Iterator[str]:
+    """A STAC API serving *collections* and *items* (STAC JSON dicts); yields its root URL.
+
+    ``rustac serve`` answers item search (GET and POST), paging with ``next``
+    links, ``collections``/``bbox``/``datetime``/``ids`` and CQL2 ``filter``;
+    it does not conform to the ``query`` extension (it answers no items).
+    """
+    with tempfile.TemporaryDirectory(prefix="stac-api-") as workdir:
+        hrefs = []
+        for i, collection in enumerate(collections):
+            path = os.path.join(workdir, f"collection-{i}.json")
+            Path(path).write_text(json.dumps(collection))
+            hrefs.append(path)
+        if items:
+            path = os.path.join(workdir, "items.json")
+            Path(path).write_text(json.dumps({"type": "FeatureCollection", "features": items}))
+            hrefs.append(path)
+
+        def args(port):
+            return [*rustac_command(), "serve", "--addr", f"{LOCALHOST}:{port}", *hrefs]
+
+        with _subprocess(args, cwd=workdir) as port:
+            yield f"http://{LOCALHOST}:{port}"
+
+
+@pytest.fixture
+def stac_api():
+    """Start STAC APIs for this test: ``url = stac_api(collections, items)``; stopped after."""
+    with contextlib.ExitStack() as stack:
+        yield lambda collections, items: stack.enter_context(run_stac_api(collections, items))
