@@ -1,5 +1,7 @@
 """Errors raised by the data store framework."""
 
+from typing import Any
+
 import jsonschema
 
 
@@ -38,3 +40,26 @@ def error_text(error: BaseException) -> str:
     their type is then all a user can go on.
     """
     return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+
+
+_NO_VALUE = object()
+
+
+def param_error(
+    name: str,
+    value: Any = _NO_VALUE,
+    *,
+    problem: str | None = None,
+    allowed: str | None = None,
+) -> DataStoreParamsError:
+    """The one way to say that parameter *name* got a bad *value*.
+
+    The message reads ``Invalid value for parameter 'name': value[; problem][; allowed: ...]``,
+    so users meet the same shape from every store, format and face.
+    """
+    parts = [] if value is _NO_VALUE else [repr(value)]
+    if problem:
+        parts.append(problem)
+    if allowed:
+        parts.append(f"allowed: {allowed}")
+    return DataStoreParamsError(f"Invalid value for parameter {name!r}: {'; '.join(parts)}")
