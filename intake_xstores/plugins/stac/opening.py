@@ -1,0 +1,96 @@
+"""Opening an item: each chosen asset through our opener, merged into one dataset.
+
+A raster asset's bands become variables named after the asset (see
+:func:`.describe.band_names`); a Zarr or NetCDF asset brings its own
+variables, prefixed by the asset's name where two assets share a name.
+Assets must lie on one grid to merge; when they do not, the error says
+which, and ``asset_names`` opens them apart. As a multi-level dataset,
+level *i* merges level *i* of every asset's pyramid.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ...datatype import DATASET_TYPE
+from ...errors import DataStoreError
+from .assets import DataAsset, scale_variables
+from .describe import RASTER_FORMATS, band_names
+
+if TYPE_CHECKING:
+    from .store import StacDataStore
+
+
+def open_assets(
+    store: StacDataStore,
+    data_id: str,
+    item: dict[str, Any],
+    assets: list[DataAsset],
+    params: dict[str, Any],
+):
+    from .store import item_attrs
+
+    data_type = params["data_type"]
+    chunks = params.get("chunks", {})
+    opened = [store.open_asset(data_id, a, data_type, chunks) for a in assets]
+    attrs = item_attrs(data_id, item)
+    scaling = params.get("apply_scaling", False)
+    if data_type == DATASET_TYPE.alias:
+        return merge_assets(data_id, assets, opened, scaling, attrs)
+    from ...mldataset import MultiLevelDataset
+
+    return MultiLevelDataset(
+        _ItemLevels(data_id, assets, opened, scaling, attrs),
+        min(m.num_levels for m in opened),
+        ds_id=data_id,
+        tile_size=opened[0].tile_size,
+    )
+
+
+def merge_assets(data_id, assets: list[DataAsset], datasets: list, scaling: bool, attrs: dict):
+    """The assets' datasets as one, variables named after their assets."""
+    import xarray as xr
+
+    parts, seen = [], set()
+    for asset, ds in zip(assets, datasets, strict=True):
+        ds = _named(asset, ds, seen)
+        if scaling and asset.format_id in RASTER_FORMATS:
+            ds = scale_variables(ds, asset, list(ds.data_vars))
+        seen.update(ds.data_vars)
+        parts.append(ds)
+    try:
+        merged = xr.merge(parts, join="exact", compat="override", combine_attrs="drop")
+    except ValueError as error:
+        names = ", ".join(repr(a.name) for a in assets)
+        raise DataStoreError(
+            f"The assets {names} of {data_id!r} do not lie on one grid ({error}); "
+            "open them apart with asset_names=[...]"
+        ) from None
+    merged.attrs.update(attrs)
+    return merged
+
+
+def _named(asset: DataAsset, ds, taken: set[str]):
+    if asset.format_id in RASTER_FORMATS:
+        old = list(ds.data_vars)
+        ds = ds.rename(dict(zip(old, band_names(asset.name, len(old)), strict=True)))
+        for name in ds.data_vars:
+            ds[name].attrs["stac_asset"] = asset.name
+        return ds
+    clashes = {n: f"{asset.name}_{n}" for n in ds.data_vars if n in taken}
+    return ds.rename(clashes) if clashes else ds
+
+
+class _ItemLevels:
+    """Level *i* of an item: level *i* of each asset's pyramid, merged (picklable)."""
+
+    def __init__(self, data_id, assets, pyramids, scaling, attrs):
+        self.data_id = data_id
+        self.assets = assets
+        self.pyramids = pyramids
+        self.scaling = scaling
+        self.attrs = attrs
+
+    def __call__(self, index: int):
+        levels = [p.get_dataset(index) for p in self.pyramids]
+        return merge_assets(self.data_id, self.assets, levels, self.scaling, self.attrs)
