@@ -111,24 +111,27 @@ def band_values(seed: int) -> np.ndarray:
     return values.astype("uint16")
 
 
-def write_cog(path: str | os.PathLike, seed: int) -> np.ndarray:
-    """A 256×256 COG (64-pixel tiles, two overviews) of :func:`band_values`."""
+def write_cog(path: str | os.PathLike, seed: int, pixel: float = 10.0) -> np.ndarray:
+    """A 256×256 COG (128-pixel tiles, two overviews) of :func:`band_values`; with
+    another *pixel* size, the same area at that resolution (another grid)."""
     import rasterio
     from rasterio.transform import Affine
 
-    values = band_values(seed)
+    size = int(COG_SIZE * COG_TRANSFORM[0] / pixel)
+    values = band_values(seed)[:size, :size]
+    transform = Affine(pixel, 0.0, COG_TRANSFORM[2], 0.0, -pixel, COG_TRANSFORM[5])
     with rasterio.open(
         path,
         "w",
         driver="COG",
-        width=COG_SIZE,
-        height=COG_SIZE,
+        width=size,
+        height=size,
         count=1,
         dtype="uint16",
         crs="EPSG:32632",
-        transform=Affine(*COG_TRANSFORM),
+        transform=transform,
         nodata=NODATA,
-        BLOCKSIZE=64,
+        BLOCKSIZE=128,
         OVERVIEW_COUNT=2,
     ) as dst:
         dst.write(values, 1)
@@ -137,7 +140,7 @@ def write_cog(path: str | os.PathLike, seed: int) -> np.ndarray:
 
 def write_assets(folder: Path) -> dict[str, Any]:
     """The rig's asset files in *folder*: ``B04.tif``, ``B08.tif``, ``cube.zarr``,
-    ``cube.nc``; returns the values written by name."""
+    ``cube.nc`` and ``B8A.tif`` (20 m pixels: another grid); returns the values written by name."""
     from tests.conftest import make_cube
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -147,6 +150,7 @@ def write_assets(folder: Path) -> dict[str, Any]:
     return {
         "B04.tif": write_cog(folder / "B04.tif", 4),
         "B08.tif": write_cog(folder / "B08.tif", 8),
+        "B8A.tif": write_cog(folder / "B8A.tif", 9, pixel=20.0),
         "cube": cube,
     }
 

@@ -188,8 +188,7 @@ class StacDataStore(DataStore):
     def get_data_types_for_data(self, data_id: str) -> tuple[str, ...]:
         return self._types_of(self.data_assets(data_id))
 
-    @staticmethod
-    def _types_of(assets: dict[str, DataAsset]) -> tuple[str, ...]:
+    def _types_of(self, assets: dict[str, DataAsset]) -> tuple[str, ...]:
         if assets and all(a.multi_level for a in assets.values()):
             return (DATASET_TYPE.alias, MULTI_LEVEL_DATASET_TYPE.alias)
         return (DATASET_TYPE.alias,)
@@ -203,7 +202,7 @@ class StacDataStore(DataStore):
         wanted = DataType.normalize(data_type)
         for data_id, item in self.catalog.items():
             self._remember(data_id, item)
-            types = self._types_of(data_assets(item, self.item_url(data_id)))
+            types = self._types_of(self.data_assets(data_id, item))
             if not any(wanted.is_super_type_of(t) for t in types):
                 continue
             listed = self._listing_item(data_id, include_attrs)
@@ -255,7 +254,7 @@ class StacDataStore(DataStore):
         count = 0
         for data_id, item in hits:
             self._remember(data_id, item)
-            assets = data_assets(item, self.item_url(data_id))
+            assets = self.data_assets(data_id, item)
             if not any(wanted.is_super_type_of(t) for t in self._types_of(assets)):
                 continue
             yield self._describe(data_id, item, assets, None)
@@ -314,11 +313,8 @@ class StacDataStore(DataStore):
                 if t == DATASET_TYPE.alias or f in ("geotiff", "levels")
             )
         assets = self.data_assets(data_id)
-        ids = []
-        for t in self._types_of(assets):
-            if wanted.is_super_type_of(t):
-                ids += [a.opener_id(t) for a in assets.values() if a.opener_id(t) not in ids]
-        return tuple(ids)
+        types = [t for t in self._types_of(assets) if wanted.is_super_type_of(t)]
+        return tuple(dict.fromkeys(a.opener_id(t) for t in types for a in assets.values()))
 
     def get_open_data_params_schema(
         self, data_id: str | None = None, opener_id: str | None = None
