@@ -11,44 +11,62 @@ are paged by following the ``next`` links the server returns.
 from __future__ import annotations
 
 import json
+import operator
+import urllib.parse
 from typing import Any
 
-from ...errors import DataStoreError, error_text
+from ...errors import DataStoreError, error_text, param_error
 
-#: STAC API ``query`` extension operators and their CQL2 equivalents.
-QUERY_OPERATORS = {
-    "eq": "=",
-    "neq": "<>",
-    "lt": "<",
-    "lte": "<=",
-    "gt": ">",
-    "gte": ">=",
-    "in": "in",
+#: STAC API ``query`` extension operators: their CQL2 names, and their meaning.
+QUERY_OPERATORS: dict[str, tuple[str, Any]] = {
+    "eq": ("=", operator.eq),
+    "neq": ("<>", operator.ne),
+    "lt": ("<", operator.lt),
+    "lte": ("<=", operator.le),
+    "gt": (">", operator.gt),
+    "gte": (">=", operator.ge),
+    "in": ("in", lambda value, allowed: value in allowed),
 }
 
 
-def query_to_cql2(query: dict[str, Any]) -> dict[str, Any]:
-    """A STAC ``query`` (``{"eo:cloud_cover": {"lt": 20}}``) as a CQL2-JSON ``filter``.
-
-    Servers that implement the filter extension but not the older query
-    extension (``rustac serve``, and STAC APIs built on it) then filter alike.
-    """
-    from ...errors import param_error
-
-    args = []
-    for prop, conditions in query.items():
-        if not isinstance(conditions, dict):
-            conditions = {"eq": conditions}
-        for op, value in conditions.items():
+def query_conditions(query: dict[str, Any]) -> list[tuple[str, str, Any]]:
+    """``(property, operator, value)`` of a STAC ``query`` (``{"eo:cloud_cover": {"lt": 20}}``)."""
+    conditions = []
+    for prop, ops in query.items():
+        if not isinstance(ops, dict):
+            ops = {"eq": ops}
+        for op, value in ops.items():
             if op not in QUERY_OPERATORS:
                 raise param_error(
                     "query",
-                    {prop: conditions},
+                    {prop: ops},
                     problem=f"unknown operator {op!r}",
                     allowed=", ".join(QUERY_OPERATORS),
                 )
-            args.append({"op": QUERY_OPERATORS[op], "args": [{"property": prop}, value]})
+            conditions.append((prop, op, value))
+    return conditions
+
+
+def query_to_cql2(query: dict[str, Any]) -> dict[str, Any]:
+    """A STAC ``query`` as a CQL2-JSON ``filter``, for APIs with the filter extension."""
+    args = [
+        {"op": QUERY_OPERATORS[op][0], "args": [{"property": prop}, value]}
+        for prop, op, value in query_conditions(query)
+    ]
     return args[0] if len(args) == 1 else {"op": "and", "args": args}
+
+
+def matches(properties: dict[str, Any], query: dict[str, Any]) -> bool:
+    """Whether item *properties* satisfy a STAC ``query`` (missing properties do not)."""
+    for prop, op, value in query_conditions(query):
+        if prop not in properties:
+            return False
+        try:
+            if not QUERY_OPERATORS[op][1](properties[prop], value):
+                return False
+        except TypeError:  # e.g. a string compared with a number
+            return False
+    return True
 
 
 class StacApi:
@@ -73,44 +91,55 @@ class StacApi:
         )
         self.timeout = timeout
         self._client = None
+        self._io = None
+
+    @property
+    def io(self):
+        """pystac-client's HTTP client, with our retry policy."""
+        if self._io is None:
+            from pystac_client.stac_api_io import StacApiIO
+            from urllib3.util.retry import Retry
+
+            retry = Retry(
+                status_forcelist=(429, 500, 502, 503, 504),
+                allowed_methods=None,  # item search POSTs are safe to repeat
+                respect_retry_after_header=True,
+                raise_on_status=False,
+                **self._retry,
+            )
+            self._io = StacApiIO(max_retries=retry, timeout=self.timeout)
+        return self._io
 
     @property
     def client(self):
         """pystac-client's client of the API (its landing page read once)."""
         if self._client is None:
-            self._client = self._call("reading the landing page", self._open)
+            from pystac_client import Client
+
+            self._client = self._call(
+                "reading the landing page", lambda: Client.open(self.url, stac_io=self.io)
+            )
         return self._client
-
-    def _open(self):
-        from pystac_client import Client
-        from pystac_client.stac_api_io import StacApiIO
-        from urllib3.util.retry import Retry
-
-        retry = Retry(
-            status_forcelist=(429, 500, 502, 503, 504),
-            allowed_methods=None,  # item search POSTs are safe to repeat
-            respect_retry_after_header=True,
-            raise_on_status=False,
-            **self._retry,
-        )
-        io = StacApiIO(max_retries=retry, timeout=self.timeout)
-        return Client.open(self.url, stac_io=io)
 
     def collection(self, collection_id: str) -> dict[str, Any]:
         """The collection's JSON document; an error if the API has none of that ID."""
         from pystac_client.exceptions import APIError
 
-        def get():
-            return self.client.get_collection(collection_id).to_dict(transform_hrefs=False)
-
+        url = f"{self.url}/collections/{urllib.parse.quote(collection_id, safe='')}"
         try:
-            return self._call(f"reading collection {collection_id!r}", get)
+            document = self._call(f"reading collection {collection_id!r}", self.io.read_json, url)
         except DataStoreError as error:
-            if isinstance(error.__cause__, APIError) and "404" in str(error.__cause__):
+            cause = error.__cause__
+            if isinstance(cause, APIError) and getattr(cause, "status_code", None) == 404:
                 raise DataStoreError(
                     f"The STAC API at {self.url} has no collection {collection_id!r}"
                 ) from None
             raise
+        if not isinstance(document, dict) or document.get("id") != collection_id:
+            raise DataStoreError(
+                f"The STAC API at {self.url} answered {url} with no collection document"
+            )
+        return document
 
     def search(
         self,
@@ -119,27 +148,42 @@ class StacApi:
         time_range: list[str],
         query: dict[str, Any] | None = None,
     ) -> list[Any]:
-        """Every item of *collection_id* in *bbox* and *time_range* (all pages)."""
+        """Every item of *collection_id* in *bbox* and *time_range* (all pages).
+
+        *query* goes to the server as a CQL2 filter where it conforms to the
+        filter extension, else as a STAC query where it conforms to that;
+        else (as ``rustac serve``'s memory backend) the items are filtered here.
+        """
         params: dict[str, Any] = dict(
             collections=[collection_id],
             bbox=bbox,
             datetime=f"{time_range[0]}T00:00:00Z/{time_range[1]}T23:59:59.999Z",
             limit=self.page_size,
         )
-        if query:
-            params.update(filter=query_to_cql2(query), filter_lang="cql2-json")
+        query_conditions(query or {})  # refuse bad operators before asking
 
         def run():
-            return list(self.client.search(**params).items())
+            client = self.client
+            where = "server"
+            if query and client.conforms_to("FILTER"):
+                params.update(filter=query_to_cql2(query), filter_lang="cql2-json")
+            elif query and client.conforms_to("QUERY"):
+                params.update(query=query)
+            elif query:
+                where = "here"
+            items = list(client.search(**params).items())
+            if where == "here":
+                items = [i for i in items if matches(i.properties, query)]
+            return items
 
         return self._call(f"searching collection {collection_id!r}", run)
 
-    def _call(self, what: str, fn):
+    def _call(self, what: str, fn, *args):
         import requests
         from pystac_client.exceptions import APIError
 
         try:
-            return fn()
+            return fn(*args)
         except APIError as error:
             status = getattr(error, "status_code", None)
             detail = f"HTTP {status}" if status else error_text(error)
