@@ -45,15 +45,18 @@ def cdse(s3_endpoint, tmp_path_factory):
     for key, path in files.items():
         fs.put_file(str(path), f"eodata/{key}")
     with run_stac_api([rig.collection("sentinel-2-l2a")], items) as url:
-        yield {
-            "url": url,
-            "key": s3_endpoint["key"],
-            "secret": s3_endpoint["secret"],
-            "endpoint_url": s3_endpoint["endpoint_url"],
-            "region_name": "eu-west-1",
-            "num_retries": 2,
-            "retry_backoff_base": 0.01,
-        }, items
+        yield (
+            {
+                "url": url,
+                "key": s3_endpoint["key"],
+                "secret": s3_endpoint["secret"],
+                "endpoint_url": s3_endpoint["endpoint_url"],
+                "region_name": "eu-west-1",
+                "num_retries": 2,
+                "retry_backoff_base": 0.01,
+            },
+            items,
+        )
 
 
 def _sas_service(abfs_endpoint, lifetime: datetime.timedelta) -> FakeService:
@@ -99,13 +102,17 @@ def pc(abfs_endpoint, tmp_path_factory):
         _sas_service(abfs_endpoint, datetime.timedelta(hours=1)) as sas,
         run_stac_api([rig.collection("sentinel-2-l2a")], items) as url,
     ):
-        yield {
-            "url": url,
-            "signer_url": f"{sas.url}/api/sas/v1/token",
-            "blob_endpoints": [endpoint_root],
-            "num_retries": 2,
-            "retry_backoff_base": 0.01,
-        }, items, sas
+        yield (
+            {
+                "url": url,
+                "signer_url": f"{sas.url}/api/sas/v1/token",
+                "blob_endpoints": [endpoint_root],
+                "num_retries": 2,
+                "retry_backoff_base": 0.01,
+            },
+            items,
+            sas,
+        )
 
 
 def _value(ds, band: str, lon: float, lat: float, time_index: int) -> float:
@@ -136,7 +143,11 @@ def test_cdse_cube_mosaics_two_utm_zones_and_scales_to_reflectance(cdse):
     env_before = dict(os.environ)
     store = new_data_store("stac-cdse-ardc", **params)
     ds = store.open_data(
-        "sentinel-2-l2a", **OPEN, crs="EPSG:32632", spatial_res=10, asset_names=["B02", "B04", "SCL"]
+        "sentinel-2-l2a",
+        **OPEN,
+        crs="EPSG:32632",
+        spatial_res=10,
+        asset_names=["B02", "B04", "SCL"],
     )
     assert ds.B04.chunks is not None  # lazy
     assert ds.odc.crs.epsg == 32632 and ds.odc.geobox.resolution.x == 10
@@ -287,7 +298,9 @@ def test_query_maps_onto_cql2():
 def test_pc_cube_signs_blob_hrefs_and_applies_the_baseline_offset(pc):
     params, items, sas = pc
     store = new_data_store("stac-pc-ardc", **params)
-    ds = store.open_data("sentinel-2-l2a", **OPEN, crs="EPSG:32633", asset_names=["B02", "B04", "SCL"])
+    ds = store.open_data(
+        "sentinel-2-l2a", **OPEN, crs="EPSG:32633", asset_names=["B02", "B04", "SCL"]
+    )
     _check_cube(ds.compute())
     assert ds.SCL.attrs["flag_meanings"].startswith("no_data ")
     # one token for the one container, however many hrefs

@@ -123,11 +123,7 @@ class ArdcDataStore(DataStore):
                     yield item
 
     def has_data(self, data_id: str, data_type: DataTypeLike = None) -> bool:
-        return (
-            isinstance(data_id, str)
-            and data_id in self.collections
-            and _is_dataset(data_type)
-        )
+        return isinstance(data_id, str) and data_id in self.collections and _is_dataset(data_type)
 
     def describe_data(self, data_id: str, data_type: DataTypeLike = None) -> DatasetDescriptor:
         """Describe the collection from its STAC metadata (extent, bands); reads no pixel."""
