@@ -154,7 +154,8 @@ def test_cdse_cube_mosaics_two_utm_zones_and_scales_to_reflectance(cdse):
     assert ds.B04.dtype == np.float32 and ds.SCL.dtype == np.uint8
     assert ds.SCL.attrs["flag_values"][4] == 4
     assert ds.SCL.attrs["flag_meanings"].split()[8] == "cloud_medium_probability"
-    ds = ds.compute()
+    assert params["secret"] not in repr(store)
+    ds = pickle.loads(pickle.dumps(ds)).compute()  # the readers' S3 session travels along
     _check_cube(ds)
     assert dict(os.environ) == env_before  # keys went to rasterio's session only
     day0 = sorted(ds.attrs["stac_item_ids"])[0]
@@ -360,3 +361,30 @@ def test_sas_endpoint_errors_are_named(pc):
     with pytest.raises(DataStoreError, match="without a 'token'"):
         bad.sign_href(href)
     assert bad._tokens == {}
+
+
+# --- Intake ---------------------------------------------------------------------
+
+
+def test_intake_entries_are_collections_with_cube_parameters(cdse, tmp_path, monkeypatch):
+    import intake
+
+    from intake_xstores.intake.params import store_catalog_yaml
+
+    params, _ = cdse
+    # the catalog names the keys' environment variables, never the keys
+    monkeypatch.setenv("XSTORES_STAC_CDSE_ARDC_KEY", params["key"])
+    monkeypatch.setenv("XSTORES_STAC_CDSE_ARDC_SECRET", params["secret"])
+    path = tmp_path / "cat.yaml"
+    path.write_text(store_catalog_yaml("stac-cdse-ardc", params, name="cdse"))
+    text = path.read_text()
+    assert params["secret"] not in text and params["key"] not in text
+    cat = intake.open_catalog(str(path)).cdse
+    assert list(cat) == ["sentinel-2-l2a", "sentinel-2-l1c"]
+    entry = cat["sentinel-2-l2a"]
+    names = {p["name"] for p in entry.describe()["user_parameters"]}
+    assert {"bbox", "time_range", "spatial_res", "crs", "asset_names", "tile_size"} <= names
+    ds = cat["sentinel-2-l2a"](
+        bbox=rig.BBOX, time_range=OPEN["time_range"], crs="EPSG:32632", asset_names=["B04", "SCL"]
+    ).to_dask()
+    _check_cube(ds.compute(), bands=("B04",))
