@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import operator
+import threading
 import urllib.parse
 from typing import Any
 
@@ -92,6 +93,8 @@ class StacApi:
         self.timeout = timeout
         self._client = None
         self._io = None
+        self._collections: dict[str, dict[str, Any]] = {}
+        self._lock = threading.Lock()
 
     @property
     def io(self):
@@ -122,7 +125,16 @@ class StacApi:
         return self._client
 
     def collection(self, collection_id: str) -> dict[str, Any]:
-        """The collection's JSON document; an error if the API has none of that ID."""
+        """The collection's JSON document, read once; an error if the API has none of that ID."""
+        with self._lock:
+            document = self._collections.get(collection_id)
+        if document is None:
+            document = self._read_collection(collection_id)
+            with self._lock:
+                self._collections[collection_id] = document
+        return document
+
+    def _read_collection(self, collection_id: str) -> dict[str, Any]:
         from pystac_client.exceptions import APIError
 
         url = f"{self.url}/collections/{urllib.parse.quote(collection_id, safe='')}"
