@@ -13,6 +13,8 @@ fills it, and prints each figure as a ratio ours / raw, measured in this run:
   against downloading them one by one with ``requests``;
 - opening, describing and reading one tile of a large COG on S3, in bytes
   downloaded and in time, against rasterio opening the same URL directly;
+- an ARDC cube of 10 Sentinel-2 scenes (``stac-cdse-ardc``) against
+  pystac-client's search plus ``odc.stac.load`` on the same items;
 - the peak memory of ``xstores copy`` of a 200 MB NetCDF to Zarr on S3, against
   the file's size and against xarray's plain open_dataset + to_zarr.
 
@@ -40,6 +42,7 @@ import xarray as xr
 
 from benchmarks.preload import bench_preload
 from benchmarks.proxy import LatencyProxy
+from benchmarks.stac_ardc import bench_stac_ardc
 from benchmarks.zarrstore import bench_generic_zarr_store
 from tests.servers import run_moto, s3_options
 
@@ -413,7 +416,7 @@ def bench_import(repeat: int) -> None:
     )
 
 
-GROUPS = ("import", "listing", "cube", "cog", "copy", "generic", "preload")
+GROUPS = ("import", "listing", "cube", "cog", "copy", "generic", "preload", "stac-ardc")
 
 
 def main(argv=None) -> int:
@@ -455,6 +458,9 @@ def main(argv=None) -> int:
         if "preload" in groups:
             print("preload (zenodo)", flush=True)
             bench_preload(timed, report, repeat, args.quick)
+        if "stac-ardc" in groups:
+            print("STAC ARDC cube", flush=True)
+            bench_stac_ardc(endpoint, timed, report, repeat)
     print()
     print(f"{'benchmark':<46} {'ours':>10} {'raw':>10} {'ratio':>7}  target")
     for name, ours, raw, ratio, target in ROWS:
