@@ -14,6 +14,8 @@
 
 from __future__ import annotations
 
+import datetime
+import json
 import os
 import pickle
 import uuid
@@ -116,6 +118,7 @@ def world(tmp_path_factory, s3_endpoint, abfs_endpoint):
                 },
                 s3=s3,
                 bucket=bucket,
+                assets=folder / "assets",
                 https=https,
             )
 
@@ -626,3 +629,51 @@ def test_cli_lists_the_items_page_by_page(world, capsys):
     out = capsys.readouterr().out.split()
     assert len([i for i in out if i.startswith("collections/s2/items/")]) == NUM_S2
     assert "collections/cubes/items/nc-https" in out
+
+
+# --- stac-pc ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def pc(world, abfs_endpoint):
+    """A PC-shaped API whose asset is a blob of a private Azurite container, readable
+    only with a SAS token of the loopback token endpoint."""
+    from azure.storage.blob import BlobServiceClient
+
+    from tests.test_plugin_stac_ardc import _sas_service
+
+    conn = abfs_endpoint["connection_string"]
+    blob_endpoint = conn.split("BlobEndpoint=")[1].rstrip(";")
+    container = f"pc-{uuid.uuid4().hex[:12]}"
+    client = BlobServiceClient.from_connection_string(conn).get_container_client(container)
+    client.create_container()
+    client.upload_blob("B08.tif", (world["assets"] / "B08.tif").read_bytes())
+    href = f"{blob_endpoint}/{container}/B08.tif"
+    items = [
+        rig.item("landsat-c2-l2", f"LC09_{i}", {"nir08": rig.cog_asset(href)}) for i in range(2)
+    ]
+    with (
+        _sas_service(abfs_endpoint, datetime.timedelta(hours=1)) as sas,
+        run_stac_api([rig.collection("landsat-c2-l2")], items) as url,
+    ):
+        store = new_data_store(
+            "stac-pc",
+            url=url,
+            sas_url=f"{sas.url}/api/sas/v1/token",
+            blob_endpoints=[blob_endpoint.rsplit("/", 1)[0]],
+        )
+        yield store, sas, container, href
+
+
+def test_stac_pc_signs_blob_hrefs_with_cached_tokens(world, pc):
+    store, sas, container, href = pc
+    with pytest.raises(DataStoreError, match=r"too many to list.*search_data"):
+        store.list_data_ids()
+    found = [d.data_id for d in store.search_data(collections=["landsat-c2-l2"])]
+    assert found == [f"collections/landsat-c2-l2/items/LC09_{i}" for i in range(2)]
+    for data_id in found:
+        ds = store.open_data(data_id)
+        values = world["values"]["B08.tif"]
+        np.testing.assert_array_equal(ds.nir08.values[8:, 8:], values[8:, 8:])
+    assert sas.count("GET", f"/api/sas/v1/token/xstoretest/{container}") == 1  # cached
+    assert "sig=" not in repr(store) and "sig=" not in json.dumps(ds.attrs)
