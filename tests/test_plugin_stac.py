@@ -677,3 +677,17 @@ def test_stac_pc_signs_blob_hrefs_with_cached_tokens(world, pc):
         np.testing.assert_array_equal(ds.nir08.values[8:, 8:], values[8:, 8:])
     assert sas.count("GET", f"/api/sas/v1/token/xstoretest/{container}") == 1  # cached
     assert "sig=" not in repr(store) and "sig=" not in json.dumps(ds.attrs)
+
+
+def test_showcase_catalogs_take_the_url_from_the_environment(world, monkeypatch):
+    import intake
+
+    from tests.servers import REPO
+
+    monkeypatch.setenv("XSTORES_STAC_URL", world["api_url"])
+    v1 = intake.open_catalog(str(REPO / "catalogs" / "stores.yaml"))
+    assert {"stac", "stac-xcube", "stac-cdse", "stac-pc"} <= set(v1)
+    assert S2_001 in list(v1.stac)
+    v2 = intake.from_yaml_file(str(REPO / "catalogs" / "stores-v2.yaml"))
+    items = v2.stac.read()
+    assert items.entries[S2_001].metadata["bbox"] == [10.0, 50.0, 11.0, 51.0]
