@@ -13,6 +13,9 @@ fills it, and prints each figure as a ratio ours / raw, measured in this run:
   against downloading them one by one with ``requests``;
 - opening, describing and reading one tile of a large COG on S3, in bytes
   downloaded and in time, against rasterio opening the same URL directly;
+- searching and opening 100 items of a STAC API (``stac``) against pystac-client
+  plus rioxarray, and listing a static STAC catalog of 500 items over 20 ms of
+  latency against a sequential walk;
 - an ARDC cube of 10 Sentinel-2 scenes (``stac-cdse-ardc``) against
   pystac-client's search plus ``odc.stac.load`` on the same items;
 - the peak memory of ``xstores copy`` of a 200 MB NetCDF to Zarr on S3, against
@@ -42,6 +45,7 @@ import xarray as xr
 
 from benchmarks.preload import bench_preload
 from benchmarks.proxy import LatencyProxy
+from benchmarks.stac import bench_stac
 from benchmarks.stac_ardc import bench_stac_ardc
 from benchmarks.zarrstore import bench_generic_zarr_store
 from tests.servers import run_moto, s3_options
@@ -416,7 +420,7 @@ def bench_import(repeat: int) -> None:
     )
 
 
-GROUPS = ("import", "listing", "cube", "cog", "copy", "generic", "preload", "stac-ardc")
+GROUPS = ("import", "listing", "cube", "cog", "copy", "generic", "preload", "stac", "stac-ardc")
 
 
 def main(argv=None) -> int:
@@ -458,6 +462,9 @@ def main(argv=None) -> int:
         if "preload" in groups:
             print("preload (zenodo)", flush=True)
             bench_preload(timed, report, repeat, args.quick)
+        if "stac" in groups:
+            print("STAC items", flush=True)
+            bench_stac(endpoint, timed, report, repeat, args.quick)
         if "stac-ardc" in groups:
             print("STAC ARDC cube", flush=True)
             bench_stac_ardc(endpoint, timed, report, repeat)
