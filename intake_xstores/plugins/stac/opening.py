@@ -58,6 +58,8 @@ def merge_assets(data_id, assets: list[DataAsset], datasets: list, scaling: bool
             ds = scale_variables(ds, asset, list(ds.data_vars))
         seen.update(ds.data_vars)
         parts.append(ds)
+    if len(parts) == 1:  # nothing to align
+        return _with_attrs(parts[0], attrs)
     try:
         merged = xr.merge(parts, join="exact", compat="override", combine_attrs="drop")
     except ValueError as error:
@@ -68,6 +70,13 @@ def merge_assets(data_id, assets: list[DataAsset], datasets: list, scaling: bool
         ) from None
     merged.attrs.update(attrs)
     return merged
+
+
+def _with_attrs(ds, attrs: dict):
+    """*ds* (not copied in data) with the item's attributes instead of its own."""
+    ds = ds.copy(deep=False)
+    ds.attrs = dict(attrs)
+    return ds
 
 
 def _named(asset: DataAsset, ds, taken: set[str]):
