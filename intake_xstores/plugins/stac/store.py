@@ -100,6 +100,7 @@ class StacDataStore(DataStore):
         super().__init__(**params)
         self._items: collections.OrderedDict[str, dict] = collections.OrderedDict()
         self._items_lock = threading.Lock()
+        self._openers: dict[str, Any] = {}
 
     # --- the catalog ------------------------------------------------------------
 
@@ -247,6 +248,8 @@ class StacDataStore(DataStore):
             check_query(params["query"])
         wanted = DataType.normalize(params.pop("data_type", None))
         max_items = params.pop("max_items", None)
+        if params.get("time_range"):
+            params["time_range"] = whole_days(params["time_range"])
         hits = self.catalog.search(**params)
         return self._found(hits, wanted, max_items)
 
@@ -374,13 +377,18 @@ class StacDataStore(DataStore):
 
         return open_assets(self, data_id, item, chosen, params)
 
-    @functools.lru_cache(maxsize=32)  # noqa: B019 - one opener (filesystem) per ID and store
     def opener(self, opener_id: str):
-        """Our opener *opener_id* with the storage options of its protocol."""
+        """Our opener *opener_id* with the storage options of its protocol, made once."""
         from ...accessor import new_data_opener
 
-        protocol = opener_id.rsplit(":", 1)[1]
-        return new_data_opener(opener_id, **self.asset_storage_options(protocol))
+        with self._items_lock:
+            opener = self._openers.get(opener_id)
+        if opener is None:
+            protocol = opener_id.rsplit(":", 1)[1]
+            opener = new_data_opener(opener_id, **self.asset_storage_options(protocol))
+            with self._items_lock:
+                opener = self._openers.setdefault(opener_id, opener)
+        return opener
 
     def asset_path(self, asset: DataAsset) -> str:
         """Where the asset is read from, on its protocol's filesystem."""
@@ -404,6 +412,15 @@ class StacDataStore(DataStore):
 
     def __reduce__(self):
         return DataStore.__reduce__(self)
+
+
+def whole_days(time_range: list) -> list[str | None]:
+    """*time_range* as ISO texts, a stop given as a date meaning the end of that day
+    (so API and static catalogs both find the items of the last day)."""
+    start, stop = (None if t is None else str(t) for t in time_range)
+    if stop is not None and len(stop) == 10:
+        stop += "T23:59:59.999Z"
+    return [start, stop]
 
 
 def item_attrs(data_id: str, item: dict[str, Any]) -> dict[str, Any]:
