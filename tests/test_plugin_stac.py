@@ -691,3 +691,16 @@ def test_showcase_catalogs_take_the_url_from_the_environment(world, monkeypatch)
     v2 = intake.from_yaml_file(str(REPO / "catalogs" / "stores-v2.yaml"))
     items = v2.stac.read()
     assert items.entries[S2_001].metadata["bbox"] == [10.0, 50.0, 11.0, 51.0]
+
+
+def test_static_walk_that_fails_keeps_nothing_and_recovers(fake_service, tmp_path):
+    items = [rig.item("static", f"st-{i}", {}) for i in range(3)]
+    url = rig.write_static_catalog(tmp_path, f"{fake_service.url}/cat", items, "static")
+    for path in tmp_path.rglob("*.json"):
+        fake_service.file(f"/cat/{path.relative_to(tmp_path).as_posix()}", path.read_bytes())
+    fake_service.fault("/cat/static/items/st-1.json", status=500)
+    store = new_data_store("stac", url=url, num_retries=1, retry_backoff_base=0.01)
+    with pytest.raises(DataStoreError, match=r"st-1\.json.*HTTP 500"):
+        store.list_data_ids()
+    fake_service.clear_faults()
+    assert store.list_data_ids() == [f"static/items/st-{i}.json" for i in range(3)]
