@@ -704,3 +704,18 @@ def test_static_walk_that_fails_keeps_nothing_and_recovers(fake_service, tmp_pat
         store.list_data_ids()
     fake_service.clear_faults()
     assert store.list_data_ids() == [f"static/items/st-{i}.json" for i in range(3)]
+
+
+def test_making_a_store_asks_nothing_and_registering_imports_no_stac_library():
+    import subprocess
+    import sys
+
+    store = new_data_store("stac", url="http://127.0.0.1:9/nothing-listens-here")
+    assert "catalog" not in vars(store)  # made when first needed
+    code = (
+        "import sys, intake_xstores; intake_xstores.list_data_store_ids(); "
+        "print([m for m in sys.modules "
+        "if m.startswith(('pystac', 'intake_xstores.plugins.stac.'))])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
