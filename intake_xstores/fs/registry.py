@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any, Literal
 
 from ..accessor import find_data_opener_extensions, find_data_writer_extensions
-from ..errors import DataStoreParamsError
+from ..errors import param_error
 from .store import FsDataStore, fs_store_class
 
 
@@ -53,10 +53,7 @@ def get_filename_extensions(
     """
     finders = {"openers": find_data_opener_extensions, "writers": find_data_writer_extensions}
     if accessor_type not in finders:
-        raise DataStoreParamsError(
-            f"Invalid value for parameter 'accessor_type': {accessor_type!r}; "
-            "allowed: one of 'openers', 'writers'"
-        )
+        raise param_error("accessor_type", accessor_type, allowed="one of 'openers', 'writers'")
     result: dict[str, list[str]] = {}
     for extension in finders[accessor_type](storage_id=protocol):
         names = extension.metadata.get("extensions") or extension.metadata.get(
