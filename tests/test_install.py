@@ -19,8 +19,8 @@ import pytest
 
 from intake_xstores import DataStoreParamsError, new_data_store
 from intake_xstores.demo import make_demo_data
-from intake_xstores.fs.protocols import PROTOCOLS
 from intake_xstores.fs.extensions import format_classes
+from intake_xstores.fs.protocols import PROTOCOLS
 from tests.conftest import make_cube
 
 REPO = Path(__file__).resolve().parent.parent

@@ -19,8 +19,8 @@ from typing import Any
 from ..accessor import DataOpener, DataWriter
 from ..errors import DataStoreError, error_text, param_error
 from ..schema import JsonBooleanSchema, JsonObjectSchema, JsonStringSchema
-from .extensions import get_format, get_protocol
-from .journal import WriteJournal
+from .components import get_format, get_protocol
+from .journal import WriteJournal, remove
 
 
 class FsDataAccessor(DataOpener, DataWriter):
@@ -124,18 +124,7 @@ class FsDataAccessor(DataOpener, DataWriter):
         files = self.format.files(self.fs, data_id)
         if not files:
             raise DataStoreError(f"Data resource {data_id!r} does not exist")
-        self._remove(files)
-
-    def _remove(self, paths: list[str]) -> None:
-        _remove(self.fs, paths)
-
-
-def _remove(fs, paths: list[str]) -> None:
-    for path in paths:
-        # recursive only for folders: fsspec's FTP lists a file as a folder of itself
-        fs.rm(path, recursive=fs.isdir(path))
-    if paths:
-        fs.invalidate_cache(posixpath.dirname(paths[0]))
+        remove(self.fs, files)
 
 
 def _remove_quietly(fs, paths: list[str], error: BaseException) -> None:
@@ -143,7 +132,7 @@ def _remove_quietly(fs, paths: list[str], error: BaseException) -> None:
     write may be gone) must not hide the write's own error: it is only noted,
     and the next write to the data ID or ``store.cleanup()`` removes the rest."""
     try:
-        _remove(fs, paths)
+        remove(fs, paths)
     except Exception as cleanup_error:  # noqa: BLE001 - reported as a note
         error.add_note(f"(Leftovers not yet removed: {error_text(cleanup_error)})")
 

@@ -1,6 +1,6 @@
-"""How the filesystem side plugs into the registry.
+"""How the filesystem side plugs into the registry (formats and protocols
+are looked up in :mod:`.components`).
 
-- Formats and protocols by ID (:func:`get_format`, :func:`get_protocol`).
 - :class:`FsAccessorProvider`: the openers and writers
   ``{data_type}:{format}:{protocol}``, composed on demand from every
   registered format and protocol, so a plugin that adds a format gets it on
@@ -16,76 +16,20 @@
 from __future__ import annotations
 
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..errors import DataStoreParamsError
 from ..registry import (
     EXTENSION_POINT_DATA_OPENERS,
     EXTENSION_POINT_DATA_STORES,
     EXTENSION_POINT_DATA_WRITERS,
-    EXTENSION_POINT_FS_FORMATS,
     EXTENSION_POINT_FS_PROTOCOLS,
     Extension,
     ExtensionProvider,
     ExtensionRegistry,
-    get_extension_registry,
-    import_component,
 )
+from .components import format_classes, get_protocol
 from .protocols import FsProtocol, generic_protocol
-
-if TYPE_CHECKING:
-    from .formats.base import FsFormat
-
-
-def format_loader(spec: str):
-    """A loader of the format class at *spec* (``"module:Class"``), imported
-    when first used; the class's ``id`` must be the registered name."""
-    load_class = import_component(spec)
-
-    def load(extension: Extension) -> type[FsFormat]:
-        cls = load_class(extension)
-        if getattr(cls, "id", None) != extension.name:
-            raise DataStoreParamsError(
-                f"The format registered as {extension.name!r} ({spec}) declares "
-                f"id {getattr(cls, 'id', None)!r}; they must be the same"
-            )
-        return cls
-
-    return load
-
-
-def format_classes(registry: ExtensionRegistry | None = None) -> list[type[FsFormat]]:
-    """The registered format classes, in registration order."""
-    registry = registry or get_extension_registry()
-    return [e.component for e in registry.find_extensions(EXTENSION_POINT_FS_FORMATS)]
-
-
-def format_class(format_id: str, registry: ExtensionRegistry | None = None):
-    """The format class *format_id*, or None if none is registered."""
-    registry = registry or get_extension_registry()
-    extension = registry.get_extension(EXTENSION_POINT_FS_FORMATS, format_id)
-    return None if extension is None else extension.component
-
-
-def get_format(format_id: str, registry: ExtensionRegistry | None = None) -> FsFormat:
-    """The format *format_id*, its libraries checked first."""
-    cls = format_class(format_id, registry)
-    if cls is None:
-        raise DataStoreParamsError(f"Unknown format {format_id!r}")
-    cls.needs.check(f"The {cls.id} format")
-    return cls()
-
-
-def get_protocol(name: str, registry: ExtensionRegistry | None = None) -> FsProtocol:
-    """The registered protocol *name*, else fsspec's protocol of that name."""
-    registry = registry or get_extension_registry()
-    extension = registry.get_extension(EXTENSION_POINT_FS_PROTOCOLS, name)
-    if extension is not None:
-        return extension.component
-    protocol = generic_protocol(name)
-    if protocol is None:
-        raise DataStoreParamsError(f"Unknown protocol {name!r}: fsspec knows no such filesystem")
-    return protocol
 
 
 class FsAccessorProvider(ExtensionProvider):

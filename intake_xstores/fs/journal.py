@@ -160,10 +160,8 @@ def recover(fs, path: str) -> bool:
 
 
 def _redo(fs, file: str, state: dict[str, Any]) -> None:
-    from .accessor import _remove
-
     if state["phase"] == "replace":
-        _remove(fs, [p for p in state["old"] if fs.exists(p)])
+        remove(fs, [p for p in state["old"] if fs.exists(p)])
         temp_stem = posixpath.splitext(state["temp"])[0]
         stem = posixpath.splitext(file.replace(JOURNAL_PREFIX, "", 1))[0]
         moves = [[src, stem + src[len(temp_stem) :]] for src in state["temp_files"]]
@@ -174,6 +172,15 @@ def _redo(fs, file: str, state: dict[str, Any]) -> None:
         if fs.exists(source):
             kind_of(fs).move(fs, source, target)
     fs.invalidate_cache(posixpath.dirname(file))
+
+
+def remove(fs, paths: list[str]) -> None:
+    """Remove the files and folders *paths* (all in one folder)."""
+    for path in paths:
+        # recursive only for folders: fsspec's FTP lists a file as a folder of itself
+        fs.rm(path, recursive=fs.isdir(path))
+    if paths:
+        fs.invalidate_cache(posixpath.dirname(paths[0]))
 
 
 def _restore(fs, snapshot: dict[str, str]) -> None:

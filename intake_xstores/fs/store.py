@@ -36,7 +36,7 @@ from ..secrets import redact_url, scrub
 from ..store import MutableDataStore
 from . import journal
 from .accessor import FsDataAccessor
-from .extensions import format_class, format_classes, get_format, get_protocol
+from .components import format_class, format_classes, get_format, get_protocol
 from .protocols import FsProtocol
 
 _DEFAULT_FORMATS = {"dataset": "zarr", "mldataset": "levels", "geodataframe": "geojson"}
@@ -460,7 +460,7 @@ class FsDataStore(MutableDataStore):
     ) -> dict[str, list[str]]:
         """Filename extensions and the IDs of this protocol's openers (or writers)
         for them, ``mldataset`` first (as in xcube)."""
-        from .registry import get_filename_extensions
+        from .components import get_filename_extensions
 
         found = get_filename_extensions(accessor_type, protocol=cls.protocol.name)
         return {

@@ -288,7 +288,7 @@ def _link_to(fs, path: str, base_path: str) -> str:
 
 def _format_of(path: str, what: str):
     """The registered dataset format for *path*, by its extension."""
-    from ..extensions import format_classes, get_format
+    from ..components import format_classes, get_format
 
     lower = path.lower()
     candidates = []

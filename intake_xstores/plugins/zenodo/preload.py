@@ -266,7 +266,7 @@ def _write(folder, member, cache, prefix, target_format, chunks) -> str:
 
 def _copy(local, member: str, cache, cache_id: str) -> None:
     """Copy the files of *member* (a shapefile's too) into *cache* as *cache_id*, safely."""
-    from ...fs.extensions import get_format
+    from ...fs.components import get_format
 
     fs = cache.fs
     sources = get_format(local._format_id_of(member)).files(local.fs, local._path(member))

@@ -46,7 +46,7 @@ MANIFEST_FOLDER = ".zenodo-preloaded"
 
 
 def _https_options_schema() -> JsonObjectSchema:
-    from ...fs.extensions import get_protocol
+    from ...fs.components import get_protocol
 
     schema = get_protocol("https").get_storage_options_schema()
     schema.description = (
@@ -360,7 +360,7 @@ class ZenodoDataStore(ApiDataStore):
         """The one Zarr dataset inside the zip or tar *data_id*, read in place."""
         import fsspec
 
-        from ...fs.extensions import get_format
+        from ...fs.components import get_format
         from .archive import zarr_roots
 
         protocol = "zip" if data_id.lower().endswith(".zip") else "tar"
