@@ -29,12 +29,8 @@ FORMATS = {
 
 
 def init_plugin(ext_registry: ExtensionRegistry) -> None:
-    from .fs.extensions import (
-        FsAccessorProvider,
-        FsStoreProvider,
-        format_loader,
-        fs_store_loader,
-    )
+    from .fs.components import format_loader
+    from .fs.extensions import FsAccessorProvider, FsStoreProvider, fs_store_loader
     from .fs.protocols import PROTOCOLS
 
     for format_id, spec in FORMATS.items():

@@ -186,6 +186,8 @@ class ExtensionRegistry:
             try:
                 ep.load()(self)
             except Exception as error:  # a third party's bug must not break ours
+                if ep.value == BUILTIN_PLUGIN.value:
+                    raise  # ours must not fail quietly
                 warnings.warn(
                     f"intake_xstores {self._plugin} failed to load and was skipped: "
                     f"{error_text(error)}",

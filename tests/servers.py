@@ -436,3 +436,81 @@ def stac_api():
     """Start STAC APIs for this test: ``url = stac_api(collections, items)``; stopped after."""
     with contextlib.ExitStack() as stack:
         yield lambda collections, items: stack.enter_context(run_stac_api(collections, items))
+
+
+# --- SFTP: asyncssh (a protocol no plugin registers) -------------------------
+
+_SFTP_SERVER = """
+import asyncio, sys
+import asyncssh
+
+host, port, home, user, password = sys.argv[1:]
+
+
+class Server(asyncssh.SSHServer):
+    def begin_auth(self, username):
+        return True
+
+    def password_auth_supported(self):
+        return True
+
+    def validate_password(self, username, given):
+        return username == user and given == password
+
+
+class ChrootedSFTP(asyncssh.SFTPServer):
+    def __init__(self, chan):
+        super().__init__(chan, chroot=home)
+
+
+async def main():
+    await asyncssh.listen(
+        host,
+        int(port),
+        server_factory=Server,
+        server_host_keys=[asyncssh.generate_private_key("ssh-ed25519")],
+        sftp_factory=ChrootedSFTP,
+    )
+    await asyncio.Future()
+
+
+asyncio.run(main())
+"""
+
+
+@contextlib.contextmanager
+def run_sftp() -> Iterator[dict]:
+    """An asyncssh SFTP server (password login, chrooted to a temporary home);
+    yields ``{"host", "port", "username", "password", "home"}``."""
+    user, password = "xstore", secrets.token_urlsafe(12)
+    with tempfile.TemporaryDirectory(prefix="sftp-home-") as home:
+
+        def args(port):
+            return [sys.executable, "-c", _SFTP_SERVER, LOCALHOST, str(port), home, user, password]
+
+        with _subprocess(args) as port:
+            yield {
+                "host": LOCALHOST,
+                "port": port,
+                "username": user,
+                "password": password,
+                "home": home,
+            }
+
+
+@pytest.fixture(scope="session")
+def sftp_endpoint():
+    """The session's SFTP server: ``{"host", "port", "username", "password", "home"}``."""
+    with run_sftp() as endpoint:
+        yield endpoint
+
+
+@pytest.fixture
+def sftp_store_params(sftp_endpoint):
+    """An sftp store on a fresh, empty folder; paramiko (fsspec's client) looks
+    for no keys or agent, so the password alone logs in."""
+    folder = f"test-{uuid.uuid4().hex[:16]}"
+    os.mkdir(os.path.join(sftp_endpoint["home"], folder))
+    options = {k: sftp_endpoint[k] for k in ("host", "port", "username", "password")}
+    options.update(look_for_keys=False, allow_agent=False)
+    return {"root": f"/{folder}", "storage_options": options}

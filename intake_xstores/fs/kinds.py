@@ -87,8 +87,15 @@ class FsKind:
             fs.put_file(local, path)
 
     def move(self, fs, source: str, target: str) -> None:
-        """Move the file or folder *source* to *target*."""
-        fs.mv(source, target, recursive=True)
+        """Move the file or folder *source* to *target*: by the filesystem's own
+        rename if it has one (FTP, SFTP, local disks: folders and all), else
+        by fsspec's copy and remove."""
+        from fsspec.spec import AbstractFileSystem
+
+        if type(fs).mv is AbstractFileSystem.mv:
+            fs.mv(source, target, recursive=True)
+        else:
+            fs.mv(source, target)
 
     def create_exclusive(self, fs, path: str, data: bytes) -> bool:
         """Create *path* with *data* unless it exists; False if it does."""

@@ -48,6 +48,35 @@ COMMON_STORAGE_OPTIONS: dict[str, JsonSchema] = dict(
 )
 
 
+#: Options of fsspec filesystems that hold credentials.
+SECRET_OPTIONS = (
+    "key",
+    "secret",
+    "token",
+    "password",
+    "passphrase",
+    "account_key",
+    "connection_string",
+    "sas_token",
+    "client_secret",
+    "credential",
+    "credentials",
+)
+
+
+def credential_options(description: str) -> JsonObjectSchema:
+    """The options of a filesystem no schema describes: any, with credentials
+    among them (:data:`SECRET_OPTIONS`) kept out of reprs, logs and errors."""
+    return JsonObjectSchema(
+        properties={
+            name: JsonSchema(description="A credential (kept out of repr)", secret=True)
+            for name in SECRET_OPTIONS
+        },
+        additional_properties=True,
+        description=description,
+    )
+
+
 @dataclasses.dataclass(frozen=True)
 class FsProtocol:
     """An fsspec protocol as the stores see it.
@@ -131,7 +160,8 @@ def generic_protocol(name: str) -> FsProtocol | None:
 
     if name not in fsspec.available_protocols():
         return None
-    return FsProtocol(name, f"Data store on fsspec's {name!r} filesystem")
+    credentials = credential_options("").properties  # the options themselves are unknown
+    return FsProtocol(name, f"Data store on fsspec's {name!r} filesystem", credentials)
 
 
 _secret = dict(secret=True)

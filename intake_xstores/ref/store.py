@@ -27,6 +27,7 @@ from fsspec.implementations.reference import LazyReferenceMapper, ReferenceFileS
 from ..datatype import ANY_TYPE, DATASET_TYPE, DataType, DataTypeLike
 from ..descriptor import DataDescriptor, DatasetDescriptor
 from ..errors import DataStoreError, error_text, param_error
+from ..fs.protocols import COMMON_STORAGE_OPTIONS, credential_options
 from ..opening import ZARR_OPEN_PARAMS, open_zarr
 from ..schema import (
     JsonArraySchema,
@@ -47,34 +48,8 @@ REFERENCE_SUFFIXES = (".json", ".parquet", ".parq")
 
 _PARQUET_SUFFIXES = (".parquet", ".parq", "/")
 
-# Options of fsspec filesystems that hold credentials; hidden from ``repr``.
-_SECRET_OPTIONS = (
-    "key",
-    "secret",
-    "token",
-    "password",
-    "account_key",
-    "connection_string",
-    "sas_token",
-    "client_secret",
-    "credential",
-    "credentials",
-)
-
-
-def _filesystem_options(description: str) -> JsonObjectSchema:
-    return JsonObjectSchema(
-        properties={
-            name: JsonSchema(description="A credential (kept out of repr)", secret=True)
-            for name in _SECRET_OPTIONS
-        },
-        additional_properties=True,
-        description=description,
-    )
-
 
 def _reference_fs_options() -> dict[str, JsonSchema]:
-    from ..fs.protocols import COMMON_STORAGE_OPTIONS
 
     options = dict(COMMON_STORAGE_OPTIONS)
     options["asynchronous"] = JsonBooleanSchema(
@@ -164,7 +139,7 @@ class ReferenceDataStore(DataStore):
                     description="Protocol of the reference files; "
                     "by default derived from each path",
                 ),
-                target_options=_filesystem_options(
+                target_options=credential_options(
                     "Options of the filesystem holding the reference files"
                 ),
                 remote_protocol=JsonStringSchema(
@@ -172,7 +147,7 @@ class ReferenceDataStore(DataStore):
                     description="Protocol of the filesystem holding the referenced bytes; "
                     "by default that of the first referenced URL with a protocol",
                 ),
-                remote_options=_filesystem_options(
+                remote_options=credential_options(
                     "Options of the filesystem holding the referenced bytes"
                 ),
                 max_gap=JsonIntegerSchema(
