@@ -17,11 +17,12 @@ class FsFormat(ABC):
 
     A format declares its identity in class attributes, as xarray's backends
     do; a plugin registers the class by import string (see ``plugin.py``),
-    and the class is imported when a store first needs its extensions, so a
-    format module imports its heavy libraries inside its methods. A format
-    is writable when its class overrides :meth:`write`; what it reads is
-    found by asking the filesystem's :mod:`kind <..kinds>`, never by testing
-    which protocol it is.
+    and the class is imported when a store first needs its extensions. So
+    that listing works without them, the libraries its ``needs`` names are
+    imported inside its methods, after :func:`..components.get_format` has
+    checked them. A format is writable when its class overrides
+    :meth:`write`. What differs between filesystems it asks the filesystem's
+    kind (:func:`..kinds.kind_of`), never which protocol it is on.
     """
 
     #: The format ID, the middle part of opener IDs (``dataset:zarr:s3``).
