@@ -243,20 +243,8 @@ ThreadedFTPServer((host, int(port)), handler).serve_forever()
 @contextlib.contextmanager
 def run_ftp() -> Iterator[dict]:
     """A pyftpdlib server; yields ``{"host", "port", "username", "password", "home"}``."""
-    user, password = "xstore", secrets.token_urlsafe(12)
-    with tempfile.TemporaryDirectory(prefix="ftp-home-") as home:
-
-        def args(port):
-            return [sys.executable, "-c", _FTP_SERVER, LOCALHOST, str(port), home, user, password]
-
-        with _subprocess(args) as port:
-            yield {
-                "host": LOCALHOST,
-                "port": port,
-                "username": user,
-                "password": password,
-                "home": home,
-            }
+    with _run_home_server(_FTP_SERVER, "ftp") as endpoint:
+        yield endpoint
 
 
 @pytest.fixture(scope="session")
@@ -479,28 +467,31 @@ asyncio.run(main())
 
 
 @contextlib.contextmanager
+def _run_home_server(script: str, name: str) -> Iterator[dict]:
+    """The server *script* (run as ``script host port home user password``) for a
+    made-up user in a temporary home; yields its endpoint as :func:`run_sftp`."""
+    user, password = "xstore", secrets.token_urlsafe(12)
+    with tempfile.TemporaryDirectory(prefix=f"{name}-home-") as home:
+
+        def args(port):
+            return [sys.executable, "-c", script, LOCALHOST, str(port), home, user, password]
+
+        with _subprocess(args) as port:
+            endpoint = {"host": LOCALHOST, "port": port, "username": user}
+            yield {**endpoint, "password": password, "home": home}
+
+
+@contextlib.contextmanager
 def run_sftp() -> Iterator[dict]:
     """An asyncssh SFTP server (password login, chrooted to a temporary home);
     yields ``{"host", "port", "username", "password", "home"}``."""
-    user, password = "xstore", secrets.token_urlsafe(12)
-    with tempfile.TemporaryDirectory(prefix="sftp-home-") as home:
-
-        def args(port):
-            return [sys.executable, "-c", _SFTP_SERVER, LOCALHOST, str(port), home, user, password]
-
-        with _subprocess(args) as port:
-            yield {
-                "host": LOCALHOST,
-                "port": port,
-                "username": user,
-                "password": password,
-                "home": home,
-            }
+    with _run_home_server(_SFTP_SERVER, "sftp") as endpoint:
+        yield endpoint
 
 
 @pytest.fixture(scope="session")
 def sftp_endpoint():
-    """The session's SFTP server: ``{"host", "port", "username", "password", "home"}``."""
+    """The session's SFTP server (see :func:`run_sftp`)."""
     with run_sftp() as endpoint:
         yield endpoint
 
@@ -511,6 +502,8 @@ def sftp_store_params(sftp_endpoint):
     for no keys or agent, so the password alone logs in."""
     folder = f"test-{uuid.uuid4().hex[:16]}"
     os.mkdir(os.path.join(sftp_endpoint["home"], folder))
-    options = {k: sftp_endpoint[k] for k in ("host", "port", "username", "password")}
-    options.update(look_for_keys=False, allow_agent=False)
-    return {"root": f"/{folder}", "storage_options": options}
+    options = {k: v for k, v in sftp_endpoint.items() if k != "home"}
+    return {
+        "root": f"/{folder}",
+        "storage_options": {**options, "look_for_keys": False, "allow_agent": False},
+    }

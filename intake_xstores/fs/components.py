@@ -10,14 +10,9 @@ from typing import TYPE_CHECKING, Literal
 
 from ..accessor import find_data_opener_extensions, find_data_writer_extensions
 from ..errors import DataStoreParamsError, param_error
-from ..registry import (
-    EXTENSION_POINT_FS_FORMATS,
-    EXTENSION_POINT_FS_PROTOCOLS,
-    Extension,
-    ExtensionRegistry,
-    get_extension_registry,
-    import_component,
-)
+from ..registry import EXTENSION_POINT_FS_FORMATS as FORMATS
+from ..registry import EXTENSION_POINT_FS_PROTOCOLS as PROTOCOLS
+from ..registry import Extension, ExtensionRegistry, get_extension_registry, import_component
 from .protocols import FsProtocol, generic_protocol
 
 if TYPE_CHECKING:
@@ -44,13 +39,13 @@ def format_loader(spec: str):
 def format_classes(registry: ExtensionRegistry | None = None) -> list[type[FsFormat]]:
     """The registered format classes, in registration order."""
     registry = registry or get_extension_registry()
-    return [e.component for e in registry.find_extensions(EXTENSION_POINT_FS_FORMATS)]
+    return [e.component for e in registry.find_extensions(FORMATS)]
 
 
 def format_class(format_id: str, registry: ExtensionRegistry | None = None):
     """The format class *format_id*, or None if none is registered."""
     registry = registry or get_extension_registry()
-    extension = registry.get_extension(EXTENSION_POINT_FS_FORMATS, format_id)
+    extension = registry.get_extension(FORMATS, format_id)
     return None if extension is None else extension.component
 
 
@@ -66,7 +61,7 @@ def get_format(format_id: str, registry: ExtensionRegistry | None = None) -> FsF
 def get_protocol(name: str, registry: ExtensionRegistry | None = None) -> FsProtocol:
     """The registered protocol *name*, else fsspec's protocol of that name."""
     registry = registry or get_extension_registry()
-    extension = registry.get_extension(EXTENSION_POINT_FS_PROTOCOLS, name)
+    extension = registry.get_extension(PROTOCOLS, name)
     if extension is not None:
         return extension.component
     protocol = generic_protocol(name)
