@@ -1,7 +1,7 @@
 """Formats and protocols by ID, as registered (by our plugin or another).
 
-The lowest layer of the filesystem side: it imports no store and no
-accessor, so every other ``fs`` module may import it.
+The lowest layer of the filesystem side: it imports no filesystem store
+and no filesystem accessor, so every other ``fs`` module may import it.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Literal
 
 from ..accessor import find_data_opener_extensions, find_data_writer_extensions
-from ..errors import DataStoreParamsError, param_error
+from ..errors import DataStoreError, DataStoreParamsError, param_error
 from ..registry import EXTENSION_POINT_FS_FORMATS as FORMATS
 from ..registry import EXTENSION_POINT_FS_PROTOCOLS as PROTOCOLS
 from ..registry import Extension, ExtensionRegistry, get_extension_registry, import_component
@@ -27,7 +27,7 @@ def format_loader(spec: str):
     def load(extension: Extension) -> type[FsFormat]:
         cls = load_class(extension)
         if getattr(cls, "id", None) != extension.name:
-            raise DataStoreParamsError(
+            raise DataStoreError(
                 f"The format registered as {extension.name!r} ({spec}) declares "
                 f"id {getattr(cls, 'id', None)!r}; they must be the same"
             )
