@@ -79,3 +79,9 @@ def test_the_intake_face_opens_an_sftp_store(sftp_store, sftp_store_params):
 
 def _params(store) -> dict:
     return {k: v for k, v in store._params.items() if k != "max_depth"}
+
+
+def test_a_protocol_whose_library_is_missing_names_it():
+    store = new_data_store("oci", root="bucket/cubes")  # ocifs is no dependency of ours
+    with pytest.raises(DataStoreError, match="'oci' protocol needs a library.*Install ocifs"):
+        store.list_data_ids()

@@ -130,7 +130,9 @@ class FsProtocol:
         try:
             return fsspec.get_filesystem_class(self.name)
         except ImportError as error:  # fsspec names the package to install
-            raise DataStoreError(f"The {self.name!r} protocol needs {error}") from None
+            raise DataStoreError(
+                f"The {self.name!r} protocol needs a library that is not installed: {error}"
+            ) from None
 
     def get_kind(self) -> FsKind:
         """How this filesystem behaves (see :mod:`.kinds`)."""
