@@ -1,6 +1,6 @@
-"""How datasets open: the open parameters every dataset reader shares, and
+"""How datasets open: the open parameters every dataset reader shares,
 opening a Zarr store as a dataset with access logging, a cache and checked
-variable metadata.
+variable metadata, and chunk reads that name the data they belong to.
 
 Shared by the filesystem formats (``fs/formats``) and the reference store
 (``ref/``), which may both import the engine but not each other.
@@ -8,7 +8,9 @@ Shared by the filesystem formats (``fs/formats``) and the reference store
 
 from __future__ import annotations
 
+import contextvars
 import difflib
+import functools
 import json
 import logging
 import posixpath
@@ -20,7 +22,7 @@ from typing import Any
 
 from zarr.storage import WrapperStore
 
-from .errors import DataStoreError, DataStoreParamsError, param_error
+from .errors import DataStoreError, DataStoreParamsError, error_text, param_error
 from .schema import (
     JsonArraySchema,
     JsonBooleanSchema,
@@ -94,16 +96,44 @@ ZARR_OPEN_PARAMS: dict[str, JsonSchema] = dict(
 )
 
 
-def open_xarray(open_: Callable[..., Any], params: dict[str, Any]) -> Any:
+#: The data ID a store is opening, set by the store around the open: chunks are
+#: read long after, inside Dask tasks, and their errors should still name it.
+OPENING_DATA_ID: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "opening_data_id", default=None
+)
+
+
+def _read_chunk(data_id: str, format_id: str, array: Any, index: Any, *args: Any, **kwargs: Any):
+    from dask.array.core import getter
+
+    try:
+        return getter(array, index, *args, **kwargs)
+    except DataStoreError:
+        raise
+    except Exception as error:  # a corrupt or vanished chunk: a codec's bare RuntimeError
+        raise DataStoreError(
+            f"Cannot read a chunk of {data_id!r} as {format_id}: {error_text(error)}"
+        ) from error
+
+
+def open_xarray(
+    open_: Callable[..., Any], params: dict[str, Any], format_id: str, path: str
+) -> Any:
     """``open_(**kwargs)`` with xarray's keyword arguments from validated *params*.
 
     xarray silently ignores a chunk size for a dimension the dataset lacks and
     a variable to drop that it does not have; every dataset format opens
     through here, so each such name is an error naming it and what exists.
-    Variables are dropped after opening, once their names are checked.
+    Variables are dropped after opening, once their names are checked. Every
+    chunk read of the Dask arrays goes through a getter (a picklable partial,
+    for distributed workers) whose errors name the data (the data ID being
+    opened, else *path*) and the format.
     """
     kwargs = {k: v for k, v in params.items() if k in DATASET_OPEN_PARAMS}
     kwargs.setdefault("chunks", {})  # lazy: Dask arrays in the stored chunking
+    if kwargs["chunks"] is not None:
+        name = OPENING_DATA_ID.get() or path
+        kwargs["from_array_kwargs"] = {"getitem": functools.partial(_read_chunk, name, format_id)}
     drop = kwargs.pop("drop_variables", None)
     drop = [drop] if isinstance(drop, str) else list(drop or ())
     ds = open_(**kwargs)
@@ -251,5 +281,9 @@ def open_zarr(store, path: str, **params: Any):
     consolidated = params.get("consolidated")
     engine = params.get("engine", "zarr")
     if engine != "zarr":
-        return open_xarray(lambda **kw: xr.open_dataset(store, engine=engine, **kw), params)
-    return open_xarray(lambda **kw: xr.open_zarr(store, consolidated=consolidated, **kw), params)
+        return open_xarray(
+            lambda **kw: xr.open_dataset(store, engine=engine, **kw), params, engine, path
+        )
+    return open_xarray(
+        lambda **kw: xr.open_zarr(store, consolidated=consolidated, **kw), params, "zarr", path
+    )

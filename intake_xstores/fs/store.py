@@ -24,6 +24,7 @@ from ..accessor import split_accessor_id
 from ..datatype import ANY_TYPE, DataType, DataTypeLike, data_type_of
 from ..descriptor import DataDescriptor
 from ..errors import DataStoreError, DataStoreParamsError, error_text, param_error
+from ..opening import OPENING_DATA_ID
 from ..schema import (
     JsonArraySchema,
     JsonBooleanSchema,
@@ -482,8 +483,13 @@ class FsDataStore(MutableDataStore):
     def open_data(self, data_id: str, opener_id: str | None = None, **open_params: Any) -> Any:
         path = self._selected_path(data_id)
         alias, format_id = self._resolve(data_id, opener_id, open_params.pop("data_type", None))
-        with self._speaking_of(data_id, path, reading=True, format_id=format_id):
-            return self._accessor(alias, format_id).open_data(path, data_type=alias, **open_params)
+        opening = OPENING_DATA_ID.set(data_id)
+        try:
+            with self._speaking_of(data_id, path, reading=True, format_id=format_id):
+                accessor = self._accessor(alias, format_id)
+                return accessor.open_data(path, data_type=alias, **open_params)
+        finally:
+            OPENING_DATA_ID.reset(opening)
 
     # --- writing ------------------------------------------------------------
 

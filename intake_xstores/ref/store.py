@@ -281,7 +281,7 @@ class ReferenceDataStore(DataStore):
         fs = self._reference_filesystem(ref)
         try:
             store = FsspecStore(fs, path="", read_only=True)  # asynchronous, as zarr needs
-            return open_zarr(store, "", consolidated=False, **params)
+            return open_zarr(store, ref.data_id, consolidated=False, **params)
         except DataStoreError:
             raise
         except Exception as error:

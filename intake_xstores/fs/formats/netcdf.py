@@ -41,7 +41,9 @@ class NetcdfFormat(FsFormat):
         # h5netcdf reads NetCDF4 from a file object, fetching byte ranges lazily.
         engine = "h5netcdf" if not isinstance(source, str) or _is_hdf5(source) else None
         with _OPEN_LOCK:
-            return open_xarray(lambda **kw: xr.open_dataset(source, engine=engine, **kw), params)
+            return open_xarray(
+                lambda **kw: xr.open_dataset(source, engine=engine, **kw), params, self.id, path
+            )
 
     def write(self, data: xr.Dataset, fs, path: str, **params: Any) -> None:
         with kind_of(fs).staged_output(fs, path) as local:

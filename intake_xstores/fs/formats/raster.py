@@ -46,7 +46,9 @@ class RasterFormat(FsFormat):
                 tile_size=tile_size,
             )
         level = params.get("overview_level")
-        return open_xarray(lambda chunks, **_: open_raster(fs, path, chunks, level), params)
+        return open_xarray(
+            lambda chunks, **_: open_raster(fs, path, chunks, level), params, self.id, path
+        )
 
 
 #: Default chunks hold whole blocks (tiles, or strips) and at least this many
