@@ -18,6 +18,8 @@ fills it, and prints each figure as a ratio ours / raw, measured in this run:
   latency against a sequential walk;
 - an ARDC cube of 10 Sentinel-2 scenes (``stac-cdse-ardc``) against
   pystac-client's search plus ``odc.stac.load`` on the same items;
+- a safe write (hidden staging copy, write journal, move into place) of a
+  Zarr cube on the local disk and on S3 against ``to_zarr`` to the final path;
 - the peak memory of ``xstores copy`` of a 200 MB NetCDF to Zarr on S3, against
   the file's size and against xarray's plain open_dataset + to_zarr.
 
@@ -47,6 +49,7 @@ from benchmarks.preload import bench_preload
 from benchmarks.proxy import LatencyProxy
 from benchmarks.stac import bench_stac
 from benchmarks.stac_ardc import bench_stac_ardc
+from benchmarks.writes import bench_writes
 from benchmarks.zarrstore import bench_generic_zarr_store
 from tests.servers import run_moto, s3_options
 
@@ -420,7 +423,18 @@ def bench_import(repeat: int) -> None:
     )
 
 
-GROUPS = ("import", "listing", "cube", "cog", "copy", "generic", "preload", "stac", "stac-ardc")
+GROUPS = (
+    "import",
+    "listing",
+    "cube",
+    "cog",
+    "copy",
+    "generic",
+    "writes",
+    "preload",
+    "stac",
+    "stac-ardc",
+)
 
 
 def main(argv=None) -> int:
@@ -459,6 +473,9 @@ def main(argv=None) -> int:
         if "generic" in groups:
             print("GenericZarrStore", flush=True)
             bench_generic_zarr_store(timed, report, repeat, args.quick)
+        if "writes" in groups:
+            print("safe writes", flush=True)
+            bench_writes(endpoint, timed, report, repeat, args.quick)
         if "preload" in groups:
             print("preload (zenodo)", flush=True)
             bench_preload(timed, report, repeat, args.quick)

@@ -292,7 +292,7 @@ def describe_dataset(ds) -> dict[str, Any]:
     """Descriptor fields of an ``xarray.Dataset`` from coordinates and metadata."""
     x, y = _find_coord(ds, _X_NAMES), _find_coord(ds, _Y_NAMES)
     fields: dict[str, Any] = {
-        "crs": _crs_of(ds, x),
+        "crs": crs_of(ds, x),
         "dims": {str(k): int(v) for k, v in ds.sizes.items()},
         "coords": {str(k): _describe_var(k, v) for k, v in ds.coords.items()},
         "data_vars": {str(k): _describe_var(k, v) for k, v in ds.data_vars.items()},
@@ -407,7 +407,9 @@ def _find_coord(ds, names) -> str | None:
     return None
 
 
-def _crs_of(ds, x_name: str | None) -> str | None:
+def crs_of(ds, x_name: str | None) -> str | None:
+    """The CRS of dataset *ds* as a string (grid mapping, ``spatial_ref``/``crs``
+    variable, else WGS 84 if *x_name* looks geographic), or None."""
     for var in ds.variables.values():
         gm = var.attrs.get("grid_mapping")
         if gm and gm in ds.variables:

@@ -321,9 +321,9 @@ class MultiLevelDataset:
     @property
     def crs(self) -> str | None:
         """The coordinate reference system, e.g. ``"EPSG:4326"``, if known."""
-        from ..descriptor import _crs_of
+        from ..descriptor import crs_of
 
-        return _crs_of(self.base_dataset, self.spatial_dims[0])
+        return crs_of(self.base_dataset, self.spatial_dims[0])
 
     @property
     def tile_size(self) -> tuple[int, int] | None:

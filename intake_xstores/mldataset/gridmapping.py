@@ -90,10 +90,10 @@ class GridMapping:
         256 pixels (xcube takes the whole image as one tile; then a pyramid
         of an unchunked dataset would have a single level).
         """
-        from ..descriptor import _crs_of
+        from ..descriptor import crs_of
 
         x_dim, y_dim = spatial_dims(dataset)
-        crs = crs or _crs_of(dataset, x_dim)
+        crs = crs or crs_of(dataset, x_dim)
         if crs is None:
             raise DataStoreParamsError(
                 f"Cannot make a grid mapping of a dataset with spatial dimensions "

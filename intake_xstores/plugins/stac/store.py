@@ -19,7 +19,7 @@ from typing import Any
 from ...datatype import DATASET_TYPE, MULTI_LEVEL_DATASET_TYPE, DataType, DataTypeLike
 from ...descriptor import DatasetDescriptor
 from ...errors import DataStoreError, error_text, param_error
-from ...fs.formats.base import CHUNKS_SCHEMA
+from ...opening import CHUNKS_SCHEMA
 from ...schema import (
     JsonArraySchema,
     JsonBooleanSchema,
@@ -43,7 +43,7 @@ ITEM_CACHE_SIZE = 10_000
 
 def storage_options_schema(protocols=ASSET_PROTOCOLS) -> JsonObjectSchema:
     """One object of fsspec options per asset protocol, with its secrets marked."""
-    from ...fs.accessor import get_protocol
+    from ...fs.components import get_protocol
 
     return JsonObjectSchema(
         properties={p: get_protocol(p).get_storage_options_schema() for p in protocols},

@@ -15,7 +15,7 @@ from typing import Any
 
 from ...datatype import DATASET_TYPE, MULTI_LEVEL_DATASET_TYPE
 from ...errors import DataStoreError, DataStoreParamsError, error_text, param_error
-from ...fs.formats.base import CHUNKS_SCHEMA
+from ...opening import CHUNKS_SCHEMA
 from ...schema import JsonObjectSchema, JsonStringSchema
 from ...store import new_data_store
 from .assets import DataAsset
