@@ -10,26 +10,24 @@ level *i* merges level *i* of every asset's pyramid.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ...datatype import DATASET_TYPE
 from ...errors import DataStoreError
 from .assets import DataAsset, scale_variables
+from .catalog import item_time_range
 from .describe import RASTER_FORMATS, band_names
-
-if TYPE_CHECKING:
-    from .store import StacDataStore
 
 
 def open_assets(
-    store: StacDataStore,
+    store: Any,
     data_id: str,
     item: dict[str, Any],
     assets: list[DataAsset],
     params: dict[str, Any],
 ):
-    from .store import item_attrs
-
+    """The *assets* of *item*, each opened by ``store.open_asset`` (a
+    :class:`~.store.StacDataStore`), as one dataset or multi-level dataset."""
     data_type = params["data_type"]
     chunks = params.get("chunks", {})
     opened = [store.open_asset(data_id, a, data_type, chunks) for a in assets]
@@ -103,3 +101,16 @@ class _ItemLevels:
     def __call__(self, index: int):
         levels = [p.get_dataset(index) for p in self.pyramids]
         return merge_assets(self.data_id, self.assets, levels, self.scaling, self.attrs)
+
+
+def item_attrs(data_id: str, item: dict[str, Any]) -> dict[str, Any]:
+    """What a dataset opened from *item* says of it in its attributes."""
+    props = item.get("properties") or {}
+    attrs = {k: v for k, v in props.items() if isinstance(v, (str, int, float, bool))}
+    time_range = item_time_range(item)
+    attrs.update(stac_item_id=item.get("id"), stac_data_id=data_id)
+    if item.get("collection"):
+        attrs["stac_collection"] = item["collection"]
+    if time_range:
+        attrs.update(time_coverage_start=time_range[0], time_coverage_end=time_range[1])
+    return attrs

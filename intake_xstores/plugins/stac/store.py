@@ -30,7 +30,7 @@ from ...schema import (
 from ...store import DataStore
 from ..web import RETRY_PARAMS, RETRY_STATUSES, WebClient
 from .assets import EXTENSIONS, MEDIA_TYPES, DataAsset, data_assets, select_assets
-from .catalog import StacCatalog, UnknownItemError, item_time_range, open_catalog
+from .catalog import StacCatalog, UnknownItemError, open_catalog
 from .query import check_query
 
 #: Protocols whose storage options a STAC store takes, one object each.
@@ -421,16 +421,3 @@ def whole_days(time_range: list) -> list[str | None]:
     if stop is not None and len(stop) == 10:
         stop += "T23:59:59.999Z"
     return [start, stop]
-
-
-def item_attrs(data_id: str, item: dict[str, Any]) -> dict[str, Any]:
-    """What a dataset opened from *item* says of it in its attributes."""
-    props = item.get("properties") or {}
-    attrs = {k: v for k, v in props.items() if isinstance(v, (str, int, float, bool))}
-    time_range = item_time_range(item)
-    attrs.update(stac_item_id=item.get("id"), stac_data_id=data_id)
-    if item.get("collection"):
-        attrs["stac_collection"] = item["collection"]
-    if time_range:
-        attrs.update(time_coverage_start=time_range[0], time_coverage_end=time_range[1])
-    return attrs
