@@ -84,8 +84,9 @@ def _view_dims(cube: xr.Dataset, chunks: dict[str, int]) -> dict:
         values = cube[dim].values
         if dim == "time":
             ms = values.astype("datetime64[ms]").astype("int64")
+            units = "milliseconds since 1970-01-01 00:00:00Z (no leap seconds)"
             coords = {"min": int(ms[0]), "max": int(ms[-1]), "step": int(ms[1] - ms[0]),
-                      "units": "milliseconds since 1970-01-01 00:00:00Z (no leap seconds)"}  # fmt: skip
+                      "units": units}  # fmt: skip
         else:
             coords = {"min": float(values[0]), "max": float(values[-1]),
                       "step": float(values[1] - values[0]), "units": "degrees"}  # fmt: skip
@@ -111,22 +112,41 @@ def dataset_item(cube: xr.Dataset, item_id: str, title: str, hrefs: dict[str, st
             "end_datetime": end,
             "cube:dimensions": {
                 "time": {"type": "temporal", "extent": [start, end], "step": "P1D"},
-                "latitude": {"type": "spatial", "axis": "y", "extent": [float(lat[0]),
-                             float(lat[-1])], "step": 1.0},  # fmt: skip
-                "longitude": {"type": "spatial", "axis": "x", "extent": [float(lon[0]),
-                              float(lon[-1])], "step": 1.0},  # fmt: skip
+                "latitude": {
+                    "type": "spatial",
+                    "axis": "y",
+                    "extent": [float(lat[0]), float(lat[-1])],
+                    "step": 1.0,
+                },  # fmt: skip
+                "longitude": {
+                    "type": "spatial",
+                    "axis": "x",
+                    "extent": [float(lon[0]), float(lon[-1])],
+                    "step": 1.0,
+                },  # fmt: skip
             },
             "cube:variables": {
-                name: {"type": "data", "dimensions": list(var.dims), "unit": var.attrs["units"],
-                       "standardName": {"thetao": "sea_water_potential_temperature",
-                                        "so": "sea_water_salinity"}[name]}  # fmt: skip
+                name: {
+                    "type": "data",
+                    "dimensions": list(var.dims),
+                    "unit": var.attrs["units"],
+                    "standardName": {
+                        "thetao": "sea_water_potential_temperature",
+                        "so": "sea_water_salinity",
+                    }[name],
+                }  # fmt: skip
                 for name, var in cube.data_vars.items()
             },
         },
         "links": [],
         "assets": {
-            name: {"href": href, "type": "application/vnd+zarr", "roles": ["data"],
-                   "title": name, "viewDims": _view_dims(cube, LAYOUTS[name])}  # fmt: skip
+            name: {
+                "href": href,
+                "type": "application/vnd+zarr",
+                "roles": ["data"],
+                "title": name,
+                "viewDims": _view_dims(cube, LAYOUTS[name]),
+            }  # fmt: skip
             for name, href in hrefs.items()
         },
     }
@@ -159,22 +179,34 @@ def serve_marine(service, s3_endpoint, products: dict[str, dict[str, xr.Dataset]
                 "title": f"Product {product_id}",
                 "description": "A test product",
                 "license": "proprietary",
-                "extent": {"spatial": {"bbox": [[-180, -90, 180, 90]]},
-                           "temporal": {"interval": [[None, None]]}},  # fmt: skip
+                "extent": {
+                    "spatial": {"bbox": [[-180, -90, 180, 90]]},
+                    "temporal": {"interval": [[None, None]]},
+                },  # fmt: skip
                 "links": item_links,
             },
         )
         children.append({"rel": "child", "href": f"{product_id}/product.stac.json"})
     service.json(
         "/mdl-metadata/metadata/catalog.stac.json",
-        {"type": "Catalog", "stac_version": "1.0.0", "id": "copernicus-marine",
-         "description": "Copernicus Marine Data Store", "links": children},  # fmt: skip
+        {
+            "type": "Catalog",
+            "stac_version": "1.0.0",
+            "id": "copernicus-marine",
+            "description": "Copernicus Marine Data Store",
+            "links": children,
+        },  # fmt: skip
     )
     service.json("/mdl-metadata/metadata/dataset_product_id_mapping.json", mapping)
     config = {
         "clientVersions": {"mds": ">=2.0.0"},
-        "catalogues": [{"stac": f"{root}/catalog.stac.json", "stacRoot": root,
-                        "idMapping": f"{root}/dataset_product_id_mapping.json"}],  # fmt: skip
+        "catalogues": [
+            {
+                "stac": f"{root}/catalog.stac.json",
+                "stacRoot": root,
+                "idMapping": f"{root}/dataset_product_id_mapping.json",
+            }
+        ],  # fmt: skip
     }
     service.json("/mdl-metadata/clientsConfigV1.json", config)
     return f"{service.url}/mdl-metadata/clientsConfigV1.json"

@@ -199,8 +199,11 @@ class CmemsDataStore(ApiDataStore):
                     description="Time range [start, end]; by default all",
                 ),
                 bbox=JsonArraySchema(
-                    items=[JsonNumberSchema(minimum=-180, maximum=360),
-                           JsonNumberSchema(minimum=-90, maximum=90)] * 2,  # fmt: skip
+                    items=[
+                        JsonNumberSchema(minimum=-180, maximum=360),
+                        JsonNumberSchema(minimum=-90, maximum=90),
+                    ]
+                    * 2,  # fmt: skip
                     description="Area [west, south, east, north] in degrees; by default all",
                 ),
             ),
@@ -247,7 +250,8 @@ def _cut(ds, bbox):
     west, south, east, north = bbox
     lat = ds["lat"].values
     ascending = len(lat) < 2 or lat[0] <= lat[-1]
-    return ds.sel(lon=slice(west, east), lat=slice(south, north) if ascending else slice(north, south))
+    lat_slice = slice(south, north) if ascending else slice(north, south)
+    return ds.sel(lon=slice(west, east), lat=lat_slice)
 
 
 def _naive(text: str):
