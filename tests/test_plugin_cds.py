@@ -196,3 +196,15 @@ def test_bad_open_params_are_refused_before_any_request(cds, params, expected):
     with pytest.raises(DataStoreParamsError, match=expected):
         cds_store(cds).open_data(ERA5, **params)
     assert cds.jobs == {}
+
+
+def test_the_showcase_catalogs_list_cds_datasets_without_network():
+    import intake
+
+    from tests.test_plugin_stores import REPO
+
+    source = intake.open_catalog(str(REPO / "catalogs" / "stores.yaml")).cds
+    assert source.store.params["endpoint_url"] == "https://cds.climate.copernicus.eu/api"
+    assert ERA5 in list(source)
+    v2 = intake.from_yaml_file(str(REPO / "catalogs" / "stores-v2.yaml")).cds.read()
+    assert ERA5 in list(v2)
