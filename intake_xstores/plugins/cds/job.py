@@ -9,8 +9,9 @@ own client (``ecmwf-datastores-client``, what ``cdsapi`` 0.7 delegates to),
 but drive the waiting ourselves: polls back off from ``poll_interval`` to
 ``poll_interval_max``, a progress bar shows the status and then the download,
 and a ``job_timeout`` ends the wait (deleting the job on the service) instead
-of blocking for ever. The download goes through :class:`~..web.WebClient`,
-which retries and resumes it; the file lands in a folder the caller removes.
+of blocking for ever. The download is the client's own (resumed by range
+requests, retried, its size checked); the file lands in a folder the caller
+removes.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ import time
 from typing import Any
 
 from ...errors import DataStoreError, error_text
-from ..web import WebClient
 
 LOG = logging.getLogger("intake_xstores.plugins.cds")
 
@@ -56,7 +56,7 @@ def _client(options: JobOptions):
     return datastores.Client(
         url=options.url,
         key=options.key,
-        progress=False,
+        progress=options.progress,
         cleanup=False,
         sleep_max=options.poll_interval_max,
         retry_after=retry_after,
@@ -72,52 +72,38 @@ def retrieve(options: JobOptions, collection: str, inputs: dict, folder: str, wh
     """
     from tqdm.auto import tqdm
 
-    with tqdm(
-        desc=f"{SERVICE} {what}",
-        disable=not options.progress,
-        unit="B",
-        unit_scale=True,
-        leave=False,
-    ) as bar:
+    with tqdm(desc=f"{SERVICE} {what}", disable=not options.progress, leave=False) as bar:
         with _explained(options, f"submit the request for {what}"):
             remote = _client(options).submit(collection, inputs)
-        _wait(options, remote, what, bar)
-        with _explained(options, f"get the results of job {remote.request_id} for {what}"):
-            results = remote.get_results()
-            location, size = results.location, results.content_length
+        results_url = _wait(options, remote, what, bar)
         bar.set_postfix_str("downloading")
-        bar.reset(total=size)
-        path = os.path.join(folder, os.path.basename(location.split("?")[0]) or "result")
+    job = remote.request_id
+    with _explained(options, f"download the result of job {job} for {what}"):
+        from ecmwf.datastores import Results
 
-        def progress(done: int, total: int | None) -> None:
-            bar.update(done - bar.n)
-
-        client = WebClient(
-            SERVICE,
-            num_retries=options.num_retries,
-            retry_backoff_base=options.retry_backoff_base,
-            retry_backoff_max=options.retry_backoff_max,
-        )
-        got = client.download(location, path, f"the result of job {remote.request_id}", progress)
-    if got != size:
-        raise DataStoreError(
-            f"{SERVICE} delivered {got} bytes of the result of job {remote.request_id} for "
-            f"{what} from {location}, but announced {size}"
-        )
+        # what Remote.get_results() does, without polling the finished job twice more
+        results = Results.from_request("get", results_url, **remote._request_kwargs)
+        path = os.path.join(folder, os.path.basename(results.location.split("?")[0]) or "result")
+        results.download(path)  # resumed and retried; its own progress bar
     return path
 
 
-def _wait(options: JobOptions, remote, what: str, bar) -> None:
-    """Poll *remote* until it succeeds; fail with its message, or after ``job_timeout``."""
+def _wait(options: JobOptions, remote, what: str, bar) -> str:
+    """Poll *remote* until it succeeds and return its results' URL; fail with its
+    message, or after ``job_timeout``."""
     start = time.monotonic()
     delay = options.poll_interval
     job = remote.request_id
     while True:
         with _explained(options, f"ask for the status of job {job} for {what}"):
-            status = remote.status
+            reply = remote.json
+            status = reply["status"]
         bar.set_postfix_str(status)
         if status == "successful":
-            return
+            links = [
+                link["href"] for link in reply.get("links", []) if link.get("rel") == "results"
+            ]
+            return links[0] if links else f"{remote.url}/results"
         if status not in ("accepted", "running"):
             raise DataStoreError(
                 f"{SERVICE} job {job} for {what} ended {status!r}: {_failure(options, remote)}"
@@ -191,7 +177,7 @@ class _explained:
                 f"{SERVICE} at {url} cannot be reached to {self.doing}: {error_text(error)}; "
                 "check 'endpoint_url'"
             ) from None
-        if isinstance(error, requests.RequestException | ValueError | KeyError):
+        if isinstance(error, requests.RequestException | RuntimeError | ValueError | KeyError):
             raise DataStoreError(
                 f"{SERVICE} at {url} answered strangely when asked to {self.doing}: "
                 f"{error_text(error)}"
