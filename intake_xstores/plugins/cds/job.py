@@ -70,7 +70,7 @@ def retrieve(options: JobOptions, collection: str, inputs: dict, folder: str, wh
 
     *what* names the request in errors and in the progress bar (the data ID).
     """
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     with tqdm(desc=f"{SERVICE} {what}", disable=not options.progress, leave=False) as bar:
         with _explained(options, f"submit the request for {what}"):
