@@ -108,3 +108,9 @@ def test_metadata_errors_are_retried_then_explained(marine, store):
     broken = new_data_store("cmems", metadata_url=marine["url"].replace("V1", "V9"), num_retries=0)
     with pytest.raises(DataStoreError, match="Copernicus Marine has no clients configuration"):
         broken.list_data_ids()
+
+
+def test_an_open_ended_time_range_reads_to_the_end(marine, store):
+    ds = store.open_data(PHY, time_range=["2024-01-05", None], bbox=[-5, 40, -4, 41])
+    assert ds.time.dt.day.values.tolist() == [5, 6]
+    assert ds.attrs["arco_layout"] == "geoChunked"

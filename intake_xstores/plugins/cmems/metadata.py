@@ -108,9 +108,9 @@ def layout_for(item: dict, time_range: tuple | None, bbox: tuple | None) -> tupl
 
 def _chunks_read(view_dims: dict, time_range: tuple | None, bbox: tuple | None) -> float:
     wanted: dict[str, tuple[float, float] | None] = {"time": None, "x": None, "y": None}
-    if time_range is not None:
-        start, end = (pd.Timestamp(t, tz="UTC") for t in time_range)
-        wanted["time"] = (start.value / 1e6, end.value / 1e6)  # ms, as viewDims has them
+    if time_range is not None:  # in ms, as viewDims has them; a None end is open
+        start, end = (None if t is None else pd.Timestamp(t).value / 1e6 for t in time_range)
+        wanted["time"] = (-math.inf if start is None else start, math.inf if end is None else end)
     if bbox is not None:
         wanted["x"], wanted["y"] = (bbox[0], bbox[2]), (bbox[1], bbox[3])
     total = 1.0
