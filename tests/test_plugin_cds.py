@@ -16,6 +16,7 @@ import xarray as xr
 
 from intake_xstores import DataStoreError, DataStoreParamsError, new_data_store
 from tests.plugins.cds_fake import FakeCds, era5_dataset, era5_netcdf, zip_of
+from tests.service_kit import FakeService
 
 ERA5 = "reanalysis-era5-single-levels"
 
@@ -35,10 +36,22 @@ def isolated(monkeypatch, tmp_path):
     return {"home": home, "temp": temp}
 
 
+@pytest.fixture(scope="module")
+def cds_service():
+    with FakeService() as service:
+        yield service, FakeCds(service)
+
+
 @pytest.fixture
-def cds(fake_service):
-    fake = FakeCds(fake_service)
-    fake.results[ERA5] = era5_netcdf
+def cds(cds_service):
+    """The module's fake CDS, with no jobs, faults or failures yet."""
+    service, fake = cds_service
+    service.clear_faults()
+    service.requests.clear()
+    fake.jobs.clear()
+    fake.failures.clear()
+    fake.never_finish = False
+    fake.results = {ERA5: era5_netcdf}
     return fake
 
 
@@ -132,7 +145,8 @@ def test_a_failed_job_surfaces_its_message_and_leaves_nothing(cds, isolated):
     with pytest.raises(DataStoreError) as caught:
         cds_store(cds).open_data(ERA5, time_range=["2020-01-01", "2020-01-01"])
     message = str(caught.value)
-    assert "CDS job job-1" in message and "'failed'" in message
+    (job,) = cds.jobs
+    assert f"CDS job {job} for {ERA5} ended 'failed'" in message
     assert "the limit is 60000" in message
     assert list(isolated["temp"].glob("cds-*")) == []
 
@@ -155,13 +169,13 @@ def test_a_job_that_never_finishes_ends_at_job_timeout_and_is_deleted(cds, isola
     assert list(isolated["temp"].glob("cds-*")) == []
 
 
-def test_server_errors_are_retried(cds, fake_service):
-    fake_service.fault("/api/retrieve/v1/jobs/", status=503, times=2)
-    fake_service.fault("/download/", status=429, retry_after=0, times=1)
+def test_server_errors_are_retried(cds):
+    cds.service.fault("/api/retrieve/v1/jobs/", status=503, times=2)
+    cds.service.fault("/download/", status=429, retry_after=0, times=1)
     ds = cds_store(cds).open_data(ERA5, variable_names=["t2m"], time_range=["2020-01-01"] * 2,
                                   bbox=[0, 0, 1, 1], spatial_res=1.0)  # fmt: skip
     assert ds.t2m.shape == (24, 2, 2)
-    assert sum(r.status == 503 for r in fake_service.requests) == 2
+    assert sum(r.status == 503 for r in cds.service.requests) == 2
 
 
 def test_key_and_url_come_from_cdsapirc_or_the_environment(cds, isolated, monkeypatch):
