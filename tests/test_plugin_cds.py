@@ -222,3 +222,15 @@ def test_the_showcase_catalogs_list_cds_datasets_without_network():
     assert ERA5 in list(source)
     v2 = intake.from_yaml_file(str(REPO / "catalogs" / "stores-v2.yaml")).cds.read()
     assert ERA5 in list(v2)
+
+
+def test_interrupting_the_wait_deletes_the_job(cds, monkeypatch):
+    from intake_xstores.plugins.cds import job
+
+    def interrupted(seconds):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(job.time, "sleep", interrupted)  # Ctrl-C while the job is queued
+    with pytest.raises(KeyboardInterrupt):
+        cds_store(cds).open_data(ERA5, time_range=["2020-01-01"] * 2)
+    assert [j["deleted"] for j in cds.jobs.values()] == [True]

@@ -75,7 +75,11 @@ def retrieve(options: JobOptions, collection: str, inputs: dict, folder: str, wh
     with tqdm(desc=f"{SERVICE} {what}", disable=not options.progress, leave=False) as bar:
         with _explained(options, f"submit the request for {what}"):
             remote = _client(options).submit(collection, inputs)
-        results_url = _wait(options, remote, what, bar)
+        try:
+            results_url = _wait(options, remote, what, bar)
+        except KeyboardInterrupt:  # no orphan job left in the user's queue
+            _delete(remote)
+            raise
         bar.set_postfix_str("downloading")
     job = remote.request_id
     with _explained(options, f"download the result of job {job} for {what}"):
