@@ -8,6 +8,11 @@ soil moisture, ``MIR_OSUDP2`` for ocean salinity), ``start_datetime`` and
 path such as ``/eodata/SMOS/L2SM/.../SM_OPER_MIR_SMUDP2_...``, the product
 folder holding ``<folder name>.nc``. The items endpoint answers page by
 page; the next page is the link with ``rel: next``.
+
+The time range is sent with the request; the bounding box is checked here
+against each item's ``bbox`` (STAC servers differ in how they page bbox
+searches; rustac's, for one, fails on them), and the product type too, as
+ESA's endpoint does not filter by it.
 """
 
 from __future__ import annotations
@@ -44,8 +49,6 @@ def find_products(
     if len(str(time_range[1])) <= 10:  # a date: all of that day
         stop += pd.Timedelta(days=1) - pd.Timedelta(seconds=1)
     query = {"limit": str(page_limit), "datetime": f"{_iso(start)}/{_iso(stop)}"}
-    if bbox is not None:
-        query["bbox"] = ",".join(f"{v:g}" for v in bbox)
     url: str | None = f"{items_url}?{urllib.parse.urlencode(query)}"
     products: dict[str, Product] = {}
     pages = 0
@@ -58,7 +61,9 @@ def find_products(
             )
         for item in page["features"]:
             product = _product_of(item, product_type)
-            if product is not None and product.start <= stop and product.stop >= start:
+            if product is None or not _intersects(item.get("bbox"), bbox):
+                continue
+            if product.start <= stop and product.stop >= start:
                 products[product.path] = product
         url = _next_url(page, url)
     return sorted(products.values(), key=lambda p: p.start)
@@ -88,6 +93,14 @@ def archive_path(href: str) -> str:
     if parts and not parts[-1].endswith(".nc"):
         parts.append(parts[-1] + ".nc")
     return "/".join(parts)
+
+
+def _intersects(item_bbox: Any, bbox: tuple[float, float, float, float] | None) -> bool:
+    """Whether an item's bbox meets *bbox* (items without one are kept)."""
+    if bbox is None or not isinstance(item_bbox, list) or len(item_bbox) != 4:
+        return True
+    west, south, east, north = item_bbox
+    return not (east < bbox[0] or west > bbox[2] or north < bbox[1] or south > bbox[3])
 
 
 def _next_url(page: dict[str, Any], url: str) -> str | None:
