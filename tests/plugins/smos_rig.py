@@ -134,9 +134,7 @@ def stac_item(product_type: str, start: str, stop: str, first_col: int, last_col
         "assets": {
             "PRODUCT": {
                 "href": f"https://zipper.example/odata/v1/Products('{name}')/$value",
-                "alternate": {
-                    "s3": {"href": f"/eodata/SMOS/{folder}/{product_type}/{day}/{name}"}
-                },
+                "alternate": {"s3": {"href": f"/eodata/SMOS/{folder}/{product_type}/{day}/{name}"}},
             }
         },
         "links": [],

@@ -41,7 +41,5 @@ def to_vector_cube(dataset: Any):
     else:
         lon, lat = dataset["longitude"].values, dataset["latitude"].values
     points = shapely.points(lon, lat)
-    cube = dataset.assign_coords(geometry=("shot_number", points)).swap_dims(
-        shot_number="geometry"
-    )
+    cube = dataset.assign_coords(geometry=("shot_number", points)).swap_dims(shot_number="geometry")
     return cube.xvec.set_geom_indexes("geometry", crs=CRS)

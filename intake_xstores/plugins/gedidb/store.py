@@ -304,8 +304,9 @@ class GediDbDataStore(ApiDataStore):
             west, south, east, north = params["bbox"]
             if west >= east or south >= north:
                 raise param_error(
-                    "bbox", params["bbox"], allowed="[west, south, east, north], west < east, "
-                    "south < north"
+                    "bbox",
+                    params["bbox"],
+                    allowed="[west, south, east, north], west < east, south < north",
                 )
             import geopandas as gpd
             import shapely

@@ -243,7 +243,9 @@ def new_cube(
             data=bounds.mean(axis=1).astype("int64"),
             attrs={"standard_name": "time", "units": seconds, "bounds": "time_bnds"},
         ),
-        GenericArray(name="time_bnds", dims=("time", "bnds"), data=bounds, attrs={"units": seconds}),
+        GenericArray(
+            name="time_bnds", dims=("time", "bnds"), data=bounds, attrs={"units": seconds}
+        ),
         GenericArray(
             name="lat",
             dims="lat",
@@ -257,9 +259,7 @@ def new_cube(
             attrs={"standard_name": "longitude", "units": "degrees_east"},
         ),
     ]
-    window = dict(
-        level=level, rows=(rows.start, rows.stop), cols=(cols.start, cols.stop)
-    )
+    window = dict(level=level, rows=(rows.start, rows.stop), cols=(cols.start, cols.stop))
     for name, (dtype, var_attrs) in variables.items():
         var_attrs = dict(var_attrs)
         fill = var_attrs.pop("_FillValue", None)

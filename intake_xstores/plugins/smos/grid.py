@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from ...errors import DataStoreError, error_text
+from ...errors import DataStoreError, error_text, param_error
 
 #: DGG points per zone: Grid_Point_IDs are ``zone * 1_000_000 + index``.
 ZONE_SIZE = 262_144
@@ -133,10 +133,12 @@ class SmosGrid:
         cols = np.flatnonzero((lon >= x1) & (lon <= x2))
         if rows.size == 0 or cols.size == 0:
             res = self.resolution * (1 << level)
-            raise DataStoreError(
-                f"Invalid value for parameter 'bbox': {list(bbox)}; it holds no pixel "
-                f"centre of the SMOS grid at {res:g} degrees (lon {lon[0]:g}..{lon[-1]:g}, "
-                f"lat {lat.min():g}..{lat.max():g})"
+            raise param_error(
+                "bbox",
+                list(bbox),
+                problem=f"it holds no pixel centre of the SMOS grid at {res:g} degrees",
+                allowed=f"a box around centres within lon {lon[0]:g}..{lon[-1]:g}, "
+                f"lat {lat.min():g}..{lat.max():g}",
             )
         return slice(int(rows[0]), int(rows[-1]) + 1), slice(int(cols[0]), int(cols[-1]) + 1)
 

@@ -56,9 +56,7 @@ def find_products(
         pages += 1
         page = client.get_json(url, f"SMOS items (page {pages})")
         if not isinstance(page, dict) or not isinstance(page.get("features"), list):
-            raise DataStoreError(
-                f"{client.service} answered {url} with no STAC item collection"
-            )
+            raise DataStoreError(f"{client.service} answered {url} with no STAC item collection")
         for item in page["features"]:
             product = _product_of(item, product_type)
             if product is None or not _intersects(item.get("bbox"), bbox):

@@ -136,8 +136,7 @@ class SmosDataStore(ApiDataStore):
                 ),
                 cache_path=JsonStringSchema(
                     min_length=1,
-                    description="Local folder keeping product files once read; "
-                    "none: no file cache",
+                    description="Local folder keeping product files once read; none: no file cache",
                 ),
                 **RETRY_PARAMS,
             ),
@@ -226,9 +225,9 @@ class SmosDataStore(ApiDataStore):
                 "default: the whole globe",
             ),
         )
-        properties["time_range"].description = (
-            "Start and end date (inclusive) of the products to include"
-        )
+        properties[
+            "time_range"
+        ].description = "Start and end date (inclusive) of the products to include"
         if opener_id == MLDATASET_OPENER_ID:
             properties["l2_product_cache_size"] = JsonIntegerSchema(
                 minimum=0,
@@ -266,8 +265,9 @@ class SmosDataStore(ApiDataStore):
         bbox = tuple(params["bbox"]) if params.get("bbox") else None
         if bbox is not None and (bbox[0] >= bbox[2] or bbox[1] >= bbox[3]):
             raise param_error(
-                "bbox", list(bbox), allowed="[west, south, east, north] with west < east "
-                "and south < north"
+                "bbox",
+                list(bbox),
+                allowed="[west, south, east, north] with west < east and south < north",
             )
         time_range = params["time_range"]
         if str(time_range[0]) > str(time_range[1]):
