@@ -9,6 +9,7 @@ import pytest
 
 from intake_xstores import DataStoreError, DataStoreParamsError, new_data_store
 from tests.plugins import gedi_rig as rig
+from tests.servers import REPO
 
 YEAR = ["2020-01-01", "2020-12-31"]
 
@@ -172,3 +173,18 @@ def test_describe_from_database_metadata(gedi_store):
     assert set(descriptor.attrs["variables"]) == {"quality_flag", "rh"}
     assert descriptor.attrs["variables"]["rh"]["units"] == "m"
     assert gedi_store.describe_data("L4C").data_type.alias == "geodataframe"
+
+
+def test_showcase_catalogs_open_a_local_database(gedi_folder, monkeypatch):
+    """Intake readers pass every parameter's default; num_shots and radius must not
+    turn a bbox query into a mixed one."""
+    import intake
+
+    monkeypatch.setenv("XSTORES_GEDIDB_PATH", str(gedi_folder))
+    box = dict(bbox=[10.05, 0.05, 10.65, 0.55], time_range=YEAR)
+    want = len(in_box(*box["bbox"]))
+    v2 = intake.from_yaml_file(str(REPO / "catalogs" / "stores-v2.yaml"))
+    entries = v2.gedidb(storage_type="local").read()
+    assert len(entries["L4A"](**box).read()) == want
+    v1 = intake.open_catalog(str(REPO / "catalogs" / "stores.yaml"))
+    assert len(v1.gedidb(storage_type="local")["L4A"](**box).read()) == want

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from tests.servers import s3_options
+from tests.servers import REPO, s3_options  # noqa: F401 - REPO for the tests
 
 ROWS, COLS = 12, 20
 

@@ -55,6 +55,7 @@ _COORDS = ("shot_number", "latitude", "longitude", "time")
 DATASET_OPENER_ID = "dataset:xvec:gedidb"
 GEODATAFRAME_OPENER_ID = "geodataframe:geopandas:gedidb"
 
+_POINT_DEFAULTS = {"num_shots": 10, "radius": 0.1}
 _BBOX_FORM = "bbox + time_range (+ variables)"
 _POINT_FORM = "point + time_range (+ num_shots, radius, variables)"
 
@@ -256,11 +257,13 @@ class GediDbDataStore(ApiDataStore):
                 description="[longitude, latitude]: the shots nearest this point",
             ),
             num_shots=JsonIntegerSchema(
-                minimum=1, default=10, description="With point: how many shots"
+                minimum=1,
+                default=_POINT_DEFAULTS["num_shots"],
+                description="With point: how many shots",
             ),
             radius=JsonNumberSchema(
                 exclusive_minimum=0,
-                default=0.1,
+                default=_POINT_DEFAULTS["radius"],
                 description="With point: search radius in degrees",
             ),
             time_range=time_range,
@@ -353,7 +356,8 @@ class GediDbDataStore(ApiDataStore):
 def _check_form(params: dict[str, Any]) -> None:
     """One of the two query forms, or an error naming both."""
     has_bbox, has_point = "bbox" in params, "point" in params
-    point_only = sorted(k for k in ("num_shots", "radius") if k in params)
+    # their defaults may come along (Intake readers pass every parameter's default)
+    point_only = sorted(k for k, v in _POINT_DEFAULTS.items() if params.get(k, v) != v)
     if has_bbox and (has_point or point_only):
         extra = ["point", *point_only] if has_point else point_only
         raise param_error(
