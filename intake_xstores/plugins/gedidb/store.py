@@ -168,28 +168,23 @@ class GediDbDataStore(ApiDataStore):
     def fetch_catalog(self) -> dict[str, dict[str, Any]]:
         return {level: {"description": text} for level, text in PRODUCT_LEVELS.items()}
 
+    #: The opener of each data type; a GeoDataFrame unless asked otherwise.
+    OPENERS = {GEODATAFRAME_OPENER_ID: GEO_DATA_FRAME_TYPE, DATASET_OPENER_ID: DATASET_TYPE}
+
     @classmethod
     def get_data_types(cls) -> tuple[str, ...]:
-        return (GEO_DATA_FRAME_TYPE.alias, DATASET_TYPE.alias)
-
-    def get_data_types_for_data(self, data_id: str) -> tuple[str, ...]:
-        self.entry(data_id)
-        return self.get_data_types()
+        return tuple(t.alias for t in cls.OPENERS.values())
 
     def get_data_opener_ids(
         self, data_id: str | None = None, data_type: DataTypeLike = None
     ) -> tuple[str, ...]:
-        if data_id is not None:
-            self.entry(data_id)
-        data_type = DataType.normalize(data_type)
-        return tuple(
-            opener
-            for opener, dtype in (
-                (GEODATAFRAME_OPENER_ID, GEO_DATA_FRAME_TYPE),
-                (DATASET_OPENER_ID, DATASET_TYPE),
-            )
-            if data_type.is_super_type_of(dtype)
-        )
+        wanted = DataType.normalize(data_type)
+        openers = tuple(o for o, t in self.OPENERS.items() if wanted.is_super_type_of(t))
+        return openers if data_id is None or self.entry(data_id) else ()
+
+    def get_data_types_for_data(self, data_id: str) -> tuple[str, ...]:
+        self.entry(data_id)
+        return self.get_data_types()
 
     def describe_data(self, data_id: str, data_type: DataTypeLike = None) -> DataDescriptor:
         """The level's variables (from the database's metadata) and the query forms."""
@@ -237,21 +232,13 @@ class GediDbDataStore(ApiDataStore):
         time_range.description = "Start and end date (inclusive) of the shots"
         properties = dict(
             bbox=JsonArraySchema(
-                items=[
-                    JsonNumberSchema(minimum=-180, maximum=180),
-                    JsonNumberSchema(minimum=-90, maximum=90),
-                    JsonNumberSchema(minimum=-180, maximum=180),
-                    JsonNumberSchema(minimum=-90, maximum=90),
-                ],
+                items=[*_lon_lat(), *_lon_lat()],
                 min_items=4,
                 max_items=4,
                 description="Bounding box [west, south, east, north]: all shots in it",
             ),
             point=JsonArraySchema(
-                items=[
-                    JsonNumberSchema(minimum=-180, maximum=180),
-                    JsonNumberSchema(minimum=-90, maximum=90),
-                ],
+                items=_lon_lat(),
                 min_items=2,
                 max_items=2,
                 description="[longitude, latitude]: the shots nearest this point",
@@ -351,6 +338,11 @@ class GediDbDataStore(ApiDataStore):
                 allowed=", ".join(available) or "none",
             )
         return list(requested)
+
+
+def _lon_lat() -> list[JsonNumberSchema]:
+    """Schemas of a longitude and a latitude, in degrees."""
+    return [JsonNumberSchema(minimum=-180, maximum=180), JsonNumberSchema(minimum=-90, maximum=90)]
 
 
 def _check_form(params: dict[str, Any]) -> None:

@@ -152,9 +152,12 @@ class SmosDataStore(ApiDataStore):
     def fetch_catalog(self) -> dict[str, dict[str, Any]]:
         return {data_id: dict(info) for data_id, info in DATASETS.items()}
 
+    #: The opener of each data type.
+    OPENERS = {DATASET_OPENER_ID: DATASET_TYPE, MLDATASET_OPENER_ID: MULTI_LEVEL_DATASET_TYPE}
+
     @classmethod
     def get_data_types(cls) -> tuple[str, ...]:
-        return (DATASET_TYPE.alias, MULTI_LEVEL_DATASET_TYPE.alias)
+        return tuple(t.alias for t in cls.OPENERS.values())
 
     def get_data_types_for_data(self, data_id: str) -> tuple[str, ...]:
         self.entry(data_id)
@@ -165,15 +168,8 @@ class SmosDataStore(ApiDataStore):
     ) -> tuple[str, ...]:
         if data_id is not None:
             self.entry(data_id)
-        data_type = DataType.normalize(data_type)
-        return tuple(
-            opener
-            for opener, dtype in (
-                (DATASET_OPENER_ID, DATASET_TYPE),
-                (MLDATASET_OPENER_ID, MULTI_LEVEL_DATASET_TYPE),
-            )
-            if data_type.is_super_type_of(dtype)
-        )
+        wanted = DataType.normalize(data_type)
+        return tuple(o for o, t in self.OPENERS.items() if wanted.is_super_type_of(t))
 
     def describe_data(self, data_id: str, data_type: DataTypeLike = None) -> DataDescriptor:
         """What is known without asking the service: the variables, global
