@@ -68,7 +68,7 @@ def dn(band: str, tile: int, day: int) -> int:
     """The digital number of every pixel of *band* in *tile* on *day*."""
     if band == "SCL":
         return SCL_CLASSES[tile]
-    return 2000 + 100 * list(BANDS).index(band) + 10 * tile + day
+    return 1500 + 200 * list(BANDS).index(band) + 400 * tile + 100 * day
 
 
 def reflectance(band: str, tile: int, day: int) -> float:
