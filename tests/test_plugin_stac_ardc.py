@@ -238,40 +238,31 @@ def test_time_range_without_items_is_a_clear_error(cdse):
         store.open_data("sentinel-2-l2a", bbox=rig.BBOX, time_range=["2023-01-01", "2023-01-31"])
 
 
-def _api_fault_service(**fault) -> FakeService:
-    """A STAC API landing page, then *fault* on every other path."""
+def _collection_service(answer) -> FakeService:
+    """A STAC API whose collection documents are ``answer(request)``."""
     service = FakeService()
-    landing = {
-        "type": "Catalog",
-        "id": "fake",
-        "description": "fake",
-        "stac_version": "1.0.0",
-        "conformsTo": ["https://api.stacspec.org/v1.0.0/core"],
-        "links": [],
-    }
-    service.json("/", landing)
-    service.route("/collections/<cid>", lambda request, cid: fault["body"](request))
+    service.route("/collections/<cid>", lambda request, cid: answer(request))
     return service
 
 
-@pytest.mark.parametrize("status", [429, 500])
-def test_api_errors_are_retried_then_named(status):
-    from werkzeug.wrappers import Response
-
-    with _api_fault_service(body=lambda r: Response("{}", status)) as service:
-        service.fault("/collections", status=status, retry_after=0, times=1)
-        store = new_data_store(
-            "stac-cdse-ardc", url=service.url, num_retries=1, retry_backoff_base=0.01
-        )
-        with pytest.raises(DataStoreError, match=f"STAC API at {service.url} failed"):
-            store.describe_data("sentinel-2-l2a")
+def test_api_429_is_retried_and_500_named():
+    with _collection_service(lambda r: rig.collection("sentinel-2-l2a")) as service:
+        service.fault("/collections", status=429, retry_after=0, times=1)
+        params = dict(url=service.url, num_retries=1, retry_backoff_base=0.01)
+        store = new_data_store("stac-cdse-ardc", **params)
+        assert store.describe_data("sentinel-2-l2a").bbox == (5.0, 45.0, 20.0, 55.0)
         assert service.count("GET", "/collections/sentinel-2-l2a") == 2  # retried once
+        service.fault("/collections", status=500)
+        store = new_data_store("stac-cdse-ardc", **params)
+        with pytest.raises(DataStoreError, match=f"STAC API at {service.url} failed.*HTTP 500"):
+            store.describe_data("sentinel-2-l2a")
+        assert service.count("GET", "/collections/sentinel-2-l2a") == 4
 
 
 def test_api_answering_invalid_json_is_named():
     from werkzeug.wrappers import Response
 
-    with _api_fault_service(body=lambda r: Response("<html>", 200)) as service:
+    with _collection_service(lambda r: Response("<html>", 200)) as service:
         store = new_data_store("stac-cdse-ardc", url=service.url, num_retries=0)
         with pytest.raises(DataStoreError, match="not STAC JSON|failed reading collection"):
             store.describe_data("sentinel-2-l2a")

@@ -77,13 +77,11 @@ class ArdcDataStore(DataStore):
         from .search import StacApi
 
         p = self._params
-        return StacApi(
-            p["url"],
-            page_size=p["page_size"],
-            num_retries=p["num_retries"],
-            retry_backoff_base=p["retry_backoff_base"],
-            retry_backoff_max=p["retry_backoff_max"],
-        )
+        return StacApi(p["url"], page_size=p["page_size"], **self._retry_options())
+
+    def _retry_options(self) -> dict[str, Any]:
+        """The store's retry parameters, for the clients of its services."""
+        return {name: self._params[name] for name in RETRY_PARAMS}
 
     def collection(self, data_id: str) -> Collection:
         """The collection *data_id*, or an error naming those this store opens."""
@@ -401,11 +399,7 @@ class PcArdcDataStore(ArdcDataStore):
 
         p = self._params
         return SasTokenSigner(
-            p["signer_url"],
-            blob_endpoints=p["blob_endpoints"],
-            num_retries=p["num_retries"],
-            retry_backoff_base=p["retry_backoff_base"],
-            retry_backoff_max=p["retry_backoff_max"],
+            p["signer_url"], blob_endpoints=p["blob_endpoints"], **self._retry_options()
         )
 
     def _patch_url(self):
