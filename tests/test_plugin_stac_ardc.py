@@ -289,14 +289,33 @@ def test_query_maps_onto_cql2():
 
 def test_pc_cube_signs_blob_hrefs_and_applies_the_baseline_offset(pc):
     params, items, sas = pc
+    path = "/api/sas/v1/token/xstoretest/sentinel2-l2"
+    before = sas.count("GET", path)
     store = new_data_store("stac-pc-ardc", **params)
     ds = store.open_data(
         "sentinel-2-l2a", **OPEN, crs="EPSG:32633", asset_names=["B02", "B04", "SCL"]
     )
     _check_cube(ds.compute())
     assert ds.SCL.attrs["flag_meanings"].startswith("no_data ")
-    # one token for the one container, however many hrefs
-    assert sas.count("GET", "/api/sas/v1/token/xstoretest/sentinel2-l2") == 1
+    # one token for the one container, however many hrefs and chunks
+    assert sas.count("GET", path) == before + 1
+
+
+def test_pc_chunks_read_after_the_token_expires_use_a_renewed_one(pc):
+    params, _, sas = pc
+    path = "/api/sas/v1/token/xstoretest/sentinel2-l2"
+    store = new_data_store("stac-pc-ardc", **params)
+    sas.lifetime = datetime.timedelta(seconds=30)  # within the 60 s margin: expiring at once
+    try:
+        before = sas.count("GET", path)
+        ds = store.open_data("sentinel-2-l2a", **OPEN, crs="EPSG:32633", asset_names=["B04"])
+        opened = sas.count("GET", path)
+        assert opened == before + 1  # fetched by open_data, so a failing endpoint fails there
+        value = _value(ds, "B04", *rig.POINTS[0], 1)
+        assert value == pytest.approx(rig.reflectance("B04", 0, 1))
+        assert sas.count("GET", path) > opened  # the reads asked for fresh tokens
+    finally:
+        sas.lifetime = datetime.timedelta(hours=1)
 
 
 def test_pc_unsigned_blob_is_refused(pc, abfs_endpoint):

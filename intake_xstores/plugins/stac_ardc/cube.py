@@ -25,18 +25,31 @@ from .collections import S2_OFFSET_FROM_BASELINE_04, S2_SCALE, Collection
 
 
 class SessionRioDriver(RioDriver):
-    """odc-loader's rasterio reader with an S3 session and GDAL options of its own.
+    """odc-loader's rasterio reader with an S3 session, GDAL options and URL signing of its own.
 
-    ``odc.stac.configure_rio`` would set them for the whole process; this
-    driver hands them to the readers of one cube only, through the
+    ``odc.stac.configure_rio`` would set the session for the whole process;
+    this driver hands it to the readers of one cube only, through the
     environment odc-loader captures when the cube is made and restores
     around each chunk read (on dask workers too: it travels in the graph).
+    *sign* rewrites each asset's URL when a chunk is read, not when the cube
+    is made, so that a SAS token that expired in between is renewed.
     """
 
-    def __init__(self, aws: dict[str, Any] | None = None, gdal: dict[str, Any] | None = None):
+    def __init__(
+        self,
+        aws: dict[str, Any] | None = None,
+        gdal: dict[str, Any] | None = None,
+        sign: Callable[[str], str] | None = None,
+    ):
         super().__init__()
         self._aws = dict(aws) if aws else None
         self._gdal = dict(gdal or {})
+        self._sign = sign
+
+    def open(self, src: Any, ctx: Any) -> Any:
+        if self._sign is not None:
+            src = src.patch(uri=self._sign(src.uri))
+        return super().open(src, ctx)
 
     def capture_env(self) -> dict[str, Any]:
         env = {**capture_rio_env(), **self._gdal}
@@ -55,7 +68,6 @@ def load_cube(
     resolution: float,
     bbox: Sequence[float],
     tile_size: tuple[int, int],
-    patch_url: Callable[[str], str] | None = None,
     driver: RioDriver | None = None,
 ) -> xr.Dataset:
     """The cube of *bands* of *items*: mosaicked per solar day, scaled, lazily read."""
@@ -70,7 +82,6 @@ def load_cube(
         resolution=resolution,
         bbox=tuple(bbox),
         chunks={"time": 1, "x": tile_size[0], "y": tile_size[1]},
-        patch_url=patch_url,
         driver=driver,
         stac_cfg={collection.id: {"assets": collection.asset_types}}
         if collection.asset_types

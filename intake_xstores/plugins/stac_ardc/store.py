@@ -93,9 +93,8 @@ class ArdcDataStore(DataStore):
             )
         return found
 
-    def _patch_url(self):
-        """A function rewriting asset hrefs before reading (signing), or ``None``."""
-        return None
+    def _prepare(self, items: list[Any]) -> None:
+        """Get ready to read the assets of *items* (fail early if they cannot be)."""
 
     def _driver(self):
         """odc-loader's reader driver for the assets, or ``None`` for its default."""
@@ -254,6 +253,7 @@ class ArdcDataStore(DataStore):
                 + (f" matching query {p['query']}" if p.get("query") else "")
                 + f" at {self._params['url']}: widen the bbox or time range"
             )
+        self._prepare(items)
         crs, res = p["crs"], p["spatial_res"]
         geographic = crs.upper() in ("EPSG:4326", "OGC:CRS84")
         tile = p["tile_size"]
@@ -270,7 +270,6 @@ class ArdcDataStore(DataStore):
                 resolution=res,
                 bbox=bbox,
                 tile_size=tile_size,
-                patch_url=self._patch_url(),
                 driver=self._driver(),
             )
         except ValueError as error:
@@ -362,7 +361,8 @@ class PcArdcDataStore(ArdcDataStore):
 
     Assets are Azure Blob hrefs readable with a SAS token, which the store
     fetches from ``signer_url`` per container, caches until shortly
-    before it expires and appends to each href when the cube is made.
+    before it expires and appends to each href when a chunk is read: a cube
+    computed after its first token expired reads with a renewed one.
     """
 
     provider = "Planetary Computer"
@@ -402,5 +402,17 @@ class PcArdcDataStore(ArdcDataStore):
             p["signer_url"], blob_endpoints=p["blob_endpoints"], **self._retry_options()
         )
 
-    def _patch_url(self):
-        return self.signer.sign_href
+    def _driver(self):
+        from .cube import SessionRioDriver
+
+        return SessionRioDriver(sign=self.signer.sign_href)
+
+    def _prepare(self, items: list[Any]) -> None:
+        """Fetch the SAS token of each container now, so that a token endpoint that
+        fails is an error of ``open_data``; reads sign with the cached tokens and
+        renew them once they are about to expire."""
+        containers = {
+            self.signer.container_of(asset.href) for item in items for asset in item.assets.values()
+        }
+        for container in sorted(c for c in containers if c is not None):
+            self.signer.token(*container)
