@@ -89,18 +89,20 @@ def pc(abfs_endpoint, tmp_path_factory):
     conn = abfs_endpoint["connection_string"]
     blob_endpoint = conn.split("BlobEndpoint=")[1].rstrip(";")
     endpoint_root = blob_endpoint.rsplit("/", 1)[0]
-    items, files = rig.pc_items(
-        tmp_path_factory.mktemp("pc"), lambda path: f"{blob_endpoint}/{path}"
-    )
+    folder = tmp_path_factory.mktemp("pc")
+    items, files = rig.pc_items(folder, lambda path: f"{blob_endpoint}/{path}")
+    landsat, landsat_files = rig.pc_landsat_items(folder, lambda path: f"{blob_endpoint}/{path}")
     client = BlobServiceClient.from_connection_string(conn)
-    container = client.get_container_client("sentinel2-l2")
-    if not container.exists():
-        container.create_container()
-    for key, path in files.items():
-        container.upload_blob(key.split("/", 1)[1], path.read_bytes(), overwrite=True)
+    for key, path in {**files, **landsat_files}.items():
+        name, blob = key.split("/", 1)
+        container = client.get_container_client(name)
+        if not container.exists():
+            container.create_container()
+        container.upload_blob(blob, path.read_bytes(), overwrite=True)
+    collections = [rig.collection("sentinel-2-l2a"), rig.collection("landsat-c2-l2", "Landsat")]
     with (
         _sas_service(abfs_endpoint, datetime.timedelta(hours=1)) as sas,
-        run_stac_api([rig.collection("sentinel-2-l2a")], items) as url,
+        run_stac_api(collections, items + landsat) as url,
     ):
         yield (
             {
@@ -220,6 +222,7 @@ def test_unknown_collection_names_the_allowed(cdse):
         (dict(OPEN, bbox=[100.0, 0.0, 101.0, 1.0]), "'bbox'.*outside collection"),
         (dict(OPEN, bbox=[12.1, 50.0, 12.0, 50.1]), "'bbox'.*west must be < east"),
         (dict(OPEN, asset_names=["B99"]), "'asset_names'|B99"),
+        (dict(OPEN, asset_names=["B08"]), "'asset_names'.*no such assets.*B02, B04, B05, SCL$"),
         (dict(OPEN, spatial_res=-1), "spatial_res"),
         (dict(OPEN, time_range=["2024-06-10", "2024-06-01"]), "'time_range'.*after"),
         (dict(OPEN, query={"eo:cloud_cover": {"like": 3}}), "'query'.*'like'"),
@@ -299,6 +302,20 @@ def test_pc_cube_signs_blob_hrefs_and_applies_the_baseline_offset(pc):
     assert ds.SCL.attrs["flag_meanings"].startswith("no_data ")
     # one token for the one container, however many hrefs and chunks
     assert sas.count("GET", path) == before + 1
+
+
+def test_pc_landsat_scaled_by_its_raster_extension(pc):
+    params, _, _ = pc
+    store = new_data_store("stac-pc-ardc", **params)
+    ds = store.open_data("landsat-c2-l2", **OPEN, crs="EPSG:32632").compute()
+    assert set(ds.data_vars) == {"red", "nir08", "qa_pixel"} and ds.sizes["time"] == 1
+    assert ds.odc.geobox.resolution.x == 30  # the collection's default spatial_res
+    for tile, (lon, lat) in enumerate(rig.POINTS):
+        for band in ("red", "nir08"):
+            expected = rig.landsat_dn(band, tile, 0) * rig.LANDSAT_SCALE + rig.LANDSAT_OFFSET
+            assert _value(ds, band, lon, lat, 0) == pytest.approx(expected, abs=1e-6)
+        assert _value(ds, "qa_pixel", lon, lat, 0) == rig.landsat_dn("qa_pixel", tile, 0)
+    assert ds.qa_pixel.dtype == np.uint16 and "long_name" in ds.qa_pixel.attrs
 
 
 def test_pc_chunks_read_after_the_token_expires_use_a_renewed_one(pc):

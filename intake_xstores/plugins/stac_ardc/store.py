@@ -256,6 +256,8 @@ class ArdcDataStore(DataStore):
         self._prepare(items)
         crs, res = p["crs"], p["spatial_res"]
         geographic = crs.upper() in ("EPSG:4326", "OGC:CRS84")
+        asset_res = res * 111_320 if geographic else res
+        bands = _bands(collection, items, asset_res, p.get("asset_names"))
         tile = p["tile_size"]
         tile_size = (tile, tile) if isinstance(tile, int) else tuple(tile)
         if not p["apply_scaling"]:
@@ -264,8 +266,8 @@ class ArdcDataStore(DataStore):
             return load_cube(
                 items,
                 collection,
-                p.get("asset_names") or collection.bands,
-                asset_res=res * 111_320 if geographic else res,
+                bands,
+                asset_res=asset_res,
                 crs=crs,
                 resolution=res,
                 bbox=bbox,
@@ -290,6 +292,23 @@ class ArdcDataStore(DataStore):
                 problem=f"outside collection {data_id!r}",
                 allowed=f"a box intersecting {list(extent)}",
             )
+
+
+def _bands(
+    collection: Collection, items: list[Any], asset_res: float, wanted: list[str] | None
+) -> list[str]:
+    """The bands to load: *wanted*, or those the found items have; an error names the absent."""
+    keys = {key for item in items for key in item.assets}
+    present = [b for b in collection.bands if collection.asset_key(b, asset_res) in keys]
+    missing = [b for b in wanted or () if b not in present]
+    if missing or not present:
+        raise param_error(
+            "asset_names",
+            missing or wanted,
+            problem=f"no such assets in the {len(items)} items of {collection.id!r} found",
+            allowed=", ".join(present) or "none (the items have none of the collection's bands)",
+        )
+    return wanted or present
 
 
 def _is_dataset(data_type: DataTypeLike) -> bool:
