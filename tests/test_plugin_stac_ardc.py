@@ -13,6 +13,9 @@ from __future__ import annotations
 import datetime
 import os
 import pickle
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -415,3 +418,30 @@ def test_intake_entries_are_collections_with_cube_parameters(cdse, tmp_path, mon
         bbox=rig.BBOX, time_range=OPEN["time_range"], crs="EPSG:32632", asset_names=["B04", "SCL"]
     ).to_dask()
     _check_cube(ds.compute(), bands=("B04",))
+
+
+def test_registered_without_importing_their_libraries():
+    code = (
+        "import sys, intake_xstores\n"
+        "ids = intake_xstores.list_data_store_ids()\n"
+        "heavy = [m for m in sys.modules if m.startswith(('odc', 'pystac', 'rasterio'))\n"
+        "         or m.startswith('intake_xstores.plugins.stac_ardc.')]\n"
+        "print(sorted(i for i in ids if i.endswith('-ardc')), heavy)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.strip() == "['stac-cdse-ardc', 'stac-pc-ardc'] []"
+
+
+def test_showcase_catalogs_list_them_offline_with_the_real_services():
+    import intake
+
+    repo = Path(__file__).resolve().parent.parent
+    cat = intake.open_catalog(str(repo / "catalogs" / "stores.yaml"))
+    assert list(cat["stac-cdse-ardc"]) == ["sentinel-2-l2a", "sentinel-2-l1c"]
+    assert cat["stac-cdse-ardc"].store.params["url"] == "https://stac.dataspace.copernicus.eu/v1"
+    pc_store = cat["stac-pc-ardc"].store
+    assert pc_store.params["signer_url"].startswith("https://planetarycomputer.microsoft.com/")
+    v2 = intake.from_yaml_file(str(repo / "catalogs" / "stores-v2.yaml"))
+    assert list(v2["stac-pc-ardc"].read()) == list(cat["stac-pc-ardc"])
