@@ -17,6 +17,7 @@ the likelier cause is a bounding box, time range or ``query`` that misses.
 from __future__ import annotations
 
 import functools
+from abc import abstractmethod
 from collections.abc import Container, Iterator
 from typing import Any, ClassVar
 
@@ -96,9 +97,9 @@ class ArdcDataStore(DataStore):
     def _prepare(self, items: list[Any]) -> None:
         """Get ready to read the assets of *items* (fail early if they cannot be)."""
 
+    @abstractmethod
     def _driver(self):
-        """odc-loader's reader driver for the assets, or ``None`` for its default."""
-        return None
+        """odc-loader's reader driver for this provider's assets (session, signing)."""
 
     # --- listing and describing -------------------------------------------------
 
