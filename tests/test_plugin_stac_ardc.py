@@ -204,6 +204,7 @@ def test_describe_lists_collections_without_pixels(cdse):
     d = store.describe_data("sentinel-2-l2a")
     assert d.bbox == (5.0, 45.0, 20.0, 55.0) and d.time_range == ("2015-06-27", None)
     assert {"B04", "SCL"} <= set(d.data_vars) and d.data_vars["SCL"].attrs["flag_meanings"]
+    assert (d.data_vars["B04"].dtype, d.data_vars["SCL"].dtype) == ("float32", "uint8")
     assert d.open_params_schema.required == ["bbox", "time_range"]
 
 

@@ -134,7 +134,7 @@ class ArdcDataStore(DataStore):
         data_vars = {
             band: VariableDescriptor(
                 band,
-                "uint16" if band in collection.flags else "float32",
+                collection.dtype(band),
                 dims,
                 attrs=dict(collection.flags.get(band, {"units": collection.units})),
             )
