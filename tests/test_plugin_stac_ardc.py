@@ -195,6 +195,7 @@ def test_paging_loads_every_item(cdse):
     store = new_data_store("stac-cdse-ardc", **{**params, "page_size": 1})
     ds = store.open_data("sentinel-2-l2a", **OPEN, asset_names=["B04"])
     assert sum(len(v) for v in ds.attrs["stac_item_ids"].values()) == 4
+    assert ds.odc.crs.epsg in rig.ZONES  # crs "utm" (the default): the zone of the bbox's centre
 
 
 def test_describe_lists_collections_without_pixels(cdse):
