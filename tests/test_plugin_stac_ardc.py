@@ -425,6 +425,14 @@ def test_intake_entries_are_collections_with_cube_parameters(cdse, tmp_path, mon
     _check_cube(ds.compute(), bands=("B04",))
 
 
+def test_missing_libraries_name_the_extra(monkeypatch):
+    store = new_data_store("stac-cdse-ardc", url="http://127.0.0.1:9")
+    assert store.list_data_ids()  # listing needs none of them
+    monkeypatch.setitem(sys.modules, "odc.stac", None)  # as if not installed
+    with pytest.raises(DataStoreError, match=r'pip install "intake_xstores\[stac-ardc\]"'):
+        store.open_data("sentinel-2-l2a", **OPEN)
+
+
 def test_registered_without_importing_their_libraries():
     code = (
         "import sys, intake_xstores\n"

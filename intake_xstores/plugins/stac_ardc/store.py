@@ -24,6 +24,7 @@ from typing import Any, ClassVar
 from ...datatype import ANY_TYPE, DATASET_TYPE, DataType, DataTypeLike
 from ...descriptor import DatasetDescriptor, VariableDescriptor
 from ...errors import DataStoreError, param_error
+from ...extras import Needs
 from ...schema import (
     JsonArraySchema,
     JsonBooleanSchema,
@@ -44,6 +45,9 @@ PC_STAC_URL = "https://planetarycomputer.microsoft.com/api/stac/v1"
 
 #: The one opener: odc-stac loading the items' assets with rasterio.
 OPENER_ID = "dataset:odc-stac:stac"
+
+#: What searching and opening need beyond the base install (listing needs none).
+NEEDS = Needs(("pystac_client", "odc.stac", "rasterio", "aiohttp"), "stac-ardc")
 
 _COMMON_PARAMS = dict(
     page_size=JsonIntegerSchema(
@@ -77,6 +81,7 @@ class ArdcDataStore(DataStore):
     def api(self):
         from .search import StacApi
 
+        NEEDS.check(f"Data store {type(self).__name__}")
         p = self._params
         return StacApi(p["url"], page_size=p["page_size"], **self._retry_options())
 
@@ -233,8 +238,6 @@ class ArdcDataStore(DataStore):
 
     def open_data(self, data_id: str, opener_id: str | None = None, **open_params: Any) -> Any:
         """One lazy cube of the collection's items in ``bbox`` and ``time_range``."""
-        from .cube import load_cube
-
         collection = self.collection(data_id)
         open_params.pop("data_type", None)
         if opener_id not in (None, OPENER_ID):
@@ -263,6 +266,8 @@ class ArdcDataStore(DataStore):
         tile_size = (tile, tile) if isinstance(tile, int) else tuple(tile)
         if not p["apply_scaling"]:
             collection = _without_scaling(collection)
+        from .cube import load_cube
+
         try:
             return load_cube(
                 items,
