@@ -276,6 +276,18 @@ def test_api_answering_invalid_json_is_named():
             store.describe_data("sentinel-2-l2a")
 
 
+@pytest.mark.parametrize("baseline, offset", [("03.01", 0.0), ("04.00", -0.1), ("05.11", -0.1)])
+def test_s2_offset_follows_the_processing_baseline(baseline, offset):
+    import pystac
+
+    from intake_xstores.plugins.stac_ardc.collections import PC_COLLECTIONS
+    from intake_xstores.plugins.stac_ardc.cube import _scaling
+
+    properties = {"s2:processing_baseline": baseline}
+    item = pystac.Item.from_dict(rig.item_json(rig.Scene(0, 0), "sentinel-2-l2a", properties, {}))
+    assert _scaling(PC_COLLECTIONS["sentinel-2-l2a"], item, "B04") == (1e-4, offset)
+
+
 def test_query_maps_onto_cql2():
     from intake_xstores.plugins.stac_ardc.search import matches, query_to_cql2
 

@@ -120,7 +120,7 @@ _EXTENSIONS = [
 ]
 
 
-def _item(scene: Scene, collection: str, properties: dict, assets: dict) -> dict:
+def item_json(scene: Scene, collection: str, properties: dict, assets: dict) -> dict:
     bbox, geometry = footprint(scene)
     return {
         "type": "Feature",
@@ -173,7 +173,7 @@ def cdse_items(folder: Path, days: int = 2) -> tuple[list[dict], dict[str, Path]
                     raster.update(scale=1e-4, offset=-0.1)
                 assets[key] = _asset(f"s3://eodata/{path}", proj, band, res, raster)
         properties = {"processing:version": BASELINE, "grid:code": f"MGRS-{scene.mgrs}"}
-        items.append(_item(scene, "sentinel-2-l2a", properties, assets))
+        items.append(item_json(scene, "sentinel-2-l2a", properties, assets))
     return items, files
 
 
@@ -195,7 +195,7 @@ def pc_items(
             "s2:processing_baseline": BASELINE,
             "s2:mgrs_tile": scene.mgrs,
         }
-        items.append(_item(scene, "sentinel-2-l2a", properties, assets))
+        items.append(item_json(scene, "sentinel-2-l2a", properties, assets))
     return items, files
 
 
@@ -226,7 +226,7 @@ def pc_landsat_items(
             if band != "qa_pixel":
                 raster.update(scale=LANDSAT_SCALE, offset=LANDSAT_OFFSET)
             assets[band] = _asset(href(path), proj, band, 30, raster)
-        item = _item(scene, "landsat-c2-l2", {"proj:epsg": scene.epsg}, assets)
+        item = item_json(scene, "landsat-c2-l2", {"proj:epsg": scene.epsg}, assets)
         item["id"] = f"LC09_L2SP_{scene.mgrs}_{scene.time:%Y%m%d}_02_T1"
         item["properties"]["platform"] = "landsat-9"
         items.append(item)

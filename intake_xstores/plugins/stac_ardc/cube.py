@@ -96,7 +96,8 @@ def load_cube(
         if band in collection.flags:
             ds[band].attrs.update(collection.flags[band])
             continue
-        factors = [_scaling(collection, group[0], asset) if group else None for group in day_items]
+        with_asset = [next((i for i in group if asset in i.assets), None) for group in day_items]
+        factors = [_scaling(collection, i, asset) if i else None for i in with_asset]
         ds[band] = _scaled(ds[band], factors, collection.units)
     ds.attrs.update(
         title=collection.title,
@@ -110,14 +111,17 @@ def load_cube(
 
 
 def _solar_day(time: Any, lon: float) -> datetime.date:
+    """The local solar date at longitude *lon* of a UTC time, as odc-stac groups by."""
     moment = np.datetime64(time, "s").astype(datetime.datetime)
     return (moment + datetime.timedelta(hours=lon / 15)).date()
 
 
 def _items_by_solar_day(items: Sequence[Any], lon: float) -> dict[datetime.date, list]:
+    """*items* grouped as the cube's time steps are: by solar date."""
     groups: dict[datetime.date, list] = {}
-    for item in sorted(items, key=lambda i: (i.datetime, i.id)):
-        day = _solar_day(item.datetime.replace(tzinfo=None), lon)
+    for item in sorted(items, key=lambda i: i.id):
+        moment = item.datetime or item.common_metadata.start_datetime
+        day = _solar_day(moment.replace(tzinfo=None), lon)
         groups.setdefault(day, []).append(item)
     return groups
 
@@ -130,7 +134,7 @@ def _scaling(collection: Collection, item: Any, asset: str) -> tuple[float, floa
         offset = S2_OFFSET_FROM_BASELINE_04 if str(baseline) >= "04.00" else 0.0
         return S2_SCALE, offset
     if collection.scaling == "raster":
-        fields = item.assets[asset].extra_fields if asset in item.assets else {}
+        fields = item.assets[asset].extra_fields
         band = (fields.get("raster:bands") or [{}])[0]
         scale = band.get("scale", fields.get("raster:scale"))
         offset = band.get("offset", fields.get("raster:offset"))
