@@ -162,6 +162,9 @@ def test_cdse_cube_mosaics_two_utm_zones_and_scales_to_reflectance(cdse):
     assert params["secret"] not in repr(store)
     ds = pickle.loads(pickle.dumps(ds)).compute()  # the readers' S3 session travels along
     _check_cube(ds)
+    # between the two tiles no item has data: NaN reflectance, SCL class 0 (no_data)
+    assert np.isnan(_value(ds, "B04", 12.0003, 50.0, 0))
+    assert _value(ds, "SCL", 12.0003, 50.0, 0) == 0
     assert dict(os.environ) == env_before  # keys went to rasterio's session only
     day0 = sorted(ds.attrs["stac_item_ids"])[0]
     assert sorted(ds.attrs["stac_item_ids"][day0]) == sorted(i["id"] for i in items[:2])

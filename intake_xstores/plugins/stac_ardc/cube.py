@@ -147,20 +147,28 @@ def _scaling(collection: Collection, item: Any, asset: str) -> tuple[float, floa
 def _scaled(
     array: xr.DataArray, factors: list[tuple[float, float] | None], units: str
 ) -> xr.DataArray:
-    """*array* as float32 physical values; nodata becomes NaN."""
+    """*array* as float32 physical values, nodata as NaN: one task per chunk."""
     if all(f is None for f in factors):
         return array
-    nodata = array.attrs.get("nodata")
-    scale = xr.DataArray(
-        np.array([f[0] if f else 1.0 for f in factors], "float32"), dims="time"
-    ).assign_coords(time=array.time)
-    offset = xr.DataArray(
-        np.array([f[1] if f else 0.0 for f in factors], "float32"), dims="time"
-    ).assign_coords(time=array.time)
-    values = array.astype("float32")
-    if nodata is not None:
-        values = values.where(array != nodata)
-    result = (values * scale + offset).astype("float32")
+    scale = xr.DataArray(np.array([f[0] if f else 1.0 for f in factors], "float32"), dims="time")
+    offset = xr.DataArray(np.array([f[1] if f else 0.0 for f in factors], "float32"), dims="time")
+    result = xr.apply_ufunc(
+        _scale_block,
+        array,
+        scale,
+        offset,
+        kwargs={"nodata": array.attrs.get("nodata")},
+        dask="parallelized",
+        output_dtypes=[np.float32],
+        keep_attrs=False,
+    )
     attrs = {k: v for k, v in array.attrs.items() if k != "nodata"}
     result.attrs = {**attrs, "units": units}
     return result
+
+
+def _scale_block(dn: np.ndarray, scale: np.ndarray, offset: np.ndarray, nodata: Any) -> np.ndarray:
+    values = dn.astype(np.float32) * scale + offset
+    if nodata is not None:
+        values[dn == nodata] = np.nan
+    return values.astype(np.float32, copy=False)
