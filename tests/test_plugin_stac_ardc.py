@@ -358,6 +358,20 @@ def test_pc_chunks_read_after_the_token_expires_use_a_renewed_one(pc):
         sas.lifetime = datetime.timedelta(hours=1)
 
 
+def test_pc_refused_read_logs_no_signature(pc, caplog):
+    params, _, sas = pc
+    store = new_data_store("stac-pc-ardc", **params)
+    sas.lifetime = datetime.timedelta(seconds=-5)  # tokens expired on arrival: Azurite refuses
+    try:
+        ds = store.open_data("sentinel-2-l2a", **OPEN, asset_names=["B04"])
+        with pytest.raises(Exception, match="(?i)403|denied|not authorized|failed"):
+            ds.B04.compute()
+    finally:
+        sas.lifetime = datetime.timedelta(hours=1)
+    assert "Failed to load http" in caplog.text  # odc-loader names the asset ...
+    assert ".tif?***" in caplog.text and "sig=" not in caplog.text  # ... but not its token
+
+
 def test_pc_unsigned_blob_is_refused(pc, abfs_endpoint):
     """Without signing, the private container refuses: the SAS token does the work."""
     params, _, _ = pc
