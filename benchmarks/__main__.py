@@ -17,6 +17,8 @@ fills it, and prints each figure as a ratio ours / raw, measured in this run:
   downloaded and in time, against rasterio opening the same URL directly;
 - a safe write (hidden staging copy, write journal, move into place) of a
   Zarr cube on the local disk and on S3 against ``to_zarr`` to the final path;
+- an ARDC cube of 10 Sentinel-2 scenes (``stac-cdse-ardc``) against
+  pystac-client's search plus ``odc.stac.load`` on the same items;
 - the peak memory of ``xstores copy`` of a 200 MB NetCDF to Zarr on S3, against
   the file's size and against xarray's plain open_dataset + to_zarr.
 
@@ -45,6 +47,7 @@ import xarray as xr
 from benchmarks.cds import bench_cds
 from benchmarks.preload import bench_preload
 from benchmarks.proxy import LatencyProxy
+from benchmarks.stac_ardc import bench_stac_ardc
 from benchmarks.writes import bench_writes
 from benchmarks.zarrstore import bench_generic_zarr_store
 from tests.servers import run_moto, s3_options
@@ -419,7 +422,18 @@ def bench_import(repeat: int) -> None:
     )
 
 
-GROUPS = ("import", "listing", "cube", "cog", "copy", "generic", "writes", "preload", "cds")
+GROUPS = (
+    "import",
+    "listing",
+    "cube",
+    "cog",
+    "copy",
+    "generic",
+    "writes",
+    "preload",
+    "cds",
+    "stac-ardc",
+)
 
 
 def main(argv=None) -> int:
@@ -467,6 +481,9 @@ def main(argv=None) -> int:
         if "cds" in groups:
             print("CDS retrieval", flush=True)
             bench_cds(timed, report, repeat, args.quick)
+        if "stac-ardc" in groups:
+            print("STAC ARDC cube", flush=True)
+            bench_stac_ardc(endpoint, timed, report, repeat)
     print()
     print(f"{'benchmark':<46} {'ours':>10} {'raw':>10} {'ratio':>7}  target")
     for name, ours, raw, ratio, target in ROWS:
