@@ -11,6 +11,8 @@ fills it, and prints each figure as a ratio ours / raw, measured in this run:
 - reading all chunks of a ``GenericZarrStore`` against an in-memory Zarr store;
 - preloading the 20 files of a Zenodo record over 20 ms of latency (a fake Zenodo)
   against downloading them one by one with ``requests``;
+- preloading 4 CLMS packages (a fake CLMS that takes a while to prepare each)
+  in parallel against one after another;
 - opening, describing and reading one tile of a large COG on S3, in bytes
   downloaded and in time, against rasterio opening the same URL directly;
 - the peak memory of ``xstores copy`` of a 200 MB NetCDF to Zarr on S3, against
@@ -38,6 +40,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from benchmarks.clms import bench_clms
 from benchmarks.preload import bench_preload
 from benchmarks.proxy import LatencyProxy
 from benchmarks.zarrstore import bench_generic_zarr_store
@@ -413,7 +416,7 @@ def bench_import(repeat: int) -> None:
     )
 
 
-GROUPS = ("import", "listing", "cube", "cog", "copy", "generic", "preload")
+GROUPS = ("import", "listing", "cube", "cog", "copy", "generic", "preload", "clms")
 
 
 def main(argv=None) -> int:
@@ -455,6 +458,9 @@ def main(argv=None) -> int:
         if "preload" in groups:
             print("preload (zenodo)", flush=True)
             bench_preload(timed, report, repeat, args.quick)
+        if "clms" in groups:
+            print("preload (clms)", flush=True)
+            bench_clms(timed, report, repeat, args.quick)
     print()
     print(f"{'benchmark':<46} {'ours':>10} {'raw':>10} {'ratio':>7}  target")
     for name, ours, raw, ratio, target in ROWS:

@@ -2,7 +2,7 @@
 
 Registered by :func:`init_plugin` through the ``intake_xstores.plugins`` entry
 point ``clms``; it needs the ``clms`` extra (requests, pyjwt, cryptography,
-rioxarray).
+rasterio).
 """
 
 from __future__ import annotations

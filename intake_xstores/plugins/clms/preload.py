@@ -9,10 +9,11 @@ at once, so the service prepares several packages at the same time). A task
    error carrying the service's message,
 3. downloads the zip of GeoTIFF tiles it names (retried and resumed by
    :class:`~intake_xstores.plugins.web.WebClient`) into a temporary folder,
-4. merges the tiles, tile by tile, into one Zarr cube in that folder (the
-   union of their extents; nothing holds more than a tile in memory), and
+4. mosaics the tiles into one lazy cube (the union of their extents, each
+   chunk read from the tiles' windows it overlaps), and
 5. writes the cube into the cache store as ``{dataset}/{file}.zarr``, by the
-   store's safe write (a hidden name, moved into place when complete).
+   store's safe write (a hidden name, moved into place when complete), chunk
+   by chunk.
 
 Progress: 0.05 once requested, to 0.3 while CLMS prepares the package, to 0.7
 while downloading, to 1 while merging and writing. Nothing half-done stays in
@@ -28,6 +29,7 @@ import contextlib
 import os
 import tempfile
 import time
+import uuid
 import zipfile
 from collections.abc import Callable
 from typing import Any
@@ -118,9 +120,7 @@ def preload_package(
             tiles = _extract_tiles(archive, os.path.join(tmp, "tiles"), what)
             _check(cancelled)
             report(DOWNLOADED, f"merging {len(tiles)} tile(s)")
-            merged = os.path.join(tmp, "merged.zarr")
-            merge_tiles(tiles, merged, _tile_sizes(tile_size), cancelled)
-            _write(store, merged, cache_id)
+            _write(store, mosaic(tiles, _tile_sizes(tile_size), cancelled), cache_id)
     except BaseException as error:
         if not prepared or isinstance(error, concurrent.futures.CancelledError):
             with contextlib.suppress(DataStoreError):  # it may be gone already
@@ -225,72 +225,108 @@ def _tile_sizes(tile_size: int | list[int]) -> tuple[int, int]:
     return int(tile_size[0]), int(tile_size[1])
 
 
-def merge_tiles(
-    paths: list[str], target: str, tile_size: tuple[int, int], cancelled: Callable[[], bool]
-) -> None:
-    """Merge the GeoTIFF tiles *paths* (one CRS and pixel size) into the Zarr *target*.
+def mosaic(paths: list[str], tile_size: tuple[int, int], cancelled: Callable[[], bool]):
+    """The GeoTIFF tiles *paths* (one CRS and pixel size) as one lazy cube.
 
-    The cube spans the union of the tiles; each tile is written into its
-    region in turn, so memory holds one tile at a time. Pixels no tile covers
-    are the tiles' nodata value (0 if they have none). Bands become variables
-    ``band_1``, ``band_2``, ...
+    The cube spans the union of the tiles, chunked by *tile_size*; computing a
+    chunk reads just the windows of the tiles it overlaps (later tiles over
+    earlier ones), so writing the cube holds a few chunks in memory, never the
+    whole package. Pixels no tile covers are the tiles' nodata value (0 if
+    none). Bands become variables ``band_1``, ``band_2``, ...
     """
     import dask.array as da
     import numpy as np
-    import rioxarray
+    import rasterio
     import xarray as xr
 
-    tiles = [rioxarray.open_rasterio(p, chunks={}) for p in paths]
-    try:
-        grid = _union_grid(tiles, paths)
-        first = tiles[0]
-        fill = first.rio.nodata if first.rio.nodata is not None else 0
-        chunks = (tile_size[1], tile_size[0])
-        shape = (grid["height"], grid["width"])
-        bands = [int(b) for b in first["band"].values]
-        cube = xr.Dataset(
-            {
-                f"band_{b}": (("y", "x"), da.full(shape, fill, dtype=first.dtype, chunks=chunks))
-                for b in bands
-            },
-            coords={"y": grid["y"], "x": grid["x"]},
-        ).rio.write_crs(first.rio.crs)
-        for name in cube.data_vars:
-            cube[name].encoding["_FillValue"] = fill
-        cube.to_zarr(target, compute=False, zarr_format=2, consolidated=True)
-        for tile in tiles:
-            _check(cancelled)
-            row = int(round((grid["top"] - float(tile.rio.bounds()[3])) / grid["res_y"]))
-            col = int(round((float(tile.rio.bounds()[0]) - grid["left"]) / grid["res_x"]))
-            part = xr.Dataset(
-                {f"band_{b}": (("y", "x"), np.asarray(tile.sel(band=b).values)) for b in bands}
+    tiles = []
+    for path in paths:
+        with rasterio.open(path) as src:
+            tiles.append(
+                {
+                    "path": path,
+                    "crs": src.crs,
+                    "res": src.res,
+                    "bounds": src.bounds,
+                    "shape": (src.height, src.width),
+                    "count": src.count,
+                    "dtype": src.dtypes[0],
+                    "nodata": src.nodata,
+                }
             )
-            region = {
-                "y": slice(row, row + tile.sizes["y"]),
-                "x": slice(col, col + tile.sizes["x"]),
-            }
-            part.to_zarr(target, region=region, zarr_format=2, consolidated=False)
-    finally:
-        for tile in tiles:
-            tile.close()
+    grid = _union_grid(tiles)
+    first = tiles[0]
+    fill = first["nodata"] if first["nodata"] is not None else 0
+    for tile in tiles:
+        tile["row"] = int(round((grid["top"] - tile["bounds"].top) / grid["res_y"]))
+        tile["col"] = int(round((tile["bounds"].left - grid["left"]) / grid["res_x"]))
+    chunks = da.core.normalize_chunks((tile_size[1], tile_size[0]), (grid["height"], grid["width"]))
+    dtype = np.dtype(first["dtype"])
+    variables = {}
+    for band in range(1, first["count"] + 1):
+        data = da.map_blocks(
+            _read_block,
+            chunks=chunks,
+            dtype=dtype,
+            meta=np.empty((0, 0), dtype),
+            name=f"clms-mosaic-{uuid.uuid4().hex}",  # no hashing of the arguments
+            tiles=tiles,
+            band=band,
+            fill=fill,
+            cancelled=cancelled,
+        )
+        variables[f"band_{band}"] = xr.Variable(
+            ("y", "x"), data, {"grid_mapping": "spatial_ref"}, {"_FillValue": fill}
+        )
+    wkt = first["crs"].to_wkt()
+    return xr.Dataset(
+        variables,
+        coords={
+            "y": grid["y"],
+            "x": grid["x"],
+            "spatial_ref": ((), 0, {"crs_wkt": wkt, "spatial_ref": wkt}),
+        },
+    )
 
 
-def _union_grid(tiles, paths: list[str]) -> dict[str, Any]:
+def _read_block(tiles, band, fill, cancelled, block_info=None):
+    """One chunk of the mosaic: the windows of the tiles overlapping it."""
+    import numpy as np
+    import rasterio
+    from rasterio.windows import Window
+
+    _check(cancelled)
+    info = block_info[None]
+    (r0, r1), (c0, c1) = info["array-location"]
+    out = np.full((r1 - r0, c1 - c0), fill, dtype=info["dtype"])
+    for tile in tiles:
+        height, width = tile["shape"]
+        top, bottom = max(r0, tile["row"]), min(r1, tile["row"] + height)
+        left, right = max(c0, tile["col"]), min(c1, tile["col"] + width)
+        if top < bottom and left < right:
+            window = Window(left - tile["col"], top - tile["row"], right - left, bottom - top)
+            with rasterio.open(tile["path"]) as src:
+                out[top - r0 : bottom - r0, left - c0 : right - c0] = src.read(band, window=window)
+    return out
+
+
+def _union_grid(tiles: list[dict[str, Any]]) -> dict[str, Any]:
     import numpy as np
 
     first = tiles[0]
-    res_x, res_y = (abs(float(r)) for r in first.rio.resolution())
-    for tile, path in zip(tiles, paths, strict=True):
-        if tile.rio.crs != first.rio.crs:
+    res_x, res_y = (abs(float(r)) for r in first["res"])
+    for tile in tiles:
+        name = os.path.basename(tile["path"])
+        if tile["crs"] != first["crs"]:
             raise DataStoreError(
-                f"The tiles of the package differ in CRS: {os.path.basename(path)} is "
-                f"{tile.rio.crs}, not {first.rio.crs}"
+                f"The tiles of the package differ in CRS: {name} is {tile['crs']}, "
+                f"not {first['crs']}"
             )
-        if not np.allclose([abs(r) for r in tile.rio.resolution()], [res_x, res_y]):
-            raise DataStoreError(
-                f"The tiles of the package differ in pixel size: {os.path.basename(path)}"
-            )
-    bounds = np.array([t.rio.bounds() for t in tiles], dtype="float64")
+        if not np.allclose([abs(r) for r in tile["res"]], [res_x, res_y]):
+            raise DataStoreError(f"The tiles of the package differ in pixel size: {name}")
+        if tile["count"] != first["count"] or tile["dtype"] != first["dtype"]:
+            raise DataStoreError(f"The tiles of the package differ in bands or type: {name}")
+    bounds = np.array([tuple(t["bounds"]) for t in tiles], dtype="float64")
     left, top = bounds[:, 0].min(), bounds[:, 3].max()
     width = int(round((bounds[:, 2].max() - left) / res_x))
     height = int(round((top - bounds[:, 1].min()) / res_y))
@@ -306,12 +342,6 @@ def _union_grid(tiles, paths: list[str]) -> dict[str, Any]:
     }
 
 
-def _write(store: ClmsDataStore, merged: str, cache_id: str) -> None:
-    """Copy the merged cube into the cache store, safely (whole or not at all)."""
-    import xarray as xr
-
-    cube = xr.open_zarr(merged, chunks={})
-    try:
-        store.cache_store.write_data(cube, cache_id, replace=True)
-    finally:
-        cube.close()
+def _write(store: ClmsDataStore, cube, cache_id: str) -> None:
+    """Write the mosaic into the cache store, safely (whole or not at all)."""
+    store.cache_store.write_data(cube, cache_id, replace=True)
