@@ -269,3 +269,14 @@ def test_an_unreachable_service_names_it(clms):
     store = _store(clms, api_url="http://127.0.0.1:9/api", num_retries=0)
     with pytest.raises(DataStoreError, match="CLMS cannot be reached at http://127.0.0.1:9"):
         store.list_data_ids()
+
+
+def test_the_showcase_catalogs_have_it_with_the_real_service(monkeypatch):
+    import intake
+
+    monkeypatch.delenv("CLMS_CREDENTIALS", raising=False)
+    cat = intake.open_catalog("catalogs/stores.yaml")
+    assert cat.clms.store.params["api_url"] == "https://land.copernicus.eu/api"
+    assert "credentials" not in cat.clms.store.params  # unset: not given, nothing asked
+    v2 = intake.from_yaml_file("catalogs/stores-v2.yaml")
+    assert v2.clms.read().store.params["api_url"] == "https://land.copernicus.eu/api"

@@ -227,3 +227,12 @@ def test_the_stac_search_is_retried_on_server_errors(fake_service):
             L2A, time_range=["2025-06-01", "2025-06-01"], bbox=[10, 45, 11, 46], spatial_res=0.1
         )
     assert [r.status for r in fake_service.requests if r.path == "/search"] == [503, 503, 200]
+
+
+def test_the_showcase_catalogs_have_it_with_the_real_service():
+    import intake
+
+    cat = intake.open_catalog("catalogs/stores.yaml")
+    assert cat["eopf-zarr"].store.params["stac_url"] == "https://stac.core.eopf.eodc.eu"
+    v2 = intake.from_yaml_file("catalogs/stores-v2.yaml")
+    assert v2["eopf-zarr"].read().store.params["stac_url"] == ("https://stac.core.eopf.eodc.eu")
