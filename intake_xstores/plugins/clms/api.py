@@ -114,30 +114,31 @@ class ClmsApi:
     def _call(
         self, method: str, url: str, what: str, auth: bool = True, text: bool = False, **kwargs: Any
     ) -> Any:
+        response = self._send(method, url, what, auth, False, kwargs)
+        if response.status_code == 401 and auth:  # the token expired early: renew it once
+            response = self._send(method, url, what, auth, True, kwargs)
+        return _answer(response, method, url, what, text)
+
+    def _send(self, method: str, url: str, what: str, auth: bool, renew: bool, kwargs: dict):
         import requests
 
-        for renewed in (False, True):
-            headers = {"Accept": "application/json"}
-            if auth:
-                headers["Authorization"] = f"Bearer {self._bearer(renew=renewed)}"
-            try:
-                response = self._session.request(
-                    method, url, headers=headers, timeout=self._timeout, **kwargs
-                )
-            except requests.exceptions.RetryError as error:
-                raise DataStoreError(
-                    f"{SERVICE} failed to answer {method} {url} for {what}: "
-                    f"{_reason(error)} (after retries)"
-                ) from None
-            except requests.exceptions.RequestException as error:
-                raise DataStoreError(
-                    f"{SERVICE} cannot be reached at {url} for {what}: {_reason(error)}; "
-                    "check 'api_url'"
-                ) from None
-            if response.status_code == 401 and auth and not renewed:
-                continue  # the token expired early: one more try with a new one
-            return _answer(response, method, url, what, text)
-        raise AssertionError("unreachable")
+        headers = {"Accept": "application/json"}
+        if auth:
+            headers["Authorization"] = f"Bearer {self._bearer(renew=renew)}"
+        try:
+            return self._session.request(
+                method, url, headers=headers, timeout=self._timeout, **kwargs
+            )
+        except requests.exceptions.RetryError as error:
+            raise DataStoreError(
+                f"{SERVICE} failed to answer {method} {url} for {what}: "
+                f"{_reason(error)} (after retries)"
+            ) from None
+        except requests.exceptions.RequestException as error:
+            raise DataStoreError(
+                f"{SERVICE} cannot be reached at {url} for {what}: {_reason(error)}; "
+                "check 'api_url'"
+            ) from None
 
     def _bearer(self, renew: bool = False) -> str:
         with self._token_lock:

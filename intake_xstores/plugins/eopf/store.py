@@ -24,7 +24,7 @@ from collections.abc import Container, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from ...datatype import DATASET_TYPE, DataTypeLike
+from ...datatype import ANY_TYPE, DATASET_TYPE, DataType, DataTypeLike
 from ...descriptor import DatasetDescriptor, VariableDescriptor
 from ...errors import DataStoreError, error_text, param_error
 from ...schema import (
@@ -184,7 +184,7 @@ class EopfZarrDataStore(DataStore):
     def get_data_ids(
         self, data_type: DataTypeLike = None, include_attrs: Container[str] | bool = False
     ) -> Iterator[str | tuple[str, dict[str, Any]]]:
-        if data_type is not None and not DATASET_TYPE.is_super_type_of(data_type):
+        if not _is_dataset_type(data_type):
             return
         for data_id in COLLECTIONS:
             item = self._listing_item(data_id, include_attrs)
@@ -192,9 +192,7 @@ class EopfZarrDataStore(DataStore):
                 yield item
 
     def has_data(self, data_id: str, data_type: DataTypeLike = None) -> bool:
-        return data_id in COLLECTIONS and (
-            data_type is None or DATASET_TYPE.is_super_type_of(data_type)
-        )
+        return data_id in COLLECTIONS and _is_dataset_type(data_type)
 
     def _collection(self, data_id: str) -> Collection:
         if data_id not in COLLECTIONS:
@@ -338,6 +336,11 @@ class EopfZarrDataStore(DataStore):
             raise DataStoreError(
                 f"Cannot read the EOPF product {item.get('id')!r} ({href}): {error_text(error)}"
             ) from error
+
+
+def _is_dataset_type(data_type: DataTypeLike) -> bool:
+    data_type = DataType.normalize(data_type)
+    return data_type is ANY_TYPE or DATASET_TYPE.is_super_type_of(data_type)
 
 
 def _target_grid(params: dict[str, Any]):
