@@ -21,11 +21,14 @@ import itertools
 import threading
 import time
 import uuid
-import zipfile
 from dataclasses import dataclass, field
 
 from werkzeug.exceptions import BadRequest, Unauthorized
 from werkzeug.wrappers import Response
+
+from tests.plugins.zenodo_fake import zip_bytes as zip_of
+
+__all__ = ["FakeClms", "geotiff_tiles", "new_service_key", "zip_of"]
 
 TOKEN_PATH = "/@@oauth2-token"
 
@@ -288,11 +291,3 @@ def geotiff_tiles(values, transform_origin=(4000000.0, 3000000.0), res=100.0, sp
                 buffer.write(memory.read())
             tiles[f"tile_{r}_{c}.tif"] = buffer.getvalue()
     return tiles
-
-
-def zip_of(members: dict[str, bytes]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name, data in members.items():
-            archive.writestr(name, data)
-    return buffer.getvalue()

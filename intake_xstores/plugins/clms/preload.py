@@ -1,7 +1,7 @@
 """Preloading CLMS download packages: request, wait, download, merge into one cube.
 
-Each data ID is one task of a :class:`ClmsPreloadHandle` (``max_workers`` run
-at once, so the service prepares several packages at the same time). A task
+Each data ID is one task (:func:`preload_task`) of an ``ExecutorPreloadHandle``
+(``max_workers`` run at once, so the service prepares several packages at the same time). A task
 
 1. posts a data request for the package (``@datarequest_post``),
 2. polls it (``@datarequest_search``) until CLMS says ``COMPLETE``; a status
@@ -74,22 +74,15 @@ Report = Callable[[float, str], None]
 _TIFF_SUFFIXES = (".tif", ".tiff")
 
 
-class ClmsPreloadHandle(ExecutorPreloadHandle):
-    """Preloads CLMS download packages into their store's cache, one task each."""
+def preload_task(
+    store: ClmsDataStore, handle: ExecutorPreloadHandle, data_id: str, **options: Any
+) -> None:
+    """The task of *data_id* in *handle*: :func:`preload_package`, reporting to it."""
 
-    def __init__(self, store: ClmsDataStore, data_ids: tuple[str, ...], **params: Any):
-        self._store = store
-        self._options = {k: params.pop(k) for k in ("tile_size", "force_preload") if k in params}
-        super().__init__(data_ids, **params)
+    def report(progress: float, message: str) -> None:
+        handle.notify(PreloadState(data_id, progress=progress, message=message))
 
-    def preload_data(self, data_id: str, **preload_params: Any) -> None:
-        def report(progress: float, message: str) -> None:
-            self.notify(PreloadState(data_id, progress=progress, message=message))
-
-        def cancelled() -> bool:
-            return self.cancelled
-
-        preload_package(self._store, data_id, report, cancelled, **self._options)
+    preload_package(store, data_id, report, lambda: handle.cancelled, **options)
 
 
 def preload_package(

@@ -335,7 +335,8 @@ class ClmsDataStore(ApiDataStore):
 
         Packages already in the cache are skipped unless ``force_preload=True``.
         """
-        from .preload import ClmsPreloadHandle
+        from ...preload import ExecutorPreloadHandle
+        from .preload import preload_task
 
         monitor = preload_params.pop("monitor", None)
         params = self.get_preload_data_params_schema().process(preload_params)
@@ -348,7 +349,10 @@ class ClmsDataStore(ApiDataStore):
                     allowed="download packages, '<dataset>|<file>'",
                 )
         cache = self.cache_store
-        cache.preload_handle = ClmsPreloadHandle(self, data_ids, monitor=monitor, **params)
+        task = functools.partial(preload_task, self)
+        cache.preload_handle = ExecutorPreloadHandle(
+            data_ids, preload_data=task, monitor=monitor, **params
+        )
         return cache
 
 
