@@ -236,3 +236,10 @@ def test_the_showcase_catalogs_have_it_with_the_real_service():
     assert cat["eopf-zarr"].store.params["stac_url"] == "https://stac.core.eopf.eodc.eu"
     v2 = intake.from_yaml_file("catalogs/stores-v2.yaml")
     assert v2["eopf-zarr"].read().store.params["stac_url"] == ("https://stac.core.eopf.eodc.eu")
+
+
+def test_product_credentials_are_masked():
+    store = new_data_store(
+        "eopf-zarr", storage_options={"key": "AKIAEXAMPLE", "secret": "s3cr3t-value-42"}
+    )
+    assert "s3cr3t-value-42" not in repr(store) and "AKIAEXAMPLE" not in repr(store)
