@@ -164,8 +164,9 @@ def _bin(values, lat, lon, geobox):
     xs, ys = Transformer.from_crs("EPSG:4326", geobox.crs.to_wkt(), always_xy=True).transform(
         lon, lat
     )
-    cols, rows = ~geobox.affine * (xs, ys)
-    cols, rows = np.floor(cols), np.floor(rows)
+    inverse = ~geobox.affine
+    cols = np.floor(inverse.a * xs + inverse.b * ys + inverse.c)
+    rows = np.floor(inverse.d * xs + inverse.e * ys + inverse.f)
     height, width = geobox.shape
     ok = (
         np.isfinite(values)
