@@ -13,6 +13,8 @@ fills it, and prints each figure as a ratio ours / raw, measured in this run:
   against downloading them one by one with ``requests``;
 - a CDS retrieval of a ~100 MB result over 20 ms of latency (a fake CDS)
   against ``cdsapi`` retrieving it and xarray reading it;
+- preloading 4 CLMS packages (a fake CLMS that takes a while to prepare each)
+  in parallel against one after another;
 - opening, describing and reading one tile of a large COG on S3, in bytes
   downloaded and in time, against rasterio opening the same URL directly;
 - a safe write (hidden staging copy, write journal, move into place) of a
@@ -45,6 +47,7 @@ import pandas as pd
 import xarray as xr
 
 from benchmarks.cds import bench_cds
+from benchmarks.clms import bench_clms
 from benchmarks.preload import bench_preload
 from benchmarks.proxy import LatencyProxy
 from benchmarks.stac_ardc import bench_stac_ardc
@@ -433,6 +436,7 @@ GROUPS = (
     "preload",
     "cds",
     "stac-ardc",
+    "clms",
 )
 
 
@@ -484,6 +488,9 @@ def main(argv=None) -> int:
         if "stac-ardc" in groups:
             print("STAC ARDC cube", flush=True)
             bench_stac_ardc(endpoint, timed, report, repeat)
+        if "clms" in groups:
+            print("preload (clms)", flush=True)
+            bench_clms(timed, report, repeat, args.quick)
     print()
     print(f"{'benchmark':<46} {'ours':>10} {'raw':>10} {'ratio':>7}  target")
     for name, ours, raw, ratio, target in ROWS:
