@@ -32,7 +32,7 @@ import time
 import uuid
 import zipfile
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ...errors import DataStoreError, error_text
 from ...preload import ExecutorPreloadHandle, PreloadState
@@ -44,7 +44,9 @@ from ...schema import (
     JsonSchema,
 )
 from .api import SERVICE
-from .store import ClmsDataStore
+
+if TYPE_CHECKING:  # the store imports this module when it preloads
+    from .store import ClmsDataStore
 
 _TILE = JsonIntegerSchema(minimum=1)
 

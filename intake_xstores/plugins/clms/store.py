@@ -25,7 +25,7 @@ from typing import Any
 from ...datatype import DATASET_TYPE, DataTypeLike
 from ...descriptor import DataDescriptor, DatasetDescriptor
 from ...errors import DataStoreError, error_text, param_error
-from ...fs.formats.base import DATASET_OPEN_PARAMS, ZARR_OPEN_PARAMS
+from ...opening import DATASET_OPEN_PARAMS, ZARR_OPEN_PARAMS
 from ...schema import JsonNumberSchema, JsonObjectSchema, JsonStringSchema
 from ...store import new_data_store
 from ..base import ApiDataStore
