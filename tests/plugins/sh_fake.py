@@ -28,8 +28,13 @@ from werkzeug.wrappers import Response
 
 #: The bands the fake knows, in the order that gives each its value.
 BANDS = {
-    "S2L2A": [("B02", "reflectance"), ("B03", "reflectance"), ("B04", "reflectance"),
-              ("B08", "reflectance"), ("SCL", "1")],
+    "S2L2A": [
+        ("B02", "reflectance"),
+        ("B03", "reflectance"),
+        ("B04", "reflectance"),
+        ("B08", "reflectance"),
+        ("SCL", "1"),
+    ],
     "S1GRD": [("VV", "linear power"), ("VH", "linear power")],
 }
 PROCESS_TYPES = {"sentinel-2-l2a": "S2L2A", "sentinel-1-grd": "S1GRD", "dem": "DEM"}
@@ -79,7 +84,9 @@ class SentinelHubFake:
     def token(self, request, **_):
         form = request.form
         if (form.get("grant_type"), form.get("client_id"), form.get("client_secret")) != (
-            "client_credentials", self.client_id, self.client_secret
+            "client_credentials",
+            self.client_id,
+            self.client_secret,
         ):
             return _json({"error": "invalid_client", "error_description": "Invalid client"}, 401)
         token = f"token-{next(self._counter)}"
@@ -151,10 +158,12 @@ class SentinelHubFake:
         width, height = body["output"]["width"], body["output"]["height"]
         x = x0 + (np.arange(width) + 0.5) * (x1 - x0) / width
         y = y1 - (np.arange(height) + 0.5) * (y1 - y0) / height
-        day = pd.Timestamp(data["dataFilter"]["timeRange"]["from"]).dayofyear
+        day = pd.Timestamp(data["dataFilter"]["timeRange"]["from"]).day_of_year
         image = np.stack(
-            [pixel_value(names.index(b), x[np.newaxis, :], y[:, np.newaxis], day)
-             for b in requested],
+            [
+                pixel_value(names.index(b), x[np.newaxis, :], y[:, np.newaxis], day)
+                for b in requested
+            ],
             axis=-1,
         ).astype("<f4")
         kind = body["output"]["responses"][0]["format"]["type"]
@@ -163,7 +172,10 @@ class SentinelHubFake:
         import tifffile
 
         buffer = io.BytesIO()
-        tifffile.imwrite(buffer, image, photometric="minisblack", planarconfig="contig")
+        if image.shape[-1] == 1:
+            tifffile.imwrite(buffer, image[..., 0], photometric="minisblack")
+        else:
+            tifffile.imwrite(buffer, image, photometric="minisblack", planarconfig="contig")
         return Response(buffer.getvalue(), 200, content_type="image/tiff")
 
 

@@ -57,8 +57,10 @@ def _next_body(page: dict) -> dict | None:
     if token is not None:
         return {"next": token}
     for link in page.get("links") or ():
-        if isinstance(link, dict) and link.get("rel") == "next" and isinstance(
-            link.get("body"), dict
+        if (
+            isinstance(link, dict)
+            and link.get("rel") == "next"
+            and isinstance(link.get("body"), dict)
         ):
             return link["body"]
     return None

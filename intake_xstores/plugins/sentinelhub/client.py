@@ -140,8 +140,7 @@ class SentinelHubClient:
                 )
             except requests.RequestException as error:
                 raise DataStoreError(
-                    f"{self.service} could not be reached for {what} at {url}: "
-                    f"{error_text(error)}"
+                    f"{self.service} could not be reached for {what} at {url}: {error_text(error)}"
                 ) from None
             if response.status_code != 401 or attempt:
                 break

@@ -101,9 +101,7 @@ class CubeSpec:
             "output": {
                 "width": shape[1],
                 "height": shape[0],
-                "responses": [
-                    {"identifier": "default", "format": {"type": self.response_format}}
-                ],
+                "responses": [{"identifier": "default", "format": {"type": self.response_format}}],
             },
             "evalscript": evalscript(self.bands),
         }
@@ -192,9 +190,9 @@ class TileFetcher:
         pending.done.wait()
         with self._lock:
             pending.unread.discard(band)
-            if not pending.unread or pending.error is not None:
-                if self._pending.get(key) is pending:
-                    del self._pending[key]
+            finished = not pending.unread or pending.error is not None
+            if finished and self._pending.get(key) is pending:
+                del self._pending[key]
         if pending.error is not None:
             return self._failed(pending.error, key, shape)
         return pending.value[band][np.newaxis]
@@ -276,12 +274,8 @@ def cube_store(
     seconds = (bounds - epoch).astype("int64")
     time_attrs = {"units": "seconds since 1970-01-01T00:00:00", "calendar": "proleptic_gregorian"}
     arrays = [
-        GenericArray(
-            name=xname, dims=(xname,), data=x, attrs=_AXIS_ATTRS[xname]
-        ),
-        GenericArray(
-            name=yname, dims=(yname,), data=y, attrs=_AXIS_ATTRS[yname]
-        ),
+        GenericArray(name=xname, dims=(xname,), data=x, attrs=_AXIS_ATTRS[xname]),
+        GenericArray(name=yname, dims=(yname,), data=y, attrs=_AXIS_ATTRS[yname]),
         GenericArray(
             name="time",
             dims=("time",),

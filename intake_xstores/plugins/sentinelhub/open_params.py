@@ -52,9 +52,7 @@ def open_params_schema(bands: list[str] | None, custom: bool) -> JsonObjectSchem
             default="EPSG:4326",
             description="CRS of bbox and of the cube: 'EPSG:<code>' or 'WGS84'",
         ),
-        spatial_res=JsonNumberSchema(
-            exclusive_minimum=0, description="Pixel size in units of crs"
-        ),
+        spatial_res=JsonNumberSchema(exclusive_minimum=0, description="Pixel size in units of crs"),
         time_range=JsonArraySchema(
             items=JsonDatetimeSchema(),
             min_items=2,
@@ -112,19 +110,25 @@ def cube_spec(store, collection: Collection, params: dict[str, Any]) -> CubeSpec
     bands = tuple(params.get("variable_names") or (b.name for b in collection.bands))
     if not bands:
         raise param_error(
-            "variable_names", None, problem=f"the bands of {collection.process_type!r} are "
-            "not known", allowed="the names of the collection's bands"
+            "variable_names",
+            None,
+            problem=f"the bands of {collection.process_type!r} are not known",
+            allowed="the names of the collection's bands",
         )
     x0, y0, x1, y1 = params["bbox"]
     if not (x0 < x1 and y0 < y1):
-        raise param_error("bbox", params["bbox"], allowed="[west, south, east, north], "
-                          "west < east and south < north")
+        raise param_error(
+            "bbox",
+            params["bbox"],
+            allowed="[west, south, east, north], west < east and south < north",
+        )
     epsg = _epsg(params["crs"])
     res = float(params["spatial_res"])
     width, height = round((x1 - x0) / res), round((y1 - y0) / res)
     if width < 1 or height < 1 or width * height > MAX_PIXELS:
         raise param_error(
-            "spatial_res", params["spatial_res"],
+            "spatial_res",
+            params["spatial_res"],
             problem=f"it makes the bbox {width} x {height} pixels",
             allowed=f"a pixel size giving 1 to {MAX_PIXELS} pixels",
         )
@@ -173,15 +177,19 @@ def _acquisitions(store, collection, params, epsg, start, end):
 
     if collection.catalog_id is None:
         raise param_error(
-            "time_period", None,
+            "time_period",
+            None,
             problem=f"{collection.data_id} has no acquisitions to search for time steps",
             allowed="a period such as '1D'",
         )
     tolerance = _timedelta("time_tolerance", params["time_tolerance"])
     found = search_times(
-        store.client, store.catalog_url, collection.catalog_id,
+        store.client,
+        store.catalog_url,
+        collection.catalog_id,
         _wgs84_bbox(params["bbox"], epsg),
-        (start.isoformat(), end.isoformat()), params.get("extra_search_params"),
+        (start.isoformat(), end.isoformat()),
+        params.get("extra_search_params"),
     )
     steps: list[Any] = []
     for stamp in (pd.Timestamp(t).tz_convert(None) for t in found):

@@ -12,6 +12,7 @@ Ecosystem's (CDSE).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 from collections.abc import Iterator
@@ -59,10 +60,14 @@ class SentinelHubDataStore(ApiDataStore):
         return JsonObjectSchema(
             properties=dict(
                 client_id=JsonStringSchema(
-                    secret=True, description="OAuth client ID (default: $SH_CLIENT_ID)"
+                    secret=True,
+                    nullable=True,
+                    description="OAuth client ID (default: $SH_CLIENT_ID)",
                 ),
                 client_secret=JsonStringSchema(
-                    secret=True, description="OAuth client secret (default: $SH_CLIENT_SECRET)"
+                    secret=True,
+                    nullable=True,
+                    description="OAuth client secret (default: $SH_CLIENT_SECRET)",
                 ),
                 instance_url=JsonStringSchema(
                     pattern="^https?://",
@@ -245,15 +250,10 @@ class SentinelHubDataStore(ApiDataStore):
         document = self.client.get_json(url, f"the collection {collection.catalog_id!r}")
         extent = document.get("extent") or {} if isinstance(document, dict) else {}
         found: dict[str, Any] = {}
-        try:
+        with contextlib.suppress(KeyError, IndexError, TypeError, ValueError):
             found["bbox"] = tuple(float(v) for v in extent["spatial"]["bbox"][0])
-        except (KeyError, IndexError, TypeError, ValueError):
-            pass
-        try:
-            interval = extent["temporal"]["interval"][0]
-            found["time_range"] = (interval[0], interval[1])
-        except (KeyError, IndexError, TypeError):
-            pass
+        with contextlib.suppress(KeyError, IndexError, TypeError):
+            found["time_range"] = tuple(extent["temporal"]["interval"][0][:2])
         return found
 
     # --- searching ----------------------------------------------------------------
@@ -284,8 +284,11 @@ class SentinelHubDataStore(ApiDataStore):
             collection = COLLECTIONS[data_id]
             start, end = time_bounds(params["time_range"])
             times = search_times(
-                self.client, self.catalog_url, collection.catalog_id,
-                params["bbox"], (start.isoformat(), end.isoformat()),
+                self.client,
+                self.catalog_url,
+                collection.catalog_id,
+                params["bbox"],
+                (start.isoformat(), end.isoformat()),
             )
             if times:
                 yield DatasetDescriptor(
@@ -320,8 +323,8 @@ class SentinelHubDataStore(ApiDataStore):
         its values are read; the time axis is found first (catalog, or ``time_period``)."""
         import xarray as xr
 
-        from .open_params import cube_spec
         from .cube import TileFetcher, cube_store
+        from .open_params import cube_spec
 
         if opener_id not in (None, OPENER_ID):
             raise param_error("opener_id", opener_id, allowed=repr(OPENER_ID))
@@ -352,12 +355,15 @@ class SentinelHubDataStore(ApiDataStore):
 
         def fetch(body: dict, shape: tuple[int, int]):
             accept = spec.response_format
-            response = client.request("POST", url, "a Process API request", json=body,
-                                      headers={"Accept": accept})
+            response = client.request(
+                "POST", url, "a Process API request", json=body, headers={"Accept": accept}
+            )
             try:
                 return decode_tile(
-                    response.content, response.headers.get("Content-Type", accept),
-                    shape, len(spec.bands),
+                    response.content,
+                    response.headers.get("Content-Type", accept),
+                    shape,
+                    len(spec.bands),
                 )
             except ValueError as error:
                 raise DataStoreError(
