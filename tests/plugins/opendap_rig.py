@@ -14,7 +14,9 @@
 
 pydap 3.5's netCDF handler reshapes every slice it reads to the variable's
 full shape, so it fails on any hyperslab; :func:`fix_netcdf_handler`
-mends that one method (reading exactly what is asked) before serving.
+mends that one method (reading exactly what is asked) before serving. The
+netCDF C library is not thread-safe, so the server answers one request at a
+time (connections are still accepted concurrently).
 """
 
 from __future__ import annotations
@@ -80,9 +82,12 @@ class PydapServer:
         self.requests: list[str] = []
         app = DapServer(str(root))
 
+        lock = threading.Lock()
+
         def logged(environ, start_response):
             self.requests.append(environ["PATH_INFO"] + "?" + environ.get("QUERY_STRING", ""))
-            return app(environ, start_response)
+            with lock:  # the netCDF library is not thread-safe: one request at a time
+                return [b"".join(app(environ, start_response))]
 
         self._server = make_server(
             LOCALHOST, 0, logged, threaded=True, request_handler=_QuietHandler
@@ -156,7 +161,9 @@ class CciOpenSearch:
     def description_url(self) -> str:
         return f"{self.service.url}/opensearch/description.xml?parentIdentifier=cci"
 
-    def add(self, drs_id: str, files: list[Path], root: Path, title: str = "") -> None:
+    def add(
+        self, drs_id: str, files: list[Path], root: Path, title: str = "", institute: str = ""
+    ) -> None:
         """Publish *files* (below the DAP server's *root*) as the dataset *drs_id*."""
         uid = str(uuid.UUID(hashlib.md5(drs_id.encode()).hexdigest()))
         records = []
@@ -193,6 +200,7 @@ class CciOpenSearch:
                 "properties": {
                     "identifier": uid,
                     "title": title or f"ESA CCI dataset {drs_id}",
+                    "institute": institute,
                     "date": f"{first.split('/')[0]}/{last.split('/')[1]}",
                     "links": {
                         "describedby": [
