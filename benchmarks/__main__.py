@@ -38,8 +38,10 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from benchmarks.cciodp import bench_cciodp
 from benchmarks.preload import bench_preload
 from benchmarks.proxy import LatencyProxy
+from benchmarks.sentinelhub import bench_sentinelhub
 from benchmarks.zarrstore import bench_generic_zarr_store
 from tests.servers import run_moto, s3_options
 
@@ -413,7 +415,7 @@ def bench_import(repeat: int) -> None:
     )
 
 
-GROUPS = ("import", "listing", "cube", "cog", "copy", "generic", "preload")
+GROUPS = ("import", "listing", "cube", "cog", "copy", "generic", "preload", "sentinelhub", "cciodp")
 
 
 def main(argv=None) -> int:
@@ -455,6 +457,12 @@ def main(argv=None) -> int:
         if "preload" in groups:
             print("preload (zenodo)", flush=True)
             bench_preload(timed, report, repeat, args.quick)
+        if "sentinelhub" in groups:
+            print("sentinelhub", flush=True)
+            bench_sentinelhub(timed, report, repeat, args.quick)
+        if "cciodp" in groups:
+            print("cciodp", flush=True)
+            bench_cciodp(timed, report, repeat, args.quick)
     print()
     print(f"{'benchmark':<46} {'ours':>10} {'raw':>10} {'ratio':>7}  target")
     for name, ours, raw, ratio, target in ROWS:

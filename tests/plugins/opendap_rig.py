@@ -14,15 +14,16 @@
 
 pydap 3.5's netCDF handler reshapes every slice it reads to the variable's
 full shape, so it fails on any hyperslab; :func:`fix_netcdf_handler`
-mends that one method (reading exactly what is asked) before serving. The
-netCDF C library is not thread-safe, so the server answers one request at a
-time (connections are still accepted concurrently).
+mends that one method (reading exactly what is asked) before serving.
 """
 
 from __future__ import annotations
 
 import hashlib
-import threading
+import os
+import subprocess
+import sys
+import tempfile
 import uuid
 from pathlib import Path
 
@@ -73,39 +74,65 @@ def fix_netcdf_handler() -> None:
 
 
 class PydapServer:
-    """pydap's OPeNDAP server for the NetCDF files under *root*, on 127.0.0.1."""
+    """pydap's OPeNDAP server for the NetCDF files under *root*, on 127.0.0.1.
 
-    def __init__(self, root: Path):
-        from pydap.wsgi.app import DapServer
+    It runs in a process of its own, which forks one child per request (up to
+    *processes* at once): requests are served concurrently, as by a real
+    server, while each netCDF read happens in a single-threaded process (the
+    netCDF library is not thread-safe). ``requests`` lists the paths and
+    queries it was asked for, in order.
+    """
 
-        fix_netcdf_handler()
-        self.requests: list[str] = []
-        app = DapServer(str(root))
-
-        lock = threading.Lock()
-
-        def logged(environ, start_response):
-            self.requests.append(environ["PATH_INFO"] + "?" + environ.get("QUERY_STRING", ""))
-            with lock:  # the netCDF library is not thread-safe: one request at a time
-                return [b"".join(app(environ, start_response))]
-
-        self._server = make_server(
-            LOCALHOST, 0, logged, threaded=True, request_handler=_QuietHandler
+    def __init__(self, root: Path, processes: int = 8):
+        fd, log = tempfile.mkstemp(prefix="pydap-", suffix=".log")
+        os.close(fd)
+        self._log = Path(log)
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "tests.plugins.opendap_rig", str(root), log, str(processes)],
+            cwd=Path(__file__).resolve().parents[2],
+            stdout=subprocess.PIPE,
+            text=True,
         )
-        self._server.daemon_threads = True
-        self.url = f"http://{LOCALHOST}:{self._server.server_port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
+        port = self._process.stdout.readline().strip()
+        if not port.isdigit():
+            self.close()
+            raise RuntimeError(f"pydap's server did not start (said {port!r})")
+        self.url = f"http://{LOCALHOST}:{port}"
+
+    @property
+    def requests(self) -> list[str]:
+        return self._log.read_text().splitlines()
 
     def close(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        self._process.terminate()
+        self._process.wait(10)
+        self._process.stdout.close()
+        self._log.unlink(missing_ok=True)
 
     def __enter__(self) -> PydapServer:
         return self
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def _serve(root: str, log: str, processes: str) -> None:
+    """The server process of :class:`PydapServer`: print the port, then serve."""
+    from pydap.wsgi.app import DapServer
+
+    fix_netcdf_handler()
+    app = DapServer(root)
+
+    def logged(environ, start_response):
+        with open(log, "a") as f:  # one short line per append: whole lines, in order
+            f.write(environ["PATH_INFO"] + "?" + environ.get("QUERY_STRING", "") + "\n")
+        return app(environ, start_response)
+
+    server = make_server(
+        LOCALHOST, 0, logged, processes=int(processes), request_handler=_QuietHandler
+    )
+    print(server.server_port, flush=True)
+    server.serve_forever()
 
 
 def write_cci_dataset(
@@ -256,3 +283,7 @@ def _overlaps(date: str, start: str | None, end: str | None) -> bool:
     if start and hi < pd.Timestamp(start).tz_localize(None):
         return False
     return not (end and lo > pd.Timestamp(end).tz_localize(None))
+
+
+if __name__ == "__main__":
+    _serve(*sys.argv[1:])
