@@ -165,3 +165,14 @@ def test_chunk_cache_and_user_agent(portal):
     again.analysed_sst.compute()
     assert len(dods_requests(portal)) == before  # all from the cache
     assert portal["service"].requests[-1].headers["User-Agent"] == "cci-tests/1.0"
+
+
+def test_files_without_opendap_link_are_left_out_with_a_warning(portal):
+    files = portal["search"].datasets[OZONE]["files"]
+    files.append({"type": "Feature", "id": "odd", "properties": {"title": "odd.nc"}})
+    try:
+        with pytest.warns(UserWarning, match="1 file.*without an OPeNDAP link.*odd.nc"):
+            described = make_store(portal, enable_warnings=True).describe_data(OZONE)
+        assert described.dims["time"] == 2
+    finally:
+        files.pop()

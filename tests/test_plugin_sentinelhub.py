@@ -81,6 +81,8 @@ def test_describe_data_has_bands_units_and_time_extent(fake):
     # DEM: the configuration API does not know it, the built-in bands answer; no catalog
     dem = store.describe_data("DEM")
     assert list(dem.data_vars) == ["DEM"] and dem.time_range is None
+    with pytest.warns(UserWarning, match="No dataset DEM.*using the built-in bands"):
+        make_store(fake, enable_warnings=True).describe_data("DEM")
     with pytest.raises(DataStoreError, match="'S9' is not in the collections of Sentinel Hub"):
         store.describe_data("S9")
 
@@ -157,6 +159,8 @@ def test_search_data_pages_through_the_catalog(fake):
     assert found[0].time_range == ("2023-01-01T00:00:00Z", "2023-01-30T04:00:00Z")
     # 150 items: two pages of S1GRD, one (empty) of S2L2A
     assert fake.service.count("POST", "/api/v1/catalog/1.0.0/search") - before == 3
+    with pytest.raises(DataStoreParamsError, match="time_range"):
+        next(store.search_data(bbox=[0, 40, 20, 60]))
 
 
 def test_429_and_500_are_retried(fake):

@@ -15,7 +15,6 @@ is a :class:`DataStoreError` naming the portal, the URL and the cause.
 
 from __future__ import annotations
 
-import threading
 import xml.etree.ElementTree as ET
 from typing import Any
 
@@ -44,7 +43,6 @@ class PortalClient:
         self.session = retrying_session(num_retries, retry_backoff_base, retry_backoff_max, pool)
         if user_agent:
             self.session.headers["User-Agent"] = user_agent
-        self._lock = threading.Lock()
 
     def get(self, url: str, what: str, params: dict[str, Any] | None = None):
         """The answer to ``GET url?params``, or an error naming the portal and the URL."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import threading
+import warnings
 from typing import Any
 
 from ...datatype import DATASET_TYPE, DataTypeLike
@@ -72,7 +73,9 @@ class CciOdpDataStore(ApiDataStore):
                     "reading them again asks no server (0: none)",
                 ),
                 enable_warnings=JsonBooleanSchema(
-                    default=False, description="Warn of files the portal lists but cannot serve"
+                    default=False,
+                    description="Warn of files the portal lists without an OPeNDAP link "
+                    "or a date (they are left out)",
                 ),
                 max_workers=JsonIntegerSchema(
                     minimum=1,
@@ -88,6 +91,7 @@ class CciOdpDataStore(ApiDataStore):
     def __init__(self, **params: Any):
         super().__init__(**params)
         self._files: dict[str, Any] = {}
+        self._records: dict[str, dict[str, Any]] = {}
         self._files_lock = threading.Lock()
 
     @functools.cached_property
@@ -126,11 +130,13 @@ class CciOdpDataStore(ApiDataStore):
         self.entry(data_id)
         return (DATASET_TYPE.alias,)
 
-    @functools.lru_cache(maxsize=256)  # noqa: B019 - the store lives as long as its cache
     def record(self, data_id: str) -> dict[str, Any]:
-        """The dataset's OpenSearch record."""
+        """The dataset's OpenSearch record, asked once."""
         self.entry(data_id)
-        return self.client.dataset_record(self._params["endpoint_url"], data_id)
+        if data_id not in self._records:
+            found = self.client.dataset_record(self._params["endpoint_url"], data_id)
+            self._records.setdefault(data_id, found)
+        return self._records[data_id]
 
     def files(self, data_id: str):
         """The dataset's files and their structure (:class:`.cube.CciFiles`), asked once."""
@@ -148,12 +154,21 @@ class CciOdpDataStore(ApiDataStore):
 
         uid = (self.record(data_id).get("properties") or {}).get("identifier")
         records = self.client.file_records(self._params["endpoint_url"], uid, repr(data_id))
-        dated = []
+        dated, skipped = [], []
         for rec in records:
             url, date = opendap_url(rec), (rec.get("properties") or {}).get("date", "")
             if url and "/" in date:
                 start, end = (pd.Timestamp(t).tz_convert(None) for t in date.split("/"))
                 dated.append((start, end, url))
+            else:
+                skipped.append((rec.get("properties") or {}).get("title") or rec.get("id"))
+        if skipped and self._params["enable_warnings"]:
+            warnings.warn(
+                f"{data_id!r}: the {SERVICE} lists {len(skipped)} file(s) without an OPeNDAP "
+                f"link or a date, left out: {', '.join(map(str, skipped[:5]))}",
+                UserWarning,
+                stacklevel=3,
+            )
         if not dated:
             raise DataStoreError(f"The {SERVICE} lists no OPeNDAP files of {data_id!r}")
         dated.sort()
@@ -343,10 +358,10 @@ class CciOdpDataStore(ApiDataStore):
             {k: v for k, v in attrs.items() if v},
             self._params["max_workers"],
         )
-        # Dask chunks of up to 8 x 8 store chunks: one task keeps many requests in flight
+        # Dask chunks of up to 4 x 4 store chunks: one task keeps many requests in flight
         dims = store.arrays[names[0]]["dims"]
         chunks = dict(
-            zip(dims, (1, *(8 * c for c in store.arrays[names[0]]["chunks"][1:])), strict=True)
+            zip(dims, (1, *(4 * c for c in store.arrays[names[0]]["chunks"][1:])), strict=True)
         )
         return xr.open_zarr(store, consolidated=True, zarr_format=2, chunks=chunks)
 

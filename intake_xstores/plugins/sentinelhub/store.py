@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import warnings
 from collections.abc import Iterator
 from typing import Any
 
@@ -100,8 +101,8 @@ class SentinelHubDataStore(ApiDataStore):
                 ),
                 enable_warnings=JsonBooleanSchema(
                     default=False,
-                    description="Warn of requests that had to be retried and other "
-                    "oddities of the service",
+                    description="Warn when the configuration API does not list a "
+                    "collection's bands (the built-in ones are used)",
                 ),
                 max_workers=JsonIntegerSchema(
                     minimum=1,
@@ -208,10 +209,12 @@ class SentinelHubDataStore(ApiDataStore):
         url = f"{self.configuration_url}/datasets/{collection.data_id}"
         try:
             document = self.client.get_json(url, f"the bands of {collection.data_id}")
-        except DataStoreError:
-            if collection.bands:
-                return collection.bands
-            raise
+        except DataStoreError as error:
+            if not collection.bands:
+                raise
+            if self._params["enable_warnings"]:
+                warnings.warn(f"{error}; using the built-in bands", UserWarning, stacklevel=3)
+            return collection.bands
         listed = document.get("bands") if isinstance(document, dict) else None
         bands = tuple(
             Band(b["name"], str(b.get("unit") or b.get("units") or ""))
