@@ -246,12 +246,7 @@ class CciOdpDataStore(ApiDataStore):
             properties=dict(
                 start_date=JsonDatetimeSchema(description="Finds data ending at or after it"),
                 end_date=JsonDatetimeSchema(description="Finds data starting at or before it"),
-                bbox=JsonArraySchema(
-                    items=JsonNumberSchema(),
-                    min_items=4,
-                    max_items=4,
-                    description="[west, south, east, north]; finds data intersecting it",
-                ),
+                bbox=_bbox_schema("[west, south, east, north]; finds data intersecting it"),
                 cci_attrs=JsonObjectSchema(
                     properties={a: JsonStringSchema(min_length=1) for a in CCI_ATTRS},
                     additional_properties=False,
@@ -317,12 +312,7 @@ class CciOdpDataStore(ApiDataStore):
                     max_items=2,
                     description="[start, end]: the files overlapping it (default: all)",
                 ),
-                bbox=JsonArraySchema(
-                    items=JsonNumberSchema(),
-                    min_items=4,
-                    max_items=4,
-                    description="[west, south, east, north] in degrees (default: all)",
-                ),
+                bbox=_bbox_schema("[west, south, east, north] in degrees (default: all)"),
                 normalize_data=JsonBooleanSchema(
                     default=True,
                     description="Name the spatial dimensions lat/lon and let latitudes go north",
@@ -388,3 +378,9 @@ class CciOdpDataStore(ApiDataStore):
         return dataclasses.replace(
             files, times=[files.times[i] for i in keep], urls=[files.urls[i] for i in keep]
         )
+
+
+def _bbox_schema(description: str) -> JsonArraySchema:
+    return JsonArraySchema(
+        items=JsonNumberSchema(), min_items=4, max_items=4, description=description
+    )
