@@ -7,6 +7,7 @@ ended tokens) are injected on the same loopback service.
 
 from __future__ import annotations
 
+import logging
 import warnings
 
 import numpy as np
@@ -222,3 +223,11 @@ def test_credentials_come_from_params_or_environment(fake, monkeypatch):
 def test_the_ca_is_trusted_by_its_store_only(fake):
     with pytest.raises(DataStoreError, match="Sentinel Hub gave no access token.*SSL"):
         make_store(fake, ssl_verify=True).describe_data("S2L2A")
+
+
+def test_debug_logs_show_neither_secret_nor_token(fake, caplog):
+    with caplog.at_level(logging.DEBUG):
+        make_store(fake).describe_data("S1GRD")
+    assert any(r.name.startswith("requests_oauthlib") for r in caplog.records)
+    assert "client_secret=***" in caplog.text
+    assert fake.client_secret not in caplog.text and "token-" not in caplog.text

@@ -13,16 +13,40 @@ trusted by this client alone, never process-wide.
 
 from __future__ import annotations
 
+import logging
+import re
 import threading
 import time
 from typing import Any
 
+from ... import secrets
 from ...errors import DataStoreError, error_text
 
 RETRY_STATUSES = (429, 500, 502, 503, 504)
 
 #: Seconds before its announced expiry that a token counts as expired.
 TOKEN_MARGIN = 30.0
+
+
+#: Credentials in what requests-oauthlib logs at DEBUG level (bodies, headers, answers).
+_CREDENTIAL = re.compile(
+    r"((?:access_token|refresh_token|id_token|client_secret)[\"']?\s*[:=]\s*[\"']?"
+    r"|(?:Bearer|Basic)\s+)[^\"'&\s,}]+",
+    re.IGNORECASE,
+)
+
+
+class _ScrubCredentials(logging.Filter):
+    """Masks credentials and tokens in the log records of requests-oauthlib."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = secrets.scrub(record.getMessage())
+        record.msg, record.args = _CREDENTIAL.sub(r"\1" + secrets.MASK, message), None
+        return True
+
+
+for _name in ("requests_oauthlib", "requests_oauthlib.oauth2_session"):
+    logging.getLogger(_name).addFilter(_ScrubCredentials())
 
 
 def retrying_session(num_retries: int, backoff_base: float, backoff_max: float, pool: int):
@@ -67,6 +91,7 @@ class SentinelHubClient:
         max_workers: int = 8,
     ):
         self.service = service
+        secrets.register_secrets({"client_secret": client_secret})  # also when from $SH_...
         self._client_id = client_id
         self._client_secret = client_secret
         self.token_url = f"{oauth2_url.rstrip('/')}/token"
@@ -120,6 +145,7 @@ class SentinelHubClient:
             raise DataStoreError(
                 f"{self.service} gave no access token at {self.token_url}: {error_text(error)}"
             ) from None
+        secrets.register_secrets({"token": token.get("access_token")})
         if "expires_in" in token and "expires_at" not in token:
             token["expires_at"] = time.time() + float(token["expires_in"])
         return dict(token)
