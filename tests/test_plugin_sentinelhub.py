@@ -231,3 +231,12 @@ def test_debug_logs_show_neither_secret_nor_token(fake, caplog):
     assert any(r.name.startswith("requests_oauthlib") for r in caplog.records)
     assert "client_secret=***" in caplog.text
     assert fake.client_secret not in caplog.text and "token-" not in caplog.text
+
+
+def test_a_missing_library_names_the_extra(fake, monkeypatch):
+    from intake_xstores.extras import Needs
+    from intake_xstores.plugins.sentinelhub import store as module
+
+    monkeypatch.setattr(module, "NEEDS", Needs(("no_such_module_here",), "sentinelhub"))
+    with pytest.raises(DataStoreError, match=r'pip install "intake_xstores\[sentinelhub\]"'):
+        make_store(fake).describe_data("S2L2A")

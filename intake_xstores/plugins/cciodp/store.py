@@ -18,6 +18,7 @@ from typing import Any
 from ...datatype import DATASET_TYPE, DataTypeLike
 from ...descriptor import DatasetDescriptor, VariableDescriptor
 from ...errors import DataStoreError, param_error
+from ...extras import Needs
 from ...schema import (
     JsonArraySchema,
     JsonBooleanSchema,
@@ -36,6 +37,7 @@ DESCRIPTION_URL = (
     "https://archive.opensearch.ceda.ac.uk/opensearch/description.xml?parentIdentifier=cci"
 )
 OPENER_ID = "dataset:zarr:cciodp"
+NEEDS = Needs(("requests", "pydap"), "cciodp")
 
 #: The fields of a DRS ID after "esacci.", in order; ``institute`` is not one
 #: of them and is matched against the dataset's record.
@@ -96,6 +98,7 @@ class CciOdpDataStore(ApiDataStore):
 
     @functools.cached_property
     def client(self):
+        NEEDS.check(f"The {SERVICE} store")
         from .portal import PortalClient
 
         p = self._params

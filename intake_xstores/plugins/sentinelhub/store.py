@@ -22,6 +22,7 @@ from typing import Any
 from ...datatype import DATASET_TYPE, DataTypeLike
 from ...descriptor import DatasetDescriptor, VariableDescriptor
 from ...errors import DataStoreError, param_error
+from ...extras import Needs
 from ...schema import (
     JsonArraySchema,
     JsonBooleanSchema,
@@ -35,6 +36,7 @@ from ..web import RETRY_PARAMS
 from .collections import COLLECTIONS, Band, Collection
 
 OPENER_ID = "dataset:zarr:sentinelhub"
+NEEDS = Needs(("requests", "requests_oauthlib", "tifffile"), "sentinelhub")
 
 
 def _url(description: str, default: str | None) -> JsonStringSchema:
@@ -148,6 +150,7 @@ class SentinelHubDataStore(ApiDataStore):
     @functools.cached_property
     def client(self):
         """The authorised HTTP client (made, not yet connected, on first use)."""
+        NEEDS.check(f"The {self.SERVICE} store")
         from .client import SentinelHubClient
 
         p = self._params
