@@ -240,3 +240,32 @@ def test_a_missing_library_names_the_extra(fake, monkeypatch):
     monkeypatch.setattr(module, "NEEDS", Needs(("no_such_module_here",), "sentinelhub"))
     with pytest.raises(DataStoreError, match=r'pip install "intake_xstores\[sentinelhub\]"'):
         make_store(fake).describe_data("S2L2A")
+
+
+def test_projected_crs_and_byoc_collections(fake):
+    store = make_store(fake)
+    x0, y0 = 1113000.0, 6446000.0  # about 10 E, 50 N in web mercator
+    ds = store.open_data(
+        "S2L2A",
+        variable_names=["B02"],
+        crs="EPSG:3857",
+        bbox=[x0, y0, x0 + 1600, y0 + 800],
+        spatial_res=100,
+        tile_size=[8, 8],
+        time_range=["2024-05-04", "2024-05-04"],
+    )
+    assert dict(ds.B02.sizes) == {"time": 1, "y": 8, "x": 16}
+    np.testing.assert_allclose(
+        ds.B02.values[0], expected_band(0, ds.x.values, ds.y.values, 125), rtol=1e-6
+    )
+    assert fake.process_bodies[-1]["input"]["bounds"]["properties"]["crs"].endswith("/3857")
+    custom = store.open_data(
+        "CUSTOM",
+        collection_id="my-cogs",
+        variable_names=["DEM"],
+        time_range=["2024-01-01", "2024-01-01"],
+        time_period="1D",
+        **CUBE,
+    )
+    assert np.isfinite(custom.DEM.values).all()
+    assert fake.process_bodies[-1]["input"]["data"][0]["type"] == "byoc-my-cogs"
