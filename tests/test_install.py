@@ -189,7 +189,15 @@ def test_every_entry_of_the_showcase_opens(showcase, loopback_env, https_server)
     cat = intake.open_catalog(str(showcase))
     # the plugin stores' entries default to their real services; their tests
     # point them at loopback fakes (tests/test_plugin_*.py)
-    assert sorted(cat) == sorted([*EXPECTED, "zenodo", "ccizarr", "esa-cci-kc"])
+    plugin_entries = [
+        "zenodo",
+        "ccizarr",
+        "esa-cci-kc",
+        "sentinelhub",
+        "sentinelhub-cdse",
+        "cciodp",
+    ]
+    assert sorted(cat) == sorted([*EXPECTED, *plugin_entries])
     for name, data_id in EXPECTED.items():
         entry = cat[name]
         if name == "https":  # the catalog cannot pass an SSL context; the store can
