@@ -46,10 +46,12 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from benchmarks.cciodp import bench_cciodp
 from benchmarks.cds import bench_cds
 from benchmarks.clms import bench_clms
 from benchmarks.preload import bench_preload
 from benchmarks.proxy import LatencyProxy
+from benchmarks.sentinelhub import bench_sentinelhub
 from benchmarks.stac_ardc import bench_stac_ardc
 from benchmarks.writes import bench_writes
 from benchmarks.zarrstore import bench_generic_zarr_store
@@ -437,6 +439,8 @@ GROUPS = (
     "cds",
     "stac-ardc",
     "clms",
+    "sentinelhub",
+    "cciodp",
 )
 
 
@@ -491,6 +495,12 @@ def main(argv=None) -> int:
         if "clms" in groups:
             print("preload (clms)", flush=True)
             bench_clms(timed, report, repeat, args.quick)
+        if "sentinelhub" in groups:
+            print("sentinelhub", flush=True)
+            bench_sentinelhub(timed, report, repeat, args.quick)
+        if "cciodp" in groups:
+            print("cciodp", flush=True)
+            bench_cciodp(timed, report, repeat, args.quick)
     print()
     print(f"{'benchmark':<46} {'ours':>10} {'raw':>10} {'ratio':>7}  target")
     for name, ours, raw, ratio, target in ROWS:
