@@ -11,6 +11,10 @@ fills it, and prints each figure as a ratio ours / raw, measured in this run:
 - reading all chunks of a ``GenericZarrStore`` against an in-memory Zarr store;
 - preloading the 20 files of a Zenodo record over 20 ms of latency (a fake Zenodo)
   against downloading them one by one with ``requests``;
+- a CDS retrieval of a ~100 MB result over 20 ms of latency (a fake CDS)
+  against ``cdsapi`` retrieving it and xarray reading it;
+- preloading 4 CLMS packages (a fake CLMS that takes a while to prepare each)
+  in parallel against one after another;
 - opening, describing and reading one tile of a large COG on S3, in bytes
   downloaded and in time, against rasterio opening the same URL directly;
 - searching and opening 100 items of a STAC API (``stac``) against pystac-client
@@ -45,8 +49,12 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from benchmarks.cciodp import bench_cciodp
+from benchmarks.cds import bench_cds
+from benchmarks.clms import bench_clms
 from benchmarks.preload import bench_preload
 from benchmarks.proxy import LatencyProxy
+from benchmarks.sentinelhub import bench_sentinelhub
 from benchmarks.stac import bench_stac
 from benchmarks.stac_ardc import bench_stac_ardc
 from benchmarks.writes import bench_writes
@@ -433,7 +441,11 @@ GROUPS = (
     "writes",
     "preload",
     "stac",
+    "cds",
     "stac-ardc",
+    "clms",
+    "sentinelhub",
+    "cciodp",
 )
 
 
@@ -482,9 +494,21 @@ def main(argv=None) -> int:
         if "stac" in groups:
             print("STAC items", flush=True)
             bench_stac(endpoint, timed, report, repeat, args.quick)
+        if "cds" in groups:
+            print("CDS retrieval", flush=True)
+            bench_cds(timed, report, repeat, args.quick)
         if "stac-ardc" in groups:
             print("STAC ARDC cube", flush=True)
             bench_stac_ardc(endpoint, timed, report, repeat)
+        if "clms" in groups:
+            print("preload (clms)", flush=True)
+            bench_clms(timed, report, repeat, args.quick)
+        if "sentinelhub" in groups:
+            print("sentinelhub", flush=True)
+            bench_sentinelhub(timed, report, repeat, args.quick)
+        if "cciodp" in groups:
+            print("cciodp", flush=True)
+            bench_cciodp(timed, report, repeat, args.quick)
     print()
     print(f"{'benchmark':<46} {'ours':>10} {'raw':>10} {'ratio':>7}  target")
     for name, ours, raw, ratio, target in ROWS:

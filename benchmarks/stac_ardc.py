@@ -85,4 +85,4 @@ def bench_stac_ardc(endpoint: dict, timed, report, repeat: int) -> None:
         a, b = ours(), raw()
         assert a.sizes == b.sizes and a.sizes["time"] == DAYS, (a.sizes, b.sizes)
         label = f"ARDC cube, {2 * DAYS} scenes (raw: odc.stac.load)"
-        report(label, *timed(ours, raw, max(repeat, 7)), "s", "<= 1.1")
+        report(label, *timed(ours, raw, max(3 * repeat, 9)), "s", "<= 1.1")

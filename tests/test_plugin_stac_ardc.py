@@ -13,6 +13,9 @@ from __future__ import annotations
 import datetime
 import os
 import pickle
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -89,18 +92,20 @@ def pc(abfs_endpoint, tmp_path_factory):
     conn = abfs_endpoint["connection_string"]
     blob_endpoint = conn.split("BlobEndpoint=")[1].rstrip(";")
     endpoint_root = blob_endpoint.rsplit("/", 1)[0]
-    items, files = rig.pc_items(
-        tmp_path_factory.mktemp("pc"), lambda path: f"{blob_endpoint}/{path}"
-    )
+    folder = tmp_path_factory.mktemp("pc")
+    items, files = rig.pc_items(folder, lambda path: f"{blob_endpoint}/{path}")
+    landsat, landsat_files = rig.pc_landsat_items(folder, lambda path: f"{blob_endpoint}/{path}")
     client = BlobServiceClient.from_connection_string(conn)
-    container = client.get_container_client("sentinel2-l2")
-    if not container.exists():
-        container.create_container()
-    for key, path in files.items():
-        container.upload_blob(key.split("/", 1)[1], path.read_bytes(), overwrite=True)
+    for key, path in {**files, **landsat_files}.items():
+        name, blob = key.split("/", 1)
+        container = client.get_container_client(name)
+        if not container.exists():
+            container.create_container()
+        container.upload_blob(blob, path.read_bytes(), overwrite=True)
+    collections = [rig.collection("sentinel-2-l2a"), rig.collection("landsat-c2-l2", "Landsat")]
     with (
         _sas_service(abfs_endpoint, datetime.timedelta(hours=1)) as sas,
-        run_stac_api([rig.collection("sentinel-2-l2a")], items) as url,
+        run_stac_api(collections, items + landsat) as url,
     ):
         yield (
             {
@@ -157,6 +162,9 @@ def test_cdse_cube_mosaics_two_utm_zones_and_scales_to_reflectance(cdse):
     assert params["secret"] not in repr(store)
     ds = pickle.loads(pickle.dumps(ds)).compute()  # the readers' S3 session travels along
     _check_cube(ds)
+    # between the two tiles no item has data: NaN reflectance, SCL class 0 (no_data)
+    assert np.isnan(_value(ds, "B04", 12.0003, 50.0, 0))
+    assert _value(ds, "SCL", 12.0003, 50.0, 0) == 0
     assert dict(os.environ) == env_before  # keys went to rasterio's session only
     day0 = sorted(ds.attrs["stac_item_ids"])[0]
     assert sorted(ds.attrs["stac_item_ids"][day0]) == sorted(i["id"] for i in items[:2])
@@ -190,6 +198,7 @@ def test_paging_loads_every_item(cdse):
     store = new_data_store("stac-cdse-ardc", **{**params, "page_size": 1})
     ds = store.open_data("sentinel-2-l2a", **OPEN, asset_names=["B04"])
     assert sum(len(v) for v in ds.attrs["stac_item_ids"].values()) == 4
+    assert ds.odc.crs.epsg in rig.ZONES  # crs "utm" (the default): the zone of the bbox's centre
 
 
 def test_describe_lists_collections_without_pixels(cdse):
@@ -199,6 +208,7 @@ def test_describe_lists_collections_without_pixels(cdse):
     d = store.describe_data("sentinel-2-l2a")
     assert d.bbox == (5.0, 45.0, 20.0, 55.0) and d.time_range == ("2015-06-27", None)
     assert {"B04", "SCL"} <= set(d.data_vars) and d.data_vars["SCL"].attrs["flag_meanings"]
+    assert (d.data_vars["B04"].dtype, d.data_vars["SCL"].dtype) == ("float32", "uint8")
     assert d.open_params_schema.required == ["bbox", "time_range"]
 
 
@@ -220,6 +230,7 @@ def test_unknown_collection_names_the_allowed(cdse):
         (dict(OPEN, bbox=[100.0, 0.0, 101.0, 1.0]), "'bbox'.*outside collection"),
         (dict(OPEN, bbox=[12.1, 50.0, 12.0, 50.1]), "'bbox'.*west must be < east"),
         (dict(OPEN, asset_names=["B99"]), "'asset_names'|B99"),
+        (dict(OPEN, asset_names=["B08"]), "'asset_names'.*no such assets.*B02, B04, B05, SCL$"),
         (dict(OPEN, spatial_res=-1), "spatial_res"),
         (dict(OPEN, time_range=["2024-06-10", "2024-06-01"]), "'time_range'.*after"),
         (dict(OPEN, query={"eo:cloud_cover": {"like": 3}}), "'query'.*'like'"),
@@ -238,43 +249,46 @@ def test_time_range_without_items_is_a_clear_error(cdse):
         store.open_data("sentinel-2-l2a", bbox=rig.BBOX, time_range=["2023-01-01", "2023-01-31"])
 
 
-def _api_fault_service(**fault) -> FakeService:
-    """A STAC API landing page, then *fault* on every other path."""
+def _collection_service(answer) -> FakeService:
+    """A STAC API whose collection documents are ``answer(request)``."""
     service = FakeService()
-    landing = {
-        "type": "Catalog",
-        "id": "fake",
-        "description": "fake",
-        "stac_version": "1.0.0",
-        "conformsTo": ["https://api.stacspec.org/v1.0.0/core"],
-        "links": [],
-    }
-    service.json("/", landing)
-    service.route("/collections/<cid>", lambda request, cid: fault["body"](request))
+    service.route("/collections/<cid>", lambda request, cid: answer(request))
     return service
 
 
-@pytest.mark.parametrize("status", [429, 500])
-def test_api_errors_are_retried_then_named(status):
-    from werkzeug.wrappers import Response
-
-    with _api_fault_service(body=lambda r: Response("{}", status)) as service:
-        service.fault("/collections", status=status, retry_after=0, times=1)
-        store = new_data_store(
-            "stac-cdse-ardc", url=service.url, num_retries=1, retry_backoff_base=0.01
-        )
-        with pytest.raises(DataStoreError, match=f"STAC API at {service.url} failed"):
-            store.describe_data("sentinel-2-l2a")
+def test_api_429_is_retried_and_500_named():
+    with _collection_service(lambda r: rig.collection("sentinel-2-l2a")) as service:
+        service.fault("/collections", status=429, retry_after=0, times=1)
+        params = dict(url=service.url, num_retries=1, retry_backoff_base=0.01)
+        store = new_data_store("stac-cdse-ardc", **params)
+        assert store.describe_data("sentinel-2-l2a").bbox == (5.0, 45.0, 20.0, 55.0)
         assert service.count("GET", "/collections/sentinel-2-l2a") == 2  # retried once
+        service.fault("/collections", status=500)
+        store = new_data_store("stac-cdse-ardc", **params)
+        with pytest.raises(DataStoreError, match=f"STAC API at {service.url} failed.*HTTP 500"):
+            store.describe_data("sentinel-2-l2a")
+        assert service.count("GET", "/collections/sentinel-2-l2a") == 4
 
 
 def test_api_answering_invalid_json_is_named():
     from werkzeug.wrappers import Response
 
-    with _api_fault_service(body=lambda r: Response("<html>", 200)) as service:
+    with _collection_service(lambda r: Response("<html>", 200)) as service:
         store = new_data_store("stac-cdse-ardc", url=service.url, num_retries=0)
         with pytest.raises(DataStoreError, match="not STAC JSON|failed reading collection"):
             store.describe_data("sentinel-2-l2a")
+
+
+@pytest.mark.parametrize("baseline, offset", [("03.01", 0.0), ("04.00", -0.1), ("05.11", -0.1)])
+def test_s2_offset_follows_the_processing_baseline(baseline, offset):
+    import pystac
+
+    from intake_xstores.plugins.stac_ardc.collections import PC_COLLECTIONS
+    from intake_xstores.plugins.stac_ardc.cube import _scaling
+
+    properties = {"s2:processing_baseline": baseline}
+    item = pystac.Item.from_dict(rig.item_json(rig.Scene(0, 0), "sentinel-2-l2a", properties, {}))
+    assert _scaling(PC_COLLECTIONS["sentinel-2-l2a"], item, "B04") == (1e-4, offset)
 
 
 def test_query_maps_onto_cql2():
@@ -298,14 +312,64 @@ def test_query_maps_onto_cql2():
 
 def test_pc_cube_signs_blob_hrefs_and_applies_the_baseline_offset(pc):
     params, items, sas = pc
+    path = "/api/sas/v1/token/xstoretest/sentinel2-l2"
+    before = sas.count("GET", path)
     store = new_data_store("stac-pc-ardc", **params)
     ds = store.open_data(
         "sentinel-2-l2a", **OPEN, crs="EPSG:32633", asset_names=["B02", "B04", "SCL"]
     )
     _check_cube(ds.compute())
     assert ds.SCL.attrs["flag_meanings"].startswith("no_data ")
-    # one token for the one container, however many hrefs
-    assert sas.count("GET", "/api/sas/v1/token/xstoretest/sentinel2-l2") == 1
+    # one token for the one container, however many hrefs and chunks
+    assert sas.count("GET", path) == before + 1
+    # a pickled cube (as dask.distributed sends it) signs with a token of its own
+    _check_cube(pickle.loads(pickle.dumps(ds)).compute())
+    assert sas.count("GET", path) == before + 2
+
+
+def test_pc_landsat_scaled_by_its_raster_extension(pc):
+    params, _, _ = pc
+    store = new_data_store("stac-pc-ardc", **params)
+    ds = store.open_data("landsat-c2-l2", **OPEN, crs="EPSG:32632").compute()
+    assert set(ds.data_vars) == {"red", "nir08", "qa_pixel"} and ds.sizes["time"] == 1
+    assert ds.odc.geobox.resolution.x == 30  # the collection's default spatial_res
+    for tile, (lon, lat) in enumerate(rig.POINTS):
+        for band in ("red", "nir08"):
+            expected = rig.landsat_dn(band, tile, 0) * rig.LANDSAT_SCALE + rig.LANDSAT_OFFSET
+            assert _value(ds, band, lon, lat, 0) == pytest.approx(expected, abs=1e-6)
+        assert _value(ds, "qa_pixel", lon, lat, 0) == rig.landsat_dn("qa_pixel", tile, 0)
+    assert ds.qa_pixel.dtype == np.uint16 and "long_name" in ds.qa_pixel.attrs
+
+
+def test_pc_chunks_read_after_the_token_expires_use_a_renewed_one(pc):
+    params, _, sas = pc
+    path = "/api/sas/v1/token/xstoretest/sentinel2-l2"
+    store = new_data_store("stac-pc-ardc", **params)
+    sas.lifetime = datetime.timedelta(seconds=30)  # within the 60 s margin: expiring at once
+    try:
+        before = sas.count("GET", path)
+        ds = store.open_data("sentinel-2-l2a", **OPEN, crs="EPSG:32633", asset_names=["B04"])
+        opened = sas.count("GET", path)
+        assert opened == before + 1  # fetched by open_data, so a failing endpoint fails there
+        value = _value(ds, "B04", *rig.POINTS[0], 1)
+        assert value == pytest.approx(rig.reflectance("B04", 0, 1))
+        assert sas.count("GET", path) > opened  # the reads asked for fresh tokens
+    finally:
+        sas.lifetime = datetime.timedelta(hours=1)
+
+
+def test_pc_refused_read_logs_no_signature(pc, caplog):
+    params, _, sas = pc
+    store = new_data_store("stac-pc-ardc", **params)
+    sas.lifetime = datetime.timedelta(seconds=-5)  # tokens expired on arrival: Azurite refuses
+    try:
+        ds = store.open_data("sentinel-2-l2a", **OPEN, asset_names=["B04"])
+        with pytest.raises(Exception, match="(?i)403|denied|not authorized|failed"):
+            ds.B04.compute()
+    finally:
+        sas.lifetime = datetime.timedelta(hours=1)
+    assert "Failed to load http" in caplog.text  # odc-loader names the asset ...
+    assert ".tif?***" in caplog.text and "sig=" not in caplog.text  # ... but not its token
 
 
 def test_pc_unsigned_blob_is_refused(pc, abfs_endpoint):
@@ -388,3 +452,38 @@ def test_intake_entries_are_collections_with_cube_parameters(cdse, tmp_path, mon
         bbox=rig.BBOX, time_range=OPEN["time_range"], crs="EPSG:32632", asset_names=["B04", "SCL"]
     ).to_dask()
     _check_cube(ds.compute(), bands=("B04",))
+
+
+def test_missing_libraries_name_the_extra(monkeypatch):
+    store = new_data_store("stac-cdse-ardc", url="http://127.0.0.1:9")
+    assert store.list_data_ids()  # listing needs none of them
+    monkeypatch.setitem(sys.modules, "odc.stac", None)  # as if not installed
+    with pytest.raises(DataStoreError, match=r'pip install "intake_xstores\[stac-ardc\]"'):
+        store.open_data("sentinel-2-l2a", **OPEN)
+
+
+def test_registered_without_importing_their_libraries():
+    code = (
+        "import sys, intake_xstores\n"
+        "ids = intake_xstores.list_data_store_ids()\n"
+        "heavy = [m for m in sys.modules if m.startswith(('odc', 'pystac', 'rasterio'))\n"
+        "         or m.startswith('intake_xstores.plugins.stac_ardc.')]\n"
+        "print(sorted(i for i in ids if i.endswith('-ardc')), heavy)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.strip() == "['stac-cdse-ardc', 'stac-pc-ardc'] []"
+
+
+def test_showcase_catalogs_list_them_offline_with_the_real_services():
+    import intake
+
+    repo = Path(__file__).resolve().parent.parent
+    cat = intake.open_catalog(str(repo / "catalogs" / "stores.yaml"))
+    assert list(cat["stac-cdse-ardc"]) == ["sentinel-2-l2a", "sentinel-2-l1c"]
+    assert cat["stac-cdse-ardc"].store.params["url"] == "https://stac.dataspace.copernicus.eu/v1"
+    pc_store = cat["stac-pc-ardc"].store
+    assert pc_store.params["signer_url"].startswith("https://planetarycomputer.microsoft.com/")
+    v2 = intake.from_yaml_file(str(repo / "catalogs" / "stores-v2.yaml"))
+    assert list(v2["stac-pc-ardc"].read()) == list(cat["stac-pc-ardc"])

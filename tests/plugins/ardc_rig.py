@@ -68,7 +68,7 @@ def dn(band: str, tile: int, day: int) -> int:
     """The digital number of every pixel of *band* in *tile* on *day*."""
     if band == "SCL":
         return SCL_CLASSES[tile]
-    return 2000 + 100 * list(BANDS).index(band) + 10 * tile + day
+    return 1500 + 200 * list(BANDS).index(band) + 400 * tile + 100 * day
 
 
 def reflectance(band: str, tile: int, day: int) -> float:
@@ -76,16 +76,15 @@ def reflectance(band: str, tile: int, day: int) -> float:
     return dn(band, tile, day) * 1e-4 - 0.1
 
 
-def write_cog(path: Path, scene: Scene, band: str, res: int) -> dict:
-    """A COG of *band* of *scene* at *res* metres; returns its ``proj:`` fields."""
+def write_cog(path: Path, scene: Scene, value: int, dtype: str, res: int) -> dict:
+    """A COG of *scene*'s tile at *res* metres, every pixel *value*; returns its ``proj:``."""
     import rioxarray  # noqa: F401 - the .rio accessor
     import xarray as xr
 
     size = TILE_M // res
     x0 = TILE_X0[scene.tile]
-    dtype = "uint8" if band == "SCL" else "uint16"
     array = xr.DataArray(
-        np.full((size, size), dn(band, scene.tile, scene.day), dtype),
+        np.full((size, size), value, dtype),
         dims=("y", "x"),
         coords={
             "y": TILE_Y1 - res * (np.arange(size) + 0.5),
@@ -121,7 +120,7 @@ _EXTENSIONS = [
 ]
 
 
-def _item(scene: Scene, collection: str, properties: dict, assets: dict) -> dict:
+def item_json(scene: Scene, collection: str, properties: dict, assets: dict) -> dict:
     bbox, geometry = footprint(scene)
     return {
         "type": "Feature",
@@ -165,15 +164,16 @@ def cdse_items(folder: Path, days: int = 2) -> tuple[list[dict], dict[str, Path]
                 key = f"{band}_{res}m"
                 path = f"Sentinel-2/MSI/L2A/{scene.time:%Y/%m/%d}/{scene.name}.SAFE/{key}.tif"
                 files[path] = folder / "cdse" / path
-                proj = write_cog(files[path], scene, band, res)
-                proj["proj:code"] = f"EPSG:{scene.epsg}"
                 dtype = "uint8" if band == "SCL" else "uint16"
+                value = dn(band, scene.tile, scene.day)
+                proj = write_cog(files[path], scene, value, dtype, res)
+                proj["proj:code"] = f"EPSG:{scene.epsg}"
                 raster = {"nodata": 0, "data_type": dtype}
                 if band != "SCL":
                     raster.update(scale=1e-4, offset=-0.1)
                 assets[key] = _asset(f"s3://eodata/{path}", proj, band, res, raster)
         properties = {"processing:version": BASELINE, "grid:code": f"MGRS-{scene.mgrs}"}
-        items.append(_item(scene, "sentinel-2-l2a", properties, assets))
+        items.append(item_json(scene, "sentinel-2-l2a", properties, assets))
     return items, files
 
 
@@ -187,14 +187,49 @@ def pc_items(
         for band, res in BANDS.items():
             path = f"sentinel2-l2/{scene.mgrs}/{scene.time:%Y/%m/%d}/{scene.name}/{band}.tif"
             files[path] = folder / "pc" / path
-            proj = write_cog(files[path], scene, band, res)
+            dtype = "uint8" if band == "SCL" else "uint16"
+            proj = write_cog(files[path], scene, dn(band, scene.tile, scene.day), dtype, res)
             assets[band] = _asset(href(path), proj, band, res, None)
         properties = {
             "proj:epsg": scene.epsg,
             "s2:processing_baseline": BASELINE,
             "s2:mgrs_tile": scene.mgrs,
         }
-        items.append(_item(scene, "sentinel-2-l2a", properties, assets))
+        items.append(item_json(scene, "sentinel-2-l2a", properties, assets))
+    return items, files
+
+
+#: Landsat C2 L2 surface reflectance: value = DN * 2.75e-5 - 0.2 (the assets' raster:bands).
+LANDSAT_BANDS = ("red", "nir08", "qa_pixel")
+LANDSAT_SCALE, LANDSAT_OFFSET = 2.75e-05, -0.2
+
+
+def landsat_dn(band: str, tile: int, day: int) -> int:
+    if band == "qa_pixel":
+        return 21824 + tile  # "clear" bits; stays an integer in the cube
+    return 10000 + 1000 * LANDSAT_BANDS.index(band) + 400 * tile + 100 * day
+
+
+def pc_landsat_items(
+    folder: Path, href: Callable[[str], str], days: int = 1
+) -> tuple[list[dict], dict[str, Path]]:
+    """Landsat C2 L2 items shaped like Planetary Computer's (30 m, raster:bands scale/offset)."""
+    items, files = [], {}
+    for scene in scenes(days):
+        assets = {}
+        for band in LANDSAT_BANDS:
+            path = f"landsat-c2/level-2/{scene.tile}/{scene.time:%Y%m%d}/{band}.tif"
+            files[path] = folder / "landsat" / path
+            value = landsat_dn(band, scene.tile, scene.day)
+            proj = write_cog(files[path], scene, value, "uint16", 30)
+            raster = {"nodata": 0, "data_type": "uint16"}
+            if band != "qa_pixel":
+                raster.update(scale=LANDSAT_SCALE, offset=LANDSAT_OFFSET)
+            assets[band] = _asset(href(path), proj, band, 30, raster)
+        item = item_json(scene, "landsat-c2-l2", {"proj:epsg": scene.epsg}, assets)
+        item["id"] = f"LC09_L2SP_{scene.mgrs}_{scene.time:%Y%m%d}_02_T1"
+        item["properties"]["platform"] = "landsat-9"
+        items.append(item)
     return items, files
 
 

@@ -89,6 +89,12 @@ class Collection:
     units: str = "1"
     asset_types: dict[str, dict[str, Any]] | None = None
 
+    def dtype(self, band: str) -> str:
+        """The data type of *band* in the cube: flags keep their integers, the rest is scaled."""
+        if band not in self.flags:
+            return "float32" if self.scaling else "uint16"
+        return "uint8" if band in ("SCL", "Fmask") else "uint16"
+
     @property
     def bands(self) -> list[str]:
         return list(self.assets)

@@ -13,6 +13,7 @@ an item's processing baseline), flag attributes, and the rasterio session
 from __future__ import annotations
 
 import datetime
+import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -21,22 +22,48 @@ import xarray as xr
 from odc.loader import RioDriver
 from odc.loader._rio import capture_rio_env
 
+from ...secrets import scrub
 from .collections import S2_OFFSET_FROM_BASELINE_04, S2_SCALE, Collection
 
 
-class SessionRioDriver(RioDriver):
-    """odc-loader's rasterio reader with an S3 session and GDAL options of its own.
+class _ScrubSecrets(logging.Filter):
+    """Masks SAS signatures and known secrets in odc-loader's log records: a read
+    that fails logs the asset's URL, which is signed when it was read."""
 
-    ``odc.stac.configure_rio`` would set them for the whole process; this
-    driver hands them to the readers of one cube only, through the
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg, record.args = scrub(record.getMessage()), None
+        return True
+
+
+logging.getLogger("odc.loader._rio").addFilter(_ScrubSecrets())
+
+
+class SessionRioDriver(RioDriver):
+    """odc-loader's rasterio reader with an S3 session, GDAL options and URL signing of its own.
+
+    ``odc.stac.configure_rio`` would set the session for the whole process;
+    this driver hands it to the readers of one cube only, through the
     environment odc-loader captures when the cube is made and restores
     around each chunk read (on dask workers too: it travels in the graph).
+    *sign* rewrites each asset's URL when a chunk is read, not when the cube
+    is made, so that a SAS token that expired in between is renewed.
     """
 
-    def __init__(self, aws: dict[str, Any] | None = None, gdal: dict[str, Any] | None = None):
+    def __init__(
+        self,
+        aws: dict[str, Any] | None = None,
+        gdal: dict[str, Any] | None = None,
+        sign: Callable[[str], str] | None = None,
+    ):
         super().__init__()
         self._aws = dict(aws) if aws else None
         self._gdal = dict(gdal or {})
+        self._sign = sign
+
+    def open(self, src: Any, ctx: Any) -> Any:
+        if self._sign is not None:
+            src = src.patch(uri=self._sign(src.uri))
+        return super().open(src, ctx)
 
     def capture_env(self) -> dict[str, Any]:
         env = {**capture_rio_env(), **self._gdal}
@@ -55,7 +82,6 @@ def load_cube(
     resolution: float,
     bbox: Sequence[float],
     tile_size: tuple[int, int],
-    patch_url: Callable[[str], str] | None = None,
     driver: RioDriver | None = None,
 ) -> xr.Dataset:
     """The cube of *bands* of *items*: mosaicked per solar day, scaled, lazily read."""
@@ -70,7 +96,6 @@ def load_cube(
         resolution=resolution,
         bbox=tuple(bbox),
         chunks={"time": 1, "x": tile_size[0], "y": tile_size[1]},
-        patch_url=patch_url,
         driver=driver,
         stac_cfg={collection.id: {"assets": collection.asset_types}}
         if collection.asset_types
@@ -85,7 +110,8 @@ def load_cube(
         if band in collection.flags:
             ds[band].attrs.update(collection.flags[band])
             continue
-        factors = [_scaling(collection, group[0], asset) if group else None for group in day_items]
+        with_asset = [next((i for i in group if asset in i.assets), None) for group in day_items]
+        factors = [_scaling(collection, i, asset) if i else None for i in with_asset]
         ds[band] = _scaled(ds[band], factors, collection.units)
     ds.attrs.update(
         title=collection.title,
@@ -99,14 +125,17 @@ def load_cube(
 
 
 def _solar_day(time: Any, lon: float) -> datetime.date:
+    """The local solar date at longitude *lon* of a UTC time, as odc-stac groups by."""
     moment = np.datetime64(time, "s").astype(datetime.datetime)
     return (moment + datetime.timedelta(hours=lon / 15)).date()
 
 
 def _items_by_solar_day(items: Sequence[Any], lon: float) -> dict[datetime.date, list]:
+    """*items* grouped as the cube's time steps are: by solar date."""
     groups: dict[datetime.date, list] = {}
-    for item in sorted(items, key=lambda i: (i.datetime, i.id)):
-        day = _solar_day(item.datetime.replace(tzinfo=None), lon)
+    for item in sorted(items, key=lambda i: i.id):
+        moment = item.datetime or item.common_metadata.start_datetime
+        day = _solar_day(moment.replace(tzinfo=None), lon)
         groups.setdefault(day, []).append(item)
     return groups
 
@@ -119,7 +148,7 @@ def _scaling(collection: Collection, item: Any, asset: str) -> tuple[float, floa
         offset = S2_OFFSET_FROM_BASELINE_04 if str(baseline) >= "04.00" else 0.0
         return S2_SCALE, offset
     if collection.scaling == "raster":
-        fields = item.assets[asset].extra_fields if asset in item.assets else {}
+        fields = item.assets[asset].extra_fields
         band = (fields.get("raster:bands") or [{}])[0]
         scale = band.get("scale", fields.get("raster:scale"))
         offset = band.get("offset", fields.get("raster:offset"))
@@ -132,20 +161,28 @@ def _scaling(collection: Collection, item: Any, asset: str) -> tuple[float, floa
 def _scaled(
     array: xr.DataArray, factors: list[tuple[float, float] | None], units: str
 ) -> xr.DataArray:
-    """*array* as float32 physical values; nodata becomes NaN."""
+    """*array* as float32 physical values, nodata as NaN: one task per chunk."""
     if all(f is None for f in factors):
         return array
-    nodata = array.attrs.get("nodata")
-    scale = xr.DataArray(
-        np.array([f[0] if f else 1.0 for f in factors], "float32"), dims="time"
-    ).assign_coords(time=array.time)
-    offset = xr.DataArray(
-        np.array([f[1] if f else 0.0 for f in factors], "float32"), dims="time"
-    ).assign_coords(time=array.time)
-    values = array.astype("float32")
-    if nodata is not None:
-        values = values.where(array != nodata)
-    result = (values * scale + offset).astype("float32")
+    scale = xr.DataArray(np.array([f[0] if f else 1.0 for f in factors], "float32"), dims="time")
+    offset = xr.DataArray(np.array([f[1] if f else 0.0 for f in factors], "float32"), dims="time")
+    result = xr.apply_ufunc(
+        _scale_block,
+        array,
+        scale,
+        offset,
+        kwargs={"nodata": array.attrs.get("nodata")},
+        dask="parallelized",
+        output_dtypes=[np.float32],
+        keep_attrs=False,
+    )
     attrs = {k: v for k, v in array.attrs.items() if k != "nodata"}
     result.attrs = {**attrs, "units": units}
     return result
+
+
+def _scale_block(dn: np.ndarray, scale: np.ndarray, offset: np.ndarray, nodata: Any) -> np.ndarray:
+    values = dn.astype(np.float32) * scale + offset
+    if nodata is not None:
+        values[dn == nodata] = np.nan
+    return values.astype(np.float32, copy=False)

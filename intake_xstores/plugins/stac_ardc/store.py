@@ -17,12 +17,14 @@ the likelier cause is a bounding box, time range or ``query`` that misses.
 from __future__ import annotations
 
 import functools
+from abc import abstractmethod
 from collections.abc import Container, Iterator
 from typing import Any, ClassVar
 
 from ...datatype import ANY_TYPE, DATASET_TYPE, DataType, DataTypeLike
 from ...descriptor import DatasetDescriptor, VariableDescriptor
 from ...errors import DataStoreError, param_error
+from ...extras import Needs
 from ...schema import (
     JsonArraySchema,
     JsonBooleanSchema,
@@ -43,6 +45,9 @@ PC_STAC_URL = "https://planetarycomputer.microsoft.com/api/stac/v1"
 
 #: The one opener: odc-stac loading the items' assets with rasterio.
 OPENER_ID = "dataset:odc-stac:stac"
+
+#: What searching and opening need beyond the base install (listing needs none).
+NEEDS = Needs(("pystac_client", "odc.stac", "rasterio", "aiohttp"), "stac-ardc")
 
 _COMMON_PARAMS = dict(
     page_size=JsonIntegerSchema(
@@ -76,14 +81,13 @@ class ArdcDataStore(DataStore):
     def api(self):
         from .search import StacApi
 
+        NEEDS.check(f"Data store {type(self).__name__}")
         p = self._params
-        return StacApi(
-            p["url"],
-            page_size=p["page_size"],
-            num_retries=p["num_retries"],
-            retry_backoff_base=p["retry_backoff_base"],
-            retry_backoff_max=p["retry_backoff_max"],
-        )
+        return StacApi(p["url"], page_size=p["page_size"], **self._retry_options())
+
+    def _retry_options(self) -> dict[str, Any]:
+        """The store's retry parameters, for the clients of its services."""
+        return {name: self._params[name] for name in RETRY_PARAMS}
 
     def collection(self, data_id: str) -> Collection:
         """The collection *data_id*, or an error naming those this store opens."""
@@ -95,13 +99,12 @@ class ArdcDataStore(DataStore):
             )
         return found
 
-    def _patch_url(self):
-        """A function rewriting asset hrefs before reading (signing), or ``None``."""
-        return None
+    def _prepare(self, items: list[Any]) -> None:
+        """Get ready to read the assets of *items* (fail early if they cannot be)."""
 
+    @abstractmethod
     def _driver(self):
-        """odc-loader's reader driver for the assets, or ``None`` for its default."""
-        return None
+        """odc-loader's reader driver for this provider's assets (session, signing)."""
 
     # --- listing and describing -------------------------------------------------
 
@@ -136,7 +139,7 @@ class ArdcDataStore(DataStore):
         data_vars = {
             band: VariableDescriptor(
                 band,
-                "uint16" if band in collection.flags else "float32",
+                collection.dtype(band),
                 dims,
                 attrs=dict(collection.flags.get(band, {"units": collection.units})),
             )
@@ -235,8 +238,6 @@ class ArdcDataStore(DataStore):
 
     def open_data(self, data_id: str, opener_id: str | None = None, **open_params: Any) -> Any:
         """One lazy cube of the collection's items in ``bbox`` and ``time_range``."""
-        from .cube import load_cube
-
         collection = self.collection(data_id)
         open_params.pop("data_type", None)
         if opener_id not in (None, OPENER_ID):
@@ -256,23 +257,27 @@ class ArdcDataStore(DataStore):
                 + (f" matching query {p['query']}" if p.get("query") else "")
                 + f" at {self._params['url']}: widen the bbox or time range"
             )
+        self._prepare(items)
         crs, res = p["crs"], p["spatial_res"]
         geographic = crs.upper() in ("EPSG:4326", "OGC:CRS84")
+        asset_res = res * 111_320 if geographic else res
+        bands = _bands(collection, items, asset_res, p.get("asset_names"))
         tile = p["tile_size"]
         tile_size = (tile, tile) if isinstance(tile, int) else tuple(tile)
         if not p["apply_scaling"]:
             collection = _without_scaling(collection)
+        from .cube import load_cube
+
         try:
             return load_cube(
                 items,
                 collection,
-                p.get("asset_names") or collection.bands,
-                asset_res=res * 111_320 if geographic else res,
+                bands,
+                asset_res=asset_res,
                 crs=crs,
                 resolution=res,
                 bbox=bbox,
                 tile_size=tile_size,
-                patch_url=self._patch_url(),
                 driver=self._driver(),
             )
         except ValueError as error:
@@ -293,6 +298,23 @@ class ArdcDataStore(DataStore):
                 problem=f"outside collection {data_id!r}",
                 allowed=f"a box intersecting {list(extent)}",
             )
+
+
+def _bands(
+    collection: Collection, items: list[Any], asset_res: float, wanted: list[str] | None
+) -> list[str]:
+    """The bands to load: *wanted*, or those the found items have; an error names the absent."""
+    keys = {key for item in items for key in item.assets}
+    present = [b for b in collection.bands if collection.asset_key(b, asset_res) in keys]
+    missing = [b for b in wanted or () if b not in present]
+    if missing or not present:
+        raise param_error(
+            "asset_names",
+            missing or wanted,
+            problem=f"no such assets in the {len(items)} items of {collection.id!r} found",
+            allowed=", ".join(present) or "none (the items have none of the collection's bands)",
+        )
+    return wanted or present
 
 
 def _is_dataset(data_type: DataTypeLike) -> bool:
@@ -364,7 +386,8 @@ class PcArdcDataStore(ArdcDataStore):
 
     Assets are Azure Blob hrefs readable with a SAS token, which the store
     fetches from ``signer_url`` per container, caches until shortly
-    before it expires and appends to each href when the cube is made.
+    before it expires and appends to each href when a chunk is read: a cube
+    computed after its first token expired reads with a renewed one.
     """
 
     provider = "Planetary Computer"
@@ -401,12 +424,20 @@ class PcArdcDataStore(ArdcDataStore):
 
         p = self._params
         return SasTokenSigner(
-            p["signer_url"],
-            blob_endpoints=p["blob_endpoints"],
-            num_retries=p["num_retries"],
-            retry_backoff_base=p["retry_backoff_base"],
-            retry_backoff_max=p["retry_backoff_max"],
+            p["signer_url"], blob_endpoints=p["blob_endpoints"], **self._retry_options()
         )
 
-    def _patch_url(self):
-        return self.signer.sign_href
+    def _driver(self):
+        from .cube import SessionRioDriver
+
+        return SessionRioDriver(sign=self.signer.sign_href)
+
+    def _prepare(self, items: list[Any]) -> None:
+        """Fetch the SAS token of each container now, so that a token endpoint that
+        fails is an error of ``open_data``; reads sign with the cached tokens and
+        renew them once they are about to expire."""
+        containers = {
+            self.signer.container_of(asset.href) for item in items for asset in item.assets.values()
+        }
+        for container in sorted(c for c in containers if c is not None):
+            self.signer.token(*container)
