@@ -24,7 +24,27 @@ from tests.conftest import make_cube
 from tests.plugins.zenodo_fake import netcdf_bytes, serve_record
 
 REPO = Path(__file__).resolve().parent.parent
-PLUGIN_STORES = {"zenodo", "ccizarr", "esa-cci-kc"}
+#: The seed's plugin stores, each registered by a plugin of its own.
+PLUGIN_STORES = {
+    "zenodo",
+    "ccizarr",
+    "esa-cci-kc",
+    "stac",
+    "stac-xcube",
+    "stac-cdse",
+    "stac-cdse-ardc",
+    "stac-pc",
+    "stac-pc-ardc",
+    "cds",
+    "cmems",
+    "clms",
+    "eopf-zarr",
+    "sentinelhub",
+    "sentinelhub-cdse",
+    "smos",
+    "gedidb",
+    "cciodp",
+}
 
 pytestmark = pytest.mark.filterwarnings(
     "ignore:Shell command not executed due to getshell=False:UserWarning"
