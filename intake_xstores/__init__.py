@@ -38,7 +38,7 @@ from .descriptor import (
     VariableDescriptor,
     new_data_descriptor,
 )
-from .errors import DataStoreError, DataStoreParamsError
+from .errors import DataExistsError, DataStoreError, DataStoreParamsError
 from .fs.registry import get_filename_extensions, new_fs_data_store
 from .pool import (
     DataStoreConfig,
@@ -97,6 +97,7 @@ from .store import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "DataExistsError",
     "DataStoreError",
     "DataStoreParamsError",
     "ANY_TYPE",

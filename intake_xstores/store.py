@@ -148,12 +148,27 @@ class DataStore(DataOpener, DataSearcher, DataPreloader, ABC):
         self, data_type: DataTypeLike = None, **search_params: Any
     ) -> Iterator[DataDescriptor]:
         """Yield descriptors of the data matching data type, bbox and time range."""
+        return self._search(self._described, data_type, search_params)
+
+    def _search(
+        self,
+        describe: Callable[[str, str | None], DataDescriptor | None],
+        data_type: DataTypeLike,
+        search_params: dict[str, Any],
+    ) -> Iterator[DataDescriptor]:
+        """:meth:`search_data` with *describe* telling each data ID's descriptor
+        (None: skip it); the parameters are checked before the first is yielded."""
         if data_type is not None:
             search_params["data_type"] = DataType.normalize(data_type).alias
         params = self.get_search_params_schema().process(search_params)
+        return self._matching(describe, params)
+
+    def _matching(
+        self, describe: Callable[[str, str | None], DataDescriptor | None], params: dict[str, Any]
+    ) -> Iterator[DataDescriptor]:
         bbox, time_range = params.get("bbox"), params.get("time_range")
         for data_id in self.get_data_ids(data_type=params.get("data_type")):
-            descriptor = self._described(data_id, params.get("data_type"))
+            descriptor = describe(data_id, params.get("data_type"))
             if descriptor is None:
                 continue
             if bbox and not _intersects(descriptor.bbox, bbox):

@@ -23,14 +23,16 @@ from .. import __version__
 from ..coercion import coerce_text
 from ..descriptor import DataDescriptor
 from ..errors import DataStoreParamsError
+from ..schema import to_json_value
 from ..store import DataStore, get_data_store_params_schema, list_data_store_ids
 from .params import (
     catalog_templates,
     coerce_rendered,
+    entry_description,
+    entry_yaml,
     parameter_schema,
     redact,
     redact_description,
-    to_json_value,
     user_parameters,
     validate_user_values,
 )
@@ -446,37 +448,13 @@ class XStoreCatalog(Catalog):
         }
 
     def _yaml(self) -> dict[str, Any]:
-        metadata = dict(self._captured_init_kwargs.get("metadata") or {})
-        metadata.pop("catalog_dir", None)
-        return {
-            "sources": {
-                self.name: {
-                    "driver": "xstore",
-                    "description": self.description or "",
-                    "metadata": to_json_value(metadata),
-                    "args": self._args(),
-                }
-            }
-        }
+        return entry_yaml(self, self._captured_init_kwargs.get("metadata") or {})
 
     def describe(self) -> dict[str, Any]:
         """Args, metadata and user parameters (the store's parameters)."""
         if self._entry is not None:
             return redact_description(self.store_id, self.entry.describe())
-        schema = get_data_store_params_schema(self.store_id)
-        return {
-            "name": self.name,
-            "container": "catalog",
-            "plugin": [XStoreCatalog.name],
-            "driver": [XStoreCatalog.name],
-            "description": self.description,
-            "direct_access": True,
-            "user_parameters": [
-                p.describe() for p in user_parameters(schema) if not _secret(schema, p.name)
-            ],
-            "metadata": self.metadata,
-            "args": self._args(),
-        }
+        return entry_description(self, get_data_store_params_schema(self.store_id))
 
     def serialize(self) -> str:
         """This catalog as a YAML catalog: one ``xstore_data`` source per data ID."""

@@ -33,7 +33,7 @@ import yaml
 from intake.interface.gui import GUI
 
 from ..errors import error_text
-from .params import to_json_value
+from ..schema import to_json_value
 from .source import XStoreSource
 
 

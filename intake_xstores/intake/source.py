@@ -17,13 +17,14 @@ from intake.source.base import DataSource, Schema
 from .. import __version__
 from ..descriptor import DataDescriptor
 from ..errors import DataStoreParamsError
+from ..schema import to_json_value
 from ..store import DataStore, get_data_store_params_schema
 from .params import (
     catalog_templates,
+    entry_description,
+    entry_yaml,
     redact,
     redact_description,
-    to_json_value,
-    user_parameters,
 )
 from .v2 import XStoreData, XStoreReader, descriptor_metadata, get_store
 
@@ -38,20 +39,10 @@ CONTAINERS: dict[str, str] = {
 class XStoreSource(DataSource):
     """The data ID *data_id* of the store *store_id*, as an Intake source.
 
-    Parameters
-    ----------
-    store_id:
-        ID of the data store, e.g. ``"file"`` or ``"s3"``.
-    store_params:
-        The store's parameters (see ``get_data_store_params_schema(store_id)``).
-    data_id:
-        The data ID within the store, e.g. ``"cubes/chl.zarr"``.
-    open_params:
-        Parameters of ``store.open_data`` (see
-        ``store.get_open_data_params_schema(data_id)``); keyword arguments
-        are open parameters too, so ``source(chunks={"time": 1})`` works.
-    metadata:
-        Extra metadata; ``discover()`` adds what the store's descriptor tells.
+    *store_id*, *store_params*, *data_id* and *open_params* are those of
+    :class:`~.v2.readers.XStoreReader`, which opens it; keyword arguments are
+    open parameters too, so ``source(chunks={"time": 1})`` works. *metadata*
+    is extra metadata; ``discover()`` adds what the store's descriptor tells.
     """
 
     name = "xstore_data"
@@ -260,32 +251,10 @@ class XStoreSource(DataSource):
         return args
 
     def _yaml(self) -> dict[str, Any]:
-        metadata = dict(self.metadata)
-        metadata.pop("catalog_dir", None)
-        return {
-            "sources": {
-                self.name: {
-                    "driver": "xstore_data",
-                    "description": self.description or "",
-                    "metadata": to_json_value(metadata),
-                    "args": self._args(),
-                }
-            }
-        }
+        return entry_yaml(self, self.metadata)
 
     def describe(self) -> dict[str, Any]:
         """Args, metadata and user parameters, like a catalog entry's ``describe()``."""
         if self._entry is not None:
             return redact_description(self.store_id, self.entry.describe())
-        schema = self.store.get_open_data_params_schema(self.data_id)
-        return {
-            "name": self.name,
-            "container": self.container,
-            "plugin": [self.__class__.name],
-            "driver": [self.__class__.name],
-            "description": self.description,
-            "direct_access": True,
-            "user_parameters": [p.describe() for p in user_parameters(schema)],
-            "metadata": self.metadata,
-            "args": self._args(),
-        }
+        return entry_description(self, self.store.get_open_data_params_schema(self.data_id))

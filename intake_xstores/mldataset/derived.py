@@ -20,7 +20,7 @@ from typing import Any
 
 import xarray as xr
 
-from ..errors import DataStoreError, DataStoreParamsError
+from ..errors import DataStoreError, DataStoreParamsError, param_error
 from .abc import MultiLevelDataset, get_num_levels
 from .downsample import AggMethods, TileSize, resolve_agg_methods
 
@@ -131,10 +131,7 @@ class CombinedMultiLevelDataset(LazyMultiLevelDataset):
         combiner_params: Mapping[str, Any] | None = None,
     ):
         if not ml_datasets or len(ml_datasets) < 2:
-            raise DataStoreParamsError(
-                "Invalid value for parameter 'ml_datasets': allowed: at least two "
-                "multi-level datasets"
-            )
+            raise param_error("ml_datasets", allowed="at least two multi-level datasets")
         super().__init__(ds_id=ds_id, parameters=combiner_params)
         self._ml_datasets = list(ml_datasets)
         self._combiner_function = combiner_function

@@ -33,9 +33,9 @@ from intake.readers.entry import Catalog, ReaderDescription
 from ...descriptor import DataDescriptor
 from ...errors import DataStoreError
 from ...fs.store import FsDataStore
-from ...schema import JsonObjectSchema
+from ...schema import JsonObjectSchema, to_json_value
 from ...store import DataStore, get_data_store_params_schema, list_data_store_ids
-from ..params import redact, to_json_value, v2_env_template
+from ..params import redact, v2_env_template
 from .datatypes import XStore
 from .parameters import schema_parameters
 from .readers import XStoreReader, descriptor_metadata, output_instance_of

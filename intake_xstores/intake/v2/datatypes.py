@@ -21,8 +21,9 @@ from typing import Any
 from intake.readers import datatypes
 
 from ...errors import DataStoreParamsError
+from ...schema import to_json_value
 from ...store import DataStore, get_data_store_params_schema, new_data_store
-from ..params import coerce_rendered, redact, to_json_value, v2_env_template
+from ..params import coerce_rendered, redact, v2_env_template
 from .parameters import drop_unset
 
 _STORE_CACHE_SIZE = 32
