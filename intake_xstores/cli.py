@@ -540,19 +540,26 @@ def build_parser() -> argparse.ArgumentParser:
     _add_params(p)
     p.set_defaults(func=cmd_clean)
 
-    p = sub.add_parser("describe", help="describe a data ID (bbox, time range, variables)")
-    p.add_argument("store_id", metavar="STORE_ID")
-    p.add_argument("data_id", metavar="DATA_ID")
-    _add_params(p)
-    p.add_argument("--json", action="store_true", help="print the full descriptor as JSON")
-    p.set_defaults(func=cmd_describe)
-
-    p = sub.add_parser("open-params", help="show the parameters of opening a data ID")
-    p.add_argument("store_id", metavar="STORE_ID")
-    p.add_argument("data_id", metavar="DATA_ID")
-    _add_params(p)
-    p.add_argument("--json", action="store_true", help="print the JSON Schema")
-    p.set_defaults(func=cmd_open_params)
+    for name, func, says, json_says in (
+        (
+            "describe",
+            cmd_describe,
+            "describe a data ID (bbox, time range, variables)",
+            "print the full descriptor as JSON",
+        ),
+        (
+            "open-params",
+            cmd_open_params,
+            "show the parameters of opening a data ID",
+            "print the JSON Schema",
+        ),
+    ):
+        p = sub.add_parser(name, help=says)
+        p.add_argument("store_id", metavar="STORE_ID")
+        p.add_argument("data_id", metavar="DATA_ID")
+        _add_params(p)
+        p.add_argument("--json", action="store_true", help=json_says)
+        p.set_defaults(func=func)
 
     p = sub.add_parser(
         "copy",

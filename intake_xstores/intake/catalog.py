@@ -26,13 +26,12 @@ from ..errors import DataStoreParamsError
 from ..schema import to_json_value
 from ..store import DataStore, get_data_store_params_schema, list_data_store_ids
 from .params import (
-    catalog_templates,
     coerce_rendered,
     entry_description,
     entry_yaml,
     parameter_schema,
-    redact,
     redact_description,
+    store_args,
     user_parameters,
     validate_user_values,
 )
@@ -131,17 +130,7 @@ class XStoreEntry(CatalogEntry):
         return descriptor_metadata(self.descriptor)
 
     def _args(self) -> dict[str, Any]:
-        schema = get_data_store_params_schema(self._store_id)
-        return {
-            "store_id": self._store_id,
-            "store_params": redact(
-                self._store_id,
-                schema,
-                self._store_params,
-                templates=catalog_templates(self._catalog),
-            ),
-            "data_id": self._data_id,
-        }
+        return store_args(self._store_id, self._store_params, self._catalog, data_id=self._data_id)
 
     def describe(self) -> dict[str, Any]:
         """Name, container, driver, user parameters, args and the descriptor."""
@@ -436,16 +425,7 @@ class XStoreCatalog(Catalog):
         return {k: v for k, v in self._captured_init_kwargs.items() if k in _CATALOG_KWARGS}
 
     def _args(self) -> dict[str, Any]:
-        schema = get_data_store_params_schema(self.store_id)
-        return {
-            "store_id": self.store_id,
-            "store_params": redact(
-                self.store_id,
-                schema,
-                to_json_value(self.store_params),
-                templates=catalog_templates(self),
-            ),
-        }
+        return store_args(self.store_id, self.store_params, self)
 
     def _yaml(self) -> dict[str, Any]:
         return entry_yaml(self, self._captured_init_kwargs.get("metadata") or {})

@@ -53,6 +53,7 @@ from .. import secrets
 from ..coercion import coerce_params, coerce_text, json_types
 from ..errors import DataStoreParamsError
 from ..schema import JsonObjectSchema, JsonSchema, to_json_value
+from ..store import get_data_store_params_schema
 
 INTAKE_TYPES: dict[str, str] = {
     "string": "str",
@@ -280,6 +281,22 @@ def env_template(variable: str) -> str:
 def v2_env_template(variable: str) -> str:
     """The Intake 2 template reading environment variable *variable*."""
     return "{env(" + variable + ")}"
+
+
+def store_args(
+    store_id: str, store_params: Mapping[str, Any] | None, opened_from: Any, **more: Any
+) -> dict[str, Any]:
+    """The ``args`` of a catalog entry on store *store_id*: its ID and its parameters
+    with secrets redacted, their templates kept when *opened_from* was opened
+    from a YAML catalog (see :func:`catalog_templates`); then *more*."""
+    schema = get_data_store_params_schema(store_id)
+    params = to_json_value(store_params)
+    templates = catalog_templates(opened_from)
+    return {
+        "store_id": store_id,
+        "store_params": redact(store_id, schema, params, templates=templates),
+        **more,
+    }
 
 
 def catalog_templates(obj: Any) -> Mapping[str, Any] | None:

@@ -18,13 +18,12 @@ from .. import __version__
 from ..descriptor import DataDescriptor
 from ..errors import DataStoreParamsError
 from ..schema import to_json_value
-from ..store import DataStore, get_data_store_params_schema
+from ..store import DataStore
 from .params import (
-    catalog_templates,
     entry_description,
     entry_yaml,
-    redact,
     redact_description,
+    store_args,
 )
 from .v2 import XStoreData, XStoreReader, descriptor_metadata, get_store
 
@@ -238,14 +237,7 @@ class XStoreSource(DataSource):
     # --- description and serialisation ---------------------------------------
 
     def _args(self) -> dict[str, Any]:
-        schema = get_data_store_params_schema(self.store_id)
-        args: dict[str, Any] = {
-            "store_id": self.store_id,
-            "store_params": redact(
-                self.store_id, schema, self.store_params, templates=catalog_templates(self)
-            ),
-            "data_id": self.data_id,
-        }
+        args = store_args(self.store_id, self.store_params, self, data_id=self.data_id)
         if self.open_params:
             args["open_params"] = to_json_value(self.open_params)
         return args
