@@ -51,7 +51,6 @@ from .preload import (
     ExecutorPreloadHandle,
     NullPreloadHandle,
     Preloaded,
-    PreloadedDataStore,
     PreloadHandle,
     PreloadState,
     PreloadStatus,
@@ -87,6 +86,7 @@ from .search import DataSearcher, DefaultSearchMixin
 from .store import (
     DataStore,
     MutableDataStore,
+    PreloadedDataStore,
     find_data_store_extensions,
     get_data_store_class,
     get_data_store_params_schema,

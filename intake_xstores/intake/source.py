@@ -222,7 +222,8 @@ class XStoreSource(DataSource):
         they are need no preloading: this source is returned.
         """
         from ..errors import DataStoreError
-        from ..preload import PreloadStatus, preloaded_location
+        from ..preload import PreloadStatus
+        from ..store import preloaded_location
 
         cache = self.store.preload_data(self.data_id, **preload_params)
         cache.preload_handle.wait()

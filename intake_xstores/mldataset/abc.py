@@ -281,8 +281,6 @@ class MultiLevelDataset:
         ds_id: str | None = None,
     ) -> MultiLevelDataset:
         """A multi-level dataset of ``function(level, **kwargs)`` for every level."""
-        from .derived import MappedMultiLevelDataset
-
         return MappedMultiLevelDataset(self, function, ds_id=ds_id, mapper_params=kwargs)
 
     @property
@@ -360,6 +358,48 @@ class MultiLevelDataset:
 
 
 # --- level makers (picklable) -------------------------------------------------
+
+
+class LazyMultiLevelDataset(MultiLevelDataset):
+    """A multi-level dataset whose levels (and number of levels) are made by
+    the subclass's ``_get_dataset_lazily(index, parameters)`` (and
+    ``_get_num_levels_lazily()``), once, when first needed; *parameters*
+    are passed to the former."""
+
+    def __init__(
+        self,
+        grid_mapping: Any = None,
+        num_levels: int | None = None,
+        ds_id: str | None = None,
+        parameters: Mapping[str, Any] | None = None,
+    ):
+        super().__init__(None, num_levels, ds_id=ds_id, grid_mapping=grid_mapping)
+        self._level_parameters = dict(parameters or {})
+
+
+class MappedMultiLevelDataset(LazyMultiLevelDataset):
+    """Level *i* is ``mapper_function(ml_dataset.get_dataset(i), **mapper_params)``."""
+
+    def __init__(
+        self,
+        ml_dataset: MultiLevelDataset,
+        mapper_function: Callable[..., xr.Dataset],
+        ds_id: str | None = None,
+        mapper_params: Mapping[str, Any] | None = None,
+    ):
+        super().__init__(ds_id=ds_id, parameters=mapper_params)
+        self._ml_dataset = ml_dataset
+        self._mapper_function = mapper_function
+        self._tile_size = ml_dataset.tile_size
+
+    def _get_num_levels_lazily(self) -> int:
+        return self._ml_dataset.num_levels
+
+    def _get_dataset_lazily(self, index: int, parameters: dict[str, Any]) -> xr.Dataset:
+        return self._mapper_function(self._ml_dataset.get_dataset(index), **parameters)
+
+    def close(self) -> None:
+        self._ml_dataset.close()
 
 
 class _Downsampler:

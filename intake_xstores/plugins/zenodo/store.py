@@ -30,13 +30,9 @@ from ...schema import JsonComplexSchema, JsonIntegerSchema, JsonObjectSchema, Js
 from ...store import new_data_store
 from ..base import ApiDataStore
 from ..web import RETRY_PARAMS, WebClient
+from .archive import ARCHIVE_SUFFIXES, LAZY_ARCHIVE_SUFFIXES, zarr_roots
 
 ZENODO_API_URL = "https://zenodo.org"
-
-#: Archives unpacked by preloading; those of the second kind also open lazily
-#: when they hold a Zarr dataset.
-ARCHIVE_SUFFIXES = (".zip", ".tar", ".tar.gz", ".tgz")
-LAZY_ARCHIVE_SUFFIXES = (".zip", ".tar")
 
 #: Formats opened only after preloading (reading them over HTTP is slow).
 PRELOAD_FORMATS = ("netcdf",)
@@ -348,7 +344,6 @@ class ZenodoDataStore(ApiDataStore):
         import fsspec
 
         from ...fs.accessor import get_format
-        from .archive import zarr_roots
 
         protocol = "zip" if data_id.lower().endswith(".zip") else "tar"
         try:
