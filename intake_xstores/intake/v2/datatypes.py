@@ -54,6 +54,12 @@ def get_store(store_id: str, store_params: dict[str, Any] | None = None) -> Data
     return store
 
 
+def data_first(first: Any, data: datatypes.BaseData | None) -> tuple[Any, Any]:
+    """``(store_id, data)`` of a reader's first two arguments: Intake 2 passes a
+    reader its data first, users a store ID."""
+    return (None, first) if isinstance(first, datatypes.BaseData) else (first, data)
+
+
 class _InStore(datatypes.BaseData):
     """What both data types share: a store ID and the store's parameters."""
 
