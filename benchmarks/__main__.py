@@ -11,8 +11,12 @@ fills it, and prints each figure as a ratio ours / raw, measured in this run:
 - reading all chunks of a ``GenericZarrStore`` against an in-memory Zarr store;
 - preloading the 20 files of a Zenodo record over 20 ms of latency (a fake Zenodo)
   against downloading them one by one with ``requests``;
+- a CDS retrieval of a ~100 MB result over 20 ms of latency (a fake CDS)
+  against ``cdsapi`` retrieving it and xarray reading it;
 - opening, describing and reading one tile of a large COG on S3, in bytes
   downloaded and in time, against rasterio opening the same URL directly;
+- a safe write (hidden staging copy, write journal, move into place) of a
+  Zarr cube on the local disk and on S3 against ``to_zarr`` to the final path;
 - the peak memory of ``xstores copy`` of a 200 MB NetCDF to Zarr on S3, against
   the file's size and against xarray's plain open_dataset + to_zarr.
 
@@ -38,8 +42,10 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from benchmarks.cds import bench_cds
 from benchmarks.preload import bench_preload
 from benchmarks.proxy import LatencyProxy
+from benchmarks.writes import bench_writes
 from benchmarks.zarrstore import bench_generic_zarr_store
 from tests.servers import run_moto, s3_options
 
@@ -413,7 +419,7 @@ def bench_import(repeat: int) -> None:
     )
 
 
-GROUPS = ("import", "listing", "cube", "cog", "copy", "generic", "preload")
+GROUPS = ("import", "listing", "cube", "cog", "copy", "generic", "writes", "preload", "cds")
 
 
 def main(argv=None) -> int:
@@ -452,9 +458,15 @@ def main(argv=None) -> int:
         if "generic" in groups:
             print("GenericZarrStore", flush=True)
             bench_generic_zarr_store(timed, report, repeat, args.quick)
+        if "writes" in groups:
+            print("safe writes", flush=True)
+            bench_writes(endpoint, timed, report, repeat, args.quick)
         if "preload" in groups:
             print("preload (zenodo)", flush=True)
             bench_preload(timed, report, repeat, args.quick)
+        if "cds" in groups:
+            print("CDS retrieval", flush=True)
+            bench_cds(timed, report, repeat, args.quick)
     print()
     print(f"{'benchmark':<46} {'ours':>10} {'raw':>10} {'ratio':>7}  target")
     for name, ours, raw, ratio, target in ROWS:

@@ -1,9 +1,10 @@
 """Data openers and writers: the parts a store delegates reading and writing to.
 
 An opener ID names what it opens, in which format, from which storage:
-``"dataset:zarr:s3"``. Filesystem openers and writers are not registered one
-by one; they are composed from the registered formats and protocols, so a
-plugin that adds a format gets it on every protocol.
+``"dataset:zarr:s3"``. Openers and writers are registered extensions or
+contributed on demand by an ``ExtensionProvider`` (the filesystem side
+composes its own from every registered format and protocol); this module
+knows neither formats nor protocols.
 """
 
 from __future__ import annotations
@@ -17,8 +18,6 @@ from .errors import DataStoreParamsError
 from .registry import (
     EXTENSION_POINT_DATA_OPENERS,
     EXTENSION_POINT_DATA_WRITERS,
-    EXTENSION_POINT_FS_FORMATS,
-    EXTENSION_POINT_FS_PROTOCOLS,
     Extension,
     ExtensionRegistry,
     get_extension_registry,
@@ -137,48 +136,6 @@ def split_accessor_id(accessor_id: str) -> tuple[str, str, str]:
     return parts[0], parts[1], parts[2]
 
 
-def _fs_accessor_extensions(registry: ExtensionRegistry, point: str) -> list[Extension]:
-    """Openers (or writers) composed of every registered format and protocol."""
-    writers = point == EXTENSION_POINT_DATA_WRITERS
-    extensions = []
-    formats = registry.find_extensions(EXTENSION_POINT_FS_FORMATS)
-    for protocol in registry.find_extensions(EXTENSION_POINT_FS_PROTOCOLS):
-        if writers and protocol.metadata.get("read_only"):
-            continue
-        for fmt in formats:
-            if writers and not fmt.metadata.get("writable", True):
-                continue
-            # xcube registers a format's dataset accessor before its mldataset one
-            for data_type in sorted(fmt.metadata["data_types"], key=lambda t: t == "mldataset"):
-                name = f"{data_type}:{fmt.name}:{protocol.name}"
-                extensions.append(
-                    Extension(
-                        point,
-                        name,
-                        loader=_fs_accessor_loader(name),
-                        data_type=data_type,
-                        format_id=fmt.name,
-                        storage_id=protocol.name,
-                        extensions=list(fmt.metadata["extensions"]),
-                        description=f"{'Write' if writers else 'Open'} "
-                        f"{data_type} in {fmt.name} format on the {protocol.name} "
-                        "filesystem",
-                    )
-                )
-    return extensions
-
-
-def _fs_accessor_loader(accessor_id: str) -> Callable[[Extension], Any]:
-    def load(extension: Extension) -> Any:
-        from functools import partial
-
-        from .fs.accessor import FsDataAccessor
-
-        return partial(FsDataAccessor, *split_accessor_id(accessor_id))
-
-    return load
-
-
 def _find(
     point: str,
     predicate: Callable[[Extension], bool] | None,
@@ -188,7 +145,7 @@ def _find(
     extension_registry: ExtensionRegistry | None = None,
 ) -> list[Extension]:
     registry = extension_registry or get_extension_registry()
-    candidates = registry.find_extensions(point) + _fs_accessor_extensions(registry, point)
+    candidates = registry.find_extensions(point)
     wanted = {"data_type": data_type, "format_id": format_id, "storage_id": storage_id}
     return [
         e
@@ -230,16 +187,16 @@ def _new_accessor(
     params: dict[str, Any],
     extension_registry: ExtensionRegistry | None = None,
 ) -> Any:
-    found = _find(point, None, None, None, None, extension_registry)
-    matches = [e for e in found if e.name == accessor_id]
-    if not matches:
+    registry = extension_registry or get_extension_registry()
+    extension = registry.get_extension(point, accessor_id)
+    if extension is None:
         kind = "writer" if point == EXTENSION_POINT_DATA_WRITERS else "opener"
         split_accessor_id(accessor_id)  # a malformed ID gets the format explained
         raise DataStoreParamsError(
             f"Unknown data {kind} {accessor_id!r}; see "
             f"find_data_{kind}_extensions() for the installed ones"
         )
-    return matches[0].component(**params)
+    return extension.component(**params)
 
 
 def new_data_opener(

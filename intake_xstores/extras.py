@@ -2,7 +2,7 @@
 
 The base install reads and writes Zarr and NetCDF on local and in-memory
 stores; formats and protocols that need more declare it with a
-:class:`Needs` next to their registration (``plugin.py``, ``fs/protocols.py``).
+:class:`Needs` (a format class's ``needs``, ``fs/formats``; a protocol's, ``fs/protocols.py``).
 The check runs where a format is picked or a filesystem built, so a missing
 library is a :class:`DataStoreError` telling the user what to install, and
 listing a store never needs it.

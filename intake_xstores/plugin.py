@@ -1,11 +1,12 @@
 """Our own plugin: registers the built-in protocols, formats and stores.
 
-Third-party plugins look the same; see "Writing a plugin" in the README.
+It is found like every third-party plugin, by its entry point in the
+``intake_xstores.plugins`` group (see "Writing a plugin" in the README), and
+runs first, so its names win over a plugin's duplicates.
 """
 
 from __future__ import annotations
 
-from .extras import NOTHING, Needs
 from .registry import (
     EXTENSION_POINT_DATA_STORES,
     EXTENSION_POINT_FS_FORMATS,
@@ -14,66 +15,30 @@ from .registry import (
     import_component,
 )
 
-_RASTER = Needs(("rasterio", "rioxarray"), "geo")
-_VECTOR = Needs(("geopandas", "pyogrio"), "geo")
-
-# (format id, class, extensions, data types, writable, what the base install lacks),
-# in xcube's order of openers
-_FORMATS = (
-    ("netcdf", "netcdf:NetcdfFormat", (".nc", ".nc4", ".netcdf"), ("dataset",), True, NOTHING),
-    ("zarr", "zarr:ZarrFormat", (".zarr",), ("dataset",), True, NOTHING),
-    ("levels", "levels:LevelsFormat", (".levels",), ("mldataset", "dataset"), True, NOTHING),
-    ("shapefile", "vector:ShapefileFormat", (".shp",), ("geodataframe",), True, _VECTOR),
-    ("geojson", "vector:GeoJsonFormat", (".geojson",), ("geodataframe",), True, _VECTOR),
-    (
-        "geotiff",
-        "raster:RasterFormat",
-        (".tif", ".tiff", ".geotiff"),
-        ("dataset", "mldataset"),
-        False,
-        _RASTER,
-    ),
-    # JPEG 2000, named "j2k" as in xcube's opener IDs ("dataset:j2k:file")
-    (
-        "j2k",
-        "raster:RasterFormat",
-        (".jp2", ".j2k"),
-        ("dataset", "mldataset"),
-        False,
-        _RASTER,
-    ),
-)
-
-
-def _format_loader(spec: str, needs: Needs):
-    """Loads a format, first checking that its libraries are installed."""
-    load_class = import_component(f"intake_xstores.fs.formats.{spec}")
-
-    def load(extension):
-        needs.check(f"The {extension.name} format")
-        return load_class(extension)(extension.name, **extension.metadata)
-
-    return load
-
-
-def _fs_store_loader(extension):
-    from .fs.store import fs_store_class
-
-    return fs_store_class(extension.name)
+#: The built-in formats by ID, in xcube's order of openers; each class
+#: declares its extensions, data types and libraries (see ``fs/formats``).
+FORMATS = {
+    "netcdf": "intake_xstores.fs.formats.netcdf:NetcdfFormat",
+    "zarr": "intake_xstores.fs.formats.zarr:ZarrFormat",
+    "levels": "intake_xstores.fs.formats.levels:LevelsFormat",
+    "shapefile": "intake_xstores.fs.formats.vector:ShapefileFormat",
+    "geojson": "intake_xstores.fs.formats.vector:GeoJsonFormat",
+    "geotiff": "intake_xstores.fs.formats.raster:RasterFormat",
+    "j2k": "intake_xstores.fs.formats.raster:Jpeg2000Format",
+}
 
 
 def init_plugin(ext_registry: ExtensionRegistry) -> None:
+    from .fs.components import format_loader
+    from .fs.extensions import FsAccessorProvider, FsStoreProvider, fs_store_loader
     from .fs.protocols import PROTOCOLS
 
-    for fmt_id, spec, extensions, data_types, writable, needs in _FORMATS:
+    for format_id, spec in FORMATS.items():
         ext_registry.add_extension(
             EXTENSION_POINT_FS_FORMATS,
-            fmt_id,
-            loader=_format_loader(spec, needs),
-            extensions=extensions,
-            data_types=data_types,
-            writable=writable,
-            description=f"{fmt_id} format",
+            format_id,
+            loader=format_loader(spec),
+            description=f"{format_id} format",
         )
     for protocol in PROTOCOLS:
         ext_registry.add_extension(
@@ -86,7 +51,7 @@ def init_plugin(ext_registry: ExtensionRegistry) -> None:
         ext_registry.add_extension(
             EXTENSION_POINT_DATA_STORES,
             protocol.name,
-            loader=_fs_store_loader,
+            loader=fs_store_loader,
             description=protocol.description,
         )
     ext_registry.add_extension(
@@ -96,3 +61,5 @@ def init_plugin(ext_registry: ExtensionRegistry) -> None:
         description="Read-only data store of kerchunk reference sets (JSON or Parquet): "
         "NetCDF/HDF5/GRIB archives opened as lazy Zarr datasets",
     )
+    ext_registry.add_provider(FsAccessorProvider())
+    ext_registry.add_provider(FsStoreProvider())

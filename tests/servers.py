@@ -243,20 +243,8 @@ ThreadedFTPServer((host, int(port)), handler).serve_forever()
 @contextlib.contextmanager
 def run_ftp() -> Iterator[dict]:
     """A pyftpdlib server; yields ``{"host", "port", "username", "password", "home"}``."""
-    user, password = "xstore", secrets.token_urlsafe(12)
-    with tempfile.TemporaryDirectory(prefix="ftp-home-") as home:
-
-        def args(port):
-            return [sys.executable, "-c", _FTP_SERVER, LOCALHOST, str(port), home, user, password]
-
-        with _subprocess(args) as port:
-            yield {
-                "host": LOCALHOST,
-                "port": port,
-                "username": user,
-                "password": password,
-                "home": home,
-            }
+    with _run_home_server(_FTP_SERVER, "ftp") as endpoint:
+        yield endpoint
 
 
 @pytest.fixture(scope="session")
@@ -436,3 +424,86 @@ def stac_api():
     """Start STAC APIs for this test: ``url = stac_api(collections, items)``; stopped after."""
     with contextlib.ExitStack() as stack:
         yield lambda collections, items: stack.enter_context(run_stac_api(collections, items))
+
+
+# --- SFTP: asyncssh (a protocol no plugin registers) -------------------------
+
+_SFTP_SERVER = """
+import asyncio, sys
+import asyncssh
+
+host, port, home, user, password = sys.argv[1:]
+
+
+class Server(asyncssh.SSHServer):
+    def begin_auth(self, username):
+        return True
+
+    def password_auth_supported(self):
+        return True
+
+    def validate_password(self, username, given):
+        return username == user and given == password
+
+
+class ChrootedSFTP(asyncssh.SFTPServer):
+    def __init__(self, chan):
+        super().__init__(chan, chroot=home)
+
+
+async def main():
+    await asyncssh.listen(
+        host,
+        int(port),
+        server_factory=Server,
+        server_host_keys=[asyncssh.generate_private_key("ssh-ed25519")],
+        sftp_factory=ChrootedSFTP,
+    )
+    await asyncio.Future()
+
+
+asyncio.run(main())
+"""
+
+
+@contextlib.contextmanager
+def _run_home_server(script: str, name: str) -> Iterator[dict]:
+    """The server *script* (run as ``script host port home user password``) for a
+    made-up user in a temporary home; yields its endpoint as :func:`run_sftp`."""
+    user, password = "xstore", secrets.token_urlsafe(12)
+    with tempfile.TemporaryDirectory(prefix=f"{name}-home-") as home:
+
+        def args(port):
+            return [sys.executable, "-c", script, LOCALHOST, str(port), home, user, password]
+
+        with _subprocess(args) as port:
+            endpoint = {"host": LOCALHOST, "port": port, "username": user}
+            yield {**endpoint, "password": password, "home": home}
+
+
+@contextlib.contextmanager
+def run_sftp() -> Iterator[dict]:
+    """An asyncssh SFTP server (password login, chrooted to a temporary home);
+    yields ``{"host", "port", "username", "password", "home"}``."""
+    with _run_home_server(_SFTP_SERVER, "sftp") as endpoint:
+        yield endpoint
+
+
+@pytest.fixture(scope="session")
+def sftp_endpoint():
+    """The session's SFTP server (see :func:`run_sftp`)."""
+    with run_sftp() as endpoint:
+        yield endpoint
+
+
+@pytest.fixture
+def sftp_store_params(sftp_endpoint):
+    """An sftp store on a fresh, empty folder; paramiko (fsspec's client) looks
+    for no keys or agent, so the password alone logs in."""
+    folder = f"test-{uuid.uuid4().hex[:16]}"
+    os.mkdir(os.path.join(sftp_endpoint["home"], folder))
+    options = {k: v for k, v in sftp_endpoint.items() if k != "home"}
+    return {
+        "root": f"/{folder}",
+        "storage_options": {**options, "look_for_keys": False, "allow_agent": False},
+    }

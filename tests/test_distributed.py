@@ -80,3 +80,17 @@ def test_stores_and_sources_travel_to_workers(client, s3_cube):
         pid, mean = client.submit(_open_and_mean, opener, pure=False).result()
         assert pid in _worker_pids(client)
         assert mean == pytest.approx(_local_mean(), rel=1e-6)
+
+
+def test_netcdf_on_azure_blob_computes_on_workers(client, abfs_store_params):
+    """A remote NetCDF file's lazy chunks are read by the workers, not the client."""
+    store = new_data_store("abfs", **abfs_store_params)
+    store.write_data(make_cube(), "cube.nc")
+    cube = store.open_data("cube.nc", chunks={"time": 1})
+    assert cube.chl.data.npartitions == 4
+    mean = client.compute(cube.chl.mean()).result(timeout=120)
+    assert float(mean) == pytest.approx(_local_mean(), rel=1e-6)
+    source = intake.open_xstore("abfs", **abfs_store_params)["cube.nc"]
+    pid, mean = client.submit(_open_and_mean, source.to_dask, pure=False).result(timeout=120)
+    assert pid in _worker_pids(client)
+    assert mean == pytest.approx(_local_mean(), rel=1e-6)

@@ -19,8 +19,8 @@ import pytest
 
 from intake_xstores import DataStoreParamsError, new_data_store
 from intake_xstores.demo import make_demo_data
+from intake_xstores.fs.extensions import format_classes
 from intake_xstores.fs.protocols import PROTOCOLS
-from intake_xstores.plugin import _FORMATS
 from tests.conftest import make_cube
 
 REPO = Path(__file__).resolve().parent.parent
@@ -65,7 +65,7 @@ FORMAT_FILES = {
 
 @pytest.mark.parametrize(
     ("format_id", "module"),
-    [(f[0], m) for f in _FORMATS for m in f[5].modules],
+    [(f.id, m) for f in format_classes() for m in f.needs.modules],
 )
 def test_a_format_without_its_library_names_the_extra(format_id, module, tmp_path):
     data_id = FORMAT_FILES[format_id]
@@ -113,8 +113,8 @@ print(error_of(lambda: intake.open_catalog({str(showcase)!r}).local.regions.read
 
 
 def test_installed_libraries_pass_the_check():
-    for _, _, _, _, _, needs in _FORMATS:
-        assert needs.missing() == []
+    for fmt in format_classes():
+        assert fmt.needs.missing() == []
     assert all(not p.needs.missing() for p in PROTOCOLS)
 
 
@@ -189,7 +189,7 @@ def test_every_entry_of_the_showcase_opens(showcase, loopback_env, https_server)
     cat = intake.open_catalog(str(showcase))
     # the plugin stores' entries default to their real services; their tests
     # point them at loopback fakes (tests/test_plugin_*.py)
-    assert sorted(cat) == sorted([*EXPECTED, "zenodo", "ccizarr", "esa-cci-kc"])
+    assert sorted(cat) == sorted([*EXPECTED, "zenodo", "ccizarr", "esa-cci-kc", "cds", "cmems"])
     for name, data_id in EXPECTED.items():
         entry = cat[name]
         if name == "https":  # the catalog cannot pass an SSL context; the store can

@@ -4,6 +4,7 @@ import json
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -21,6 +22,7 @@ from intake_xstores import (
 )
 from tests.conftest import make_cube
 
+REPO = Path(__file__).resolve().parent.parent
 BUILTIN_STORES = {"file", "memory", "s3", "abfs", "https", "ftp"}
 
 
@@ -172,3 +174,119 @@ def test_import_is_light():
         check=True,
     )
     assert result.stdout.strip() == "[]"
+
+
+def _fake_distribution(folder, name: str, module_code: str) -> None:
+    """A distribution *name* with a plugin entry point, as importlib.metadata sees
+    installed ones, whose module ``{name}_plugin`` is *module_code*."""
+    dist = folder / f"{name}-0.1.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 0.1\n")
+    (dist / "entry_points.txt").write_text(
+        f"[intake_xstores.plugins]\n{name} = {name}_plugin:init_plugin\n"
+    )
+    (folder / f"{name}_plugin.py").write_text(textwrap.dedent(module_code))
+
+
+def test_a_plugin_registering_a_builtin_name_warns_and_the_builtin_wins(tmp_path):
+    _fake_distribution(
+        tmp_path,
+        "dup",
+        """
+        from intake_xstores.registry import EXTENSION_POINT_DATA_STORES
+
+        def init_plugin(registry):
+            registry.add_extension(EXTENSION_POINT_DATA_STORES, "file", component=object)
+            registry.add_extension(EXTENSION_POINT_DATA_STORES, "dup-store", component=object)
+        """,
+    )
+    result = run_python(
+        f"""
+        import sys, warnings
+        sys.path.insert(0, {str(tmp_path)!r})
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            from intake_xstores import get_data_store_class, list_data_store_ids
+            print(get_data_store_class("file").__name__, "dup-store" in list_data_store_ids())
+        for w in caught:
+            print("WARNING", w.category.__name__, w.message)
+        """,
+        check=True,
+    )
+    lines = result.stdout.splitlines()
+    assert lines[0] == "FileDataStore True"
+    assert lines[1:] == [
+        "WARNING RuntimeWarning intake_xstores: plugin 'dup' (dup_plugin:init_plugin) "
+        "registers 'file' at 'intake_xstores.stores', which plugin 'intake_xstores' "
+        "(intake_xstores.plugin:init_plugin) registered first; the first registration is kept"
+    ]
+
+
+def test_refresh_reads_plugins_installed_since(tmp_path):
+    code = """
+        from intake_xstores.registry import EXTENSION_POINT_DATA_STORES
+
+        def init_plugin(registry):
+            registry.add_extension(EXTENSION_POINT_DATA_STORES, "late", component=object)
+        """
+    result = run_python(
+        f"""
+        import sys
+        sys.path.insert(0, {str(tmp_path)!r})
+        from intake_xstores import list_data_store_ids
+        from intake_xstores.registry import refresh_extension_registry
+        print("late" in list_data_store_ids())
+        from tests.test_registry import _fake_distribution
+        from pathlib import Path
+        _fake_distribution(Path({str(tmp_path)!r}), "late", {code!r})
+        print("late" in list_data_store_ids())
+        refresh_extension_registry()
+        print("late" in list_data_store_ids())
+        """,
+        check=True,
+        cwd=str(REPO),
+    )
+    assert result.stdout.split() == ["False", "False", "True"]
+
+
+def test_an_injected_registry_with_a_provider_is_used_instead_of_the_global_one():
+    from intake_xstores.registry import (
+        EXTENSION_POINT_DATA_OPENERS,
+        EXTENSION_POINT_DATA_STORES,
+        Extension,
+        ExtensionProvider,
+        ExtensionRegistry,
+    )
+
+    class Greeter:
+        def __init__(self, **params):
+            self.params = params
+
+        @classmethod
+        def get_data_store_params_schema(cls):
+            return get_data_store_params_schema("memory")
+
+    class Openers(ExtensionProvider):
+        """Lists one opener, resolves any ``dataset:hello:<name>``."""
+
+        def find(self, registry, point):
+            extension = self.get(registry, point, "dataset:hello:world")
+            return [extension] if extension else []
+
+        def get(self, registry, point, name):
+            if point != EXTENSION_POINT_DATA_OPENERS or not name.startswith("dataset:hello:"):
+                return None
+            return Extension(point, name, component=lambda: name, data_type="dataset")
+
+    registry = ExtensionRegistry()
+    registry.add_extension(EXTENSION_POINT_DATA_STORES, "greeter", component=Greeter)
+    registry.add_provider(Openers())
+    assert new_data_store("greeter", extension_registry=registry, root="x").params == {"root": "x"}
+    assert [e.name for e in find_data_store_extensions(extension_registry=registry)] == ["greeter"]
+    assert "greeter" not in list_data_store_ids()
+    found = find_data_opener_extensions(extension_registry=registry)
+    assert [e.name for e in found] == ["dataset:hello:world"]
+    moon = "dataset:hello:moon"  # not listed, resolved on demand
+    assert new_data_opener(moon, extension_registry=registry) == moon
+    with pytest.raises(DataStoreParamsError, match="Unknown data opener 'dataset:zarr:file'"):
+        new_data_opener("dataset:zarr:file", extension_registry=registry)

@@ -17,24 +17,10 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from ..accessor import DataOpener, DataWriter
-from ..errors import DataStoreError, DataStoreParamsError, error_text
-from ..registry import (
-    EXTENSION_POINT_FS_FORMATS,
-    EXTENSION_POINT_FS_PROTOCOLS,
-    get_extension_registry,
-)
+from ..errors import DataStoreError, error_text, param_error
 from ..schema import JsonBooleanSchema, JsonObjectSchema, JsonStringSchema
-from .formats.base import FsFormat
-from .journal import WriteJournal
-from .protocols import FsProtocol
-
-
-def get_protocol(name: str) -> FsProtocol:
-    return get_extension_registry().get_component(EXTENSION_POINT_FS_PROTOCOLS, name)
-
-
-def get_format(format_id: str) -> FsFormat:
-    return get_extension_registry().get_component(EXTENSION_POINT_FS_FORMATS, format_id)
+from .components import get_format, get_protocol
+from .journal import WriteJournal, remove
 
 
 class FsDataAccessor(DataOpener, DataWriter):
@@ -113,9 +99,11 @@ class FsDataAccessor(DataOpener, DataWriter):
         the journal first and put back if the append fails or is killed."""
         dim = params["append_dim"]
         if dim not in getattr(data, "dims", {}):
-            raise DataStoreParamsError(
-                f"Invalid value for parameter 'append_dim': {dim!r}; the data's "
-                f"dimensions are {', '.join(map(repr, data.dims)) or 'none'}"
+            raise param_error(
+                "append_dim",
+                dim,
+                allowed="one of the data's dimensions: "
+                + (", ".join(map(repr, data.dims)) or "none"),
             )
         journal.record("append", snapshot=journal.snapshot(existing[0]))
         try:
@@ -136,18 +124,7 @@ class FsDataAccessor(DataOpener, DataWriter):
         files = self.format.files(self.fs, data_id)
         if not files:
             raise DataStoreError(f"Data resource {data_id!r} does not exist")
-        self._remove(files)
-
-    def _remove(self, paths: list[str]) -> None:
-        _remove(self.fs, paths)
-
-
-def _remove(fs, paths: list[str]) -> None:
-    for path in paths:
-        # recursive only for folders: fsspec's FTP lists a file as a folder of itself
-        fs.rm(path, recursive=fs.isdir(path))
-    if paths:
-        fs.invalidate_cache(posixpath.dirname(paths[0]))
+        remove(self.fs, files)
 
 
 def _remove_quietly(fs, paths: list[str], error: BaseException) -> None:
@@ -155,25 +132,9 @@ def _remove_quietly(fs, paths: list[str], error: BaseException) -> None:
     write may be gone) must not hide the write's own error: it is only noted,
     and the next write to the data ID or ``store.cleanup()`` removes the rest."""
     try:
-        _remove(fs, paths)
+        remove(fs, paths)
     except Exception as cleanup_error:  # noqa: BLE001 - reported as a note
         error.add_note(f"(Leftovers not yet removed: {error_text(cleanup_error)})")
-
-
-def _move(fs, source: str, target: str) -> None:
-    """Move the file or folder *source* to *target*.
-
-    Object stores (s3, abfs: the asynchronous filesystems) have no folders to
-    rename, and fsspec's recursive ``mv`` there also tries to copy the folder
-    itself, which is no object; so their folders move file by file.
-    """
-    if getattr(fs, "async_impl", False) and fs.isdir(source):
-        files = fs.find(source)
-        fs.mv(files, [target + f[len(source) :] for f in files])
-        if fs.exists(source):  # a folder marker blob, if any
-            fs.rm(source, recursive=True)
-    else:
-        fs.mv(source, target, recursive=True)
 
 
 class _WritePools:

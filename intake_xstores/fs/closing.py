@@ -2,7 +2,7 @@
 
 s3fs and adlfs close their sessions in ``weakref.finalize`` callbacks run at
 exit. adlfs's callback for an asynchronous instance (the twin zarr reads
-through, see ``formats/zarr.py``) names no event loop, and zarr stops its own
+through, see ``kinds.py``) names no event loop, and zarr stops its own
 loop at exit before those callbacks run: both end in "RuntimeError: Loop is
 not running" tracebacks. So at exit, before zarr's clean-up (our hook is
 registered again after each new filesystem, and ``atexit`` runs the latest

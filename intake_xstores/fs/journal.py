@@ -35,7 +35,7 @@ import uuid
 from typing import Any
 
 from ..errors import DataStoreError, error_text
-from .formats.base import is_local
+from .kinds import kind_of
 
 JOURNAL_PREFIX = ".journal-"
 TEMP_PREFIX = ".tmp-"
@@ -160,10 +160,8 @@ def recover(fs, path: str) -> bool:
 
 
 def _redo(fs, file: str, state: dict[str, Any]) -> None:
-    from .accessor import _move, _remove
-
     if state["phase"] == "replace":
-        _remove(fs, [p for p in state["old"] if fs.exists(p)])
+        remove(fs, [p for p in state["old"] if fs.exists(p)])
         temp_stem = posixpath.splitext(state["temp"])[0]
         stem = posixpath.splitext(file.replace(JOURNAL_PREFIX, "", 1))[0]
         moves = [[src, stem + src[len(temp_stem) :]] for src in state["temp_files"]]
@@ -172,8 +170,17 @@ def _redo(fs, file: str, state: dict[str, Any]) -> None:
     fs.invalidate_cache(posixpath.dirname(file))
     for source, target in state["moves"]:
         if fs.exists(source):
-            _move(fs, source, target)
+            kind_of(fs).move(fs, source, target)
     fs.invalidate_cache(posixpath.dirname(file))
+
+
+def remove(fs, paths: list[str]) -> None:
+    """Remove the files and folders *paths* (all in one folder)."""
+    for path in paths:
+        # recursive only for folders: fsspec's FTP lists a file as a folder of itself
+        fs.rm(path, recursive=fs.isdir(path))
+    if paths:
+        fs.invalidate_cache(posixpath.dirname(paths[0]))
 
 
 def _restore(fs, snapshot: dict[str, str]) -> None:
@@ -182,52 +189,13 @@ def _restore(fs, snapshot: dict[str, str]) -> None:
 
 
 def _create_exclusive(fs, path: str, data: bytes) -> bool:
-    """Create *path* with *data* unless it exists; False if it does.
-
-    FTP has no exclusive upload, but creating a folder fails if it exists:
-    there a folder ``<path>.lock`` is the lock, and the journal is written after.
-    """
-    if _is_ftp(fs):
-        import ftplib
-
-        try:
-            fs.mkdir(path + _FTP_LOCK, create_parents=False)  # in turn with other threads
-        except ftplib.error_perm:
-            return False
-        fs.pipe_file(path, data)
-        return True
-    if is_local(fs):  # fsspec's "create" checks, then writes: O_EXCL does both at once
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-        except FileExistsError:
-            return False
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        return True
-    try:
-        fs.pipe_file(path, data, mode="create")
-    except FileExistsError:
-        return False
-    except Exception as error:  # noqa: BLE001 - S3's 412 Precondition Failed, Azure's 409
-        text = error_text(error)
-        if any(s in text for s in ("PreconditionFailed", "412", "BlobAlreadyExists", "409")):
-            return False
-        raise
-    return True
-
-
-_FTP_LOCK = ".lock"
-
-
-def _is_ftp(fs) -> bool:
-    protocols = fs.protocol if isinstance(fs.protocol, tuple) else (fs.protocol,)
-    return "ftp" in protocols
+    """Create *path* with *data* unless it exists (as the filesystem's kind can)."""
+    return kind_of(fs).create_exclusive(fs, path, data)
 
 
 def _remove_journal(fs, file: str) -> None:
-    _rm_quietly(fs, file)
-    if _is_ftp(fs):
-        _rm_quietly(fs, file + _FTP_LOCK)
+    for path in [file, *kind_of(fs).exclusive_extras(file)]:
+        _rm_quietly(fs, path)
 
 
 # The writes of this process that hold their journal now.

@@ -1,15 +1,23 @@
 """Protocols: which fsspec filesystem a store uses and which options it takes.
 
-A protocol is data, not code: a name, a description and the schema of its
-``storage_options``. Formats never depend on it (see ``formats/``).
+A protocol is mostly data: a name, a description, the schema of its
+``storage_options`` and its root. What differs in behaviour between
+filesystems is its :mod:`kind <.kinds>`, declared or chosen from what the
+fsspec filesystem class can do. Formats never ask which protocol they are on.
+
+Any protocol fsspec knows works without registration
+(:func:`generic_protocol`), with a generic options schema; the registered
+ones below keep their richer schemas.
 """
 
 from __future__ import annotations
 
 import copy
 import dataclasses
+import functools
 from typing import Any
 
+from ..errors import DataStoreError
 from ..extras import NOTHING, Needs
 from ..schema import (
     UNDEFINED,
@@ -20,6 +28,7 @@ from ..schema import (
     JsonSchema,
     JsonStringSchema,
 )
+from .kinds import LOCAL, OBJECT_STORE, SYNCHRONOUS, FsKind, FtpKind
 
 
 def _folder_root() -> JsonStringSchema:
@@ -37,6 +46,35 @@ COMMON_STORAGE_OPTIONS: dict[str, JsonSchema] = dict(
     ),
     asynchronous=JsonBooleanSchema(description="Run the filesystem in async mode"),
 )
+
+
+#: Options of fsspec filesystems that hold credentials.
+SECRET_OPTIONS = (
+    "key",
+    "secret",
+    "token",
+    "password",
+    "passphrase",
+    "account_key",
+    "connection_string",
+    "sas_token",
+    "client_secret",
+    "credential",
+    "credentials",
+)
+
+
+def credential_options(description: str) -> JsonObjectSchema:
+    """The options of a filesystem no schema describes: any, with credentials
+    among them (:data:`SECRET_OPTIONS`) kept out of reprs, logs and errors."""
+    return JsonObjectSchema(
+        properties={
+            name: JsonSchema(description="A credential (kept out of repr)", secret=True)
+            for name in SECRET_OPTIONS
+        },
+        additional_properties=True,
+        description=description,
+    )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -60,6 +98,10 @@ class FsProtocol:
     root: JsonStringSchema = dataclasses.field(default_factory=_folder_root)
     #: The filesystem has one connection, which threads must take turns on.
     single_connection: bool = False
+    #: What differs in behaviour; by default chosen from the filesystem class.
+    kind: FsKind | None = None
+    #: The path an empty ``root`` stands for.
+    default_root: str = ""
 
     @property
     def root_required(self) -> bool:
@@ -85,14 +127,43 @@ class FsProtocol:
             from .serial import SerialFTPFileSystem
 
             return SerialFTPFileSystem
-        return fsspec.get_filesystem_class(self.name)
+        try:
+            return fsspec.get_filesystem_class(self.name)
+        except ImportError as error:  # fsspec names the package to install
+            raise DataStoreError(
+                f"The {self.name!r} protocol needs a library that is not installed: {error}"
+            ) from None
+
+    def get_kind(self) -> FsKind:
+        """How this filesystem behaves (see :mod:`.kinds`)."""
+        if self.kind is not None:
+            return self.kind
+        from fsspec.implementations.local import LocalFileSystem
+
+        cls = self.filesystem_class()
+        if issubclass(cls, LocalFileSystem):
+            return LOCAL
+        return OBJECT_STORE if getattr(cls, "async_impl", False) else SYNCHRONOUS
 
     def new_filesystem(self, storage_options: dict[str, Any] | None = None):
         from .closing import track
 
         fs = self.filesystem_class()(**(storage_options or {}))
+        fs._xstores_kind = self.get_kind()  # what formats ask (see kinds.kind_of)
         track(fs)  # closed at exit while event loops still run
         return fs
+
+
+@functools.cache
+def generic_protocol(name: str) -> FsProtocol | None:
+    """An unregistered protocol fsspec knows (``sftp``, ``gcs``, ``webdav``...),
+    with a generic ``storage_options`` schema; None if fsspec knows none."""
+    import fsspec
+
+    if name not in fsspec.available_protocols():
+        return None
+    credentials = credential_options("").properties  # the options themselves are unknown
+    return FsProtocol(name, f"Data store on fsspec's {name!r} filesystem", credentials)
 
 
 _secret = dict(secret=True)
@@ -106,6 +177,7 @@ PROTOCOLS = (
                 description="Create a file's parent folders when opening it for writing"
             )
         ),
+        default_root=".",
     ),
     FsProtocol(
         "memory", "Data store in an in-memory filesystem (for tests and caching)", ephemeral=True
@@ -180,5 +252,6 @@ PROTOCOLS = (
             password=JsonStringSchema(description="Password, if any", **_secret),
         ),
         single_connection=True,
+        kind=FtpKind(),
     ),
 )

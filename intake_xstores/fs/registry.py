@@ -4,11 +4,12 @@ protocol, and which openers and writers read which filename extensions."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Any
 
-from ..accessor import find_data_opener_extensions, find_data_writer_extensions
-from ..errors import DataStoreParamsError
+from .components import get_filename_extensions
 from .store import FsDataStore, fs_store_class
+
+__all__ = ["get_filename_extensions", "get_fs_data_store_class", "new_fs_data_store"]
 
 
 def get_fs_data_store_class(protocol: str) -> type[FsDataStore]:
@@ -40,28 +41,3 @@ def new_fs_data_store(
     )
     store_class = get_fs_data_store_class(protocol)
     return store_class(**{k: v for k, v in params.items() if v is not None})
-
-
-def get_filename_extensions(
-    accessor_type: Literal["openers", "writers"] = "openers", *, protocol: str | None = None
-) -> dict[str, list[str]]:
-    """Filename extensions (``".zarr"``) and the IDs of the openers (or writers)
-    that read (or write) them, optionally of one *protocol* only.
-
-    Extensions are read from the metadata ``extensions`` of each opener or
-    writer extension, or ``filename_extensions`` as the xcube docs name it.
-    """
-    finders = {"openers": find_data_opener_extensions, "writers": find_data_writer_extensions}
-    if accessor_type not in finders:
-        raise DataStoreParamsError(
-            f"Invalid value for parameter 'accessor_type': {accessor_type!r}; "
-            "allowed: one of 'openers', 'writers'"
-        )
-    result: dict[str, list[str]] = {}
-    for extension in finders[accessor_type](storage_id=protocol):
-        names = extension.metadata.get("extensions") or extension.metadata.get(
-            "filename_extensions", ()
-        )
-        for name in names:
-            result.setdefault(name, []).append(extension.name)
-    return result

@@ -23,8 +23,8 @@ from typing import Any, Literal
 from ..accessor import split_accessor_id
 from ..datatype import ANY_TYPE, DataType, DataTypeLike, data_type_of
 from ..descriptor import DataDescriptor
-from ..errors import DataStoreError, DataStoreParamsError, error_text
-from ..registry import EXTENSION_POINT_FS_FORMATS, get_extension_registry
+from ..errors import DataStoreError, DataStoreParamsError, error_text, param_error
+from ..opening import OPENING_DATA_ID
 from ..schema import (
     JsonArraySchema,
     JsonBooleanSchema,
@@ -36,13 +36,15 @@ from ..schema import (
 from ..secrets import redact_url, scrub
 from ..store import MutableDataStore
 from . import journal
-from .accessor import FsDataAccessor, get_format, get_protocol
+from .accessor import FsDataAccessor
+from .components import format_class, format_classes, get_format, get_protocol
 from .protocols import FsProtocol
 
 _DEFAULT_FORMATS = {"dataset": "zarr", "mldataset": "levels", "geodataframe": "geojson"}
 _LISTING_CONCURRENCY = 64
 _TEMP_PREFIX = re.compile(r"\.tmp-[0-9a-f]{12}-")  # a write's hidden temp: see journal.py
 _INVALID_CHARS = re.compile(r"[\x00-\x1f\x7f]")
+_DATA_IDS = "a non-empty path relative to the store root"
 
 
 def _decoded(data_id: str) -> str:
@@ -126,7 +128,7 @@ class FsDataStore(MutableDataStore):
     @functools.cached_property
     def _root_path(self) -> str:
         # The filesystem's class strips the protocol: no connection needed yet.
-        root = self.root or ("." if self.protocol.name == "file" else "")
+        root = self.root or self.protocol.default_root
         strip = self.protocol.filesystem_class()._strip_protocol
         return strip(root).rstrip("/") if root else ""
 
@@ -149,14 +151,13 @@ class FsDataStore(MutableDataStore):
         characters no filesystem takes in a name.
         """
         if not isinstance(data_id, str) or not data_id.strip("/"):
-            raise DataStoreParamsError(
-                f"Invalid value for parameter 'data_id': {data_id!r}; "
-                "allowed: a non-empty path relative to the store root"
-            )
+            raise param_error("data_id", data_id, allowed=_DATA_IDS)
         if _INVALID_CHARS.search(data_id):
-            raise DataStoreParamsError(
-                f"Invalid value for parameter 'data_id': {data_id!r}; it contains a "
-                "control character (such as a null byte), which no data ID may hold"
+            raise param_error(
+                "data_id",
+                data_id,
+                problem="it contains a control character (such as a null byte), "
+                "which no data ID may hold",
             )
         for form in (data_id, _decoded(data_id)):
             parts = form.split("/")
@@ -175,18 +176,15 @@ class FsDataStore(MutableDataStore):
                 )
         normal = "/".join(p for p in data_id.split("/") if p not in ("", "."))
         if not normal:
-            raise DataStoreParamsError(
-                f"Invalid value for parameter 'data_id': {data_id!r}; "
-                "allowed: a non-empty path relative to the store root"
-            )
+            raise param_error("data_id", data_id, allowed=_DATA_IDS)
         return normal
 
     def _inside_root(self, path: str) -> bool:
         """Whether *path* stays inside the root once symbolic links are resolved.
 
-        Only local filesystems have links a path can pass through unseen.
+        Only some filesystems (local ones) have links a path can pass through unseen.
         """
-        if self.protocol.name != "file":
+        if not self.protocol.get_kind().has_links:
             return True
         root = os.path.realpath(self._root_path or ".")
         real = os.path.realpath(path)
@@ -194,15 +192,11 @@ class FsDataStore(MutableDataStore):
 
     # --- formats and data types ---------------------------------------------
 
-    @staticmethod
-    def _format_extensions():
-        return get_extension_registry().find_extensions(EXTENSION_POINT_FS_FORMATS)
-
     def _format_id_of(self, data_id: str) -> str | None:
         lower = data_id.lower().rstrip("/")
-        for ext in self._format_extensions():
-            if lower.endswith(tuple(ext.metadata["extensions"])):
-                return ext.name
+        for fmt in format_classes():
+            if lower.endswith(fmt.extensions):
+                return fmt.id
         return None
 
     def _resolve(
@@ -215,22 +209,21 @@ class FsDataStore(MutableDataStore):
         if accessor_id:
             type_alias, format_id, protocol = split_accessor_id(accessor_id)
             if protocol != self.protocol.name:
-                raise DataStoreParamsError(
-                    f"Invalid value for parameter 'opener_id': {accessor_id!r}; "
-                    f"this store's protocol is {self.protocol.name!r}"
+                raise param_error(
+                    "opener_id",
+                    accessor_id,
+                    problem=f"this store's protocol is {self.protocol.name!r}",
                 )
             data_type = data_type or type_alias
         else:
             format_id = self._format_id_of(data_id or "")
             if format_id is None:
-                known = sorted(
-                    e for x in self._format_extensions() for e in x.metadata["extensions"]
-                )
+                known = sorted(e for fmt in format_classes() for e in fmt.extensions)
                 raise DataStoreError(
                     f"Cannot determine data type for data resource {data_id!r}: "
                     f"its extension is none of {', '.join(known)}"
                 )
-        if get_extension_registry().get_extension(EXTENSION_POINT_FS_FORMATS, format_id) is None:
+        if format_class(format_id) is None:
             raise DataStoreParamsError(f"Unknown format {format_id!r} in {accessor_id!r}")
         supported = self._data_types_of(format_id)
         alias = DataType.normalize(data_type).alias
@@ -247,8 +240,7 @@ class FsDataStore(MutableDataStore):
         return alias, format_id
 
     def _data_types_of(self, format_id: str) -> tuple[str, ...]:
-        extension = get_extension_registry().get_extension(EXTENSION_POINT_FS_FORMATS, format_id)
-        return tuple(extension.metadata["data_types"])
+        return format_class(format_id).data_types
 
     def _accessor(self, data_type: str, format_id: str) -> FsDataAccessor:
         return FsDataAccessor(data_type, format_id, self.protocol.name, fs=self.fs)
@@ -278,8 +270,8 @@ class FsDataStore(MutableDataStore):
     @classmethod
     def get_data_types(cls) -> tuple[str, ...]:
         types: dict[str, None] = {}
-        for ext in cls._format_extensions():
-            types.update(dict.fromkeys(ext.metadata["data_types"]))
+        for fmt in format_classes():
+            types.update(dict.fromkeys(fmt.data_types))
         return tuple(types)
 
     def get_data_types_for_data(self, data_id: str) -> tuple[str, ...]:
@@ -455,9 +447,7 @@ class FsDataStore(MutableDataStore):
             format_id = self._resolve(data_id)[1]
             types = {format_id: _mldataset_first(self._data_types_of(format_id))}
         else:
-            types = {
-                e.name: _dataset_first(e.metadata["data_types"]) for e in self._format_extensions()
-            }
+            types = {fmt.id: _dataset_first(fmt.data_types) for fmt in format_classes()}
         return tuple(
             f"{t}:{f}:{self.protocol.name}"
             for f, aliases in types.items()
@@ -471,7 +461,7 @@ class FsDataStore(MutableDataStore):
     ) -> dict[str, list[str]]:
         """Filename extensions and the IDs of this protocol's openers (or writers)
         for them, ``mldataset`` first (as in xcube)."""
-        from .registry import get_filename_extensions
+        from .components import get_filename_extensions
 
         found = get_filename_extensions(accessor_type, protocol=cls.protocol.name)
         return {
@@ -493,8 +483,13 @@ class FsDataStore(MutableDataStore):
     def open_data(self, data_id: str, opener_id: str | None = None, **open_params: Any) -> Any:
         path = self._selected_path(data_id)
         alias, format_id = self._resolve(data_id, opener_id, open_params.pop("data_type", None))
-        with self._speaking_of(data_id, path, reading=True, format_id=format_id):
-            return self._accessor(alias, format_id).open_data(path, data_type=alias, **open_params)
+        opening = OPENING_DATA_ID.set(data_id)
+        try:
+            with self._speaking_of(data_id, path, reading=True, format_id=format_id):
+                accessor = self._accessor(alias, format_id)
+                return accessor.open_data(path, data_type=alias, **open_params)
+        finally:
+            OPENING_DATA_ID.reset(opening)
 
     # --- writing ------------------------------------------------------------
 
@@ -511,10 +506,10 @@ class FsDataStore(MutableDataStore):
             return ()
         data_type = DataType.normalize(data_type)
         return tuple(
-            f"{t}:{e.name}:{self.protocol.name}"
-            for e in self._format_extensions()
-            if e.metadata.get("writable")
-            for t in e.metadata["data_types"]
+            f"{t}:{fmt.id}:{self.protocol.name}"
+            for fmt in format_classes()
+            if fmt.writable
+            for t in fmt.data_types
             if data_type is ANY_TYPE or t == data_type.alias
         )
 
@@ -534,24 +529,21 @@ class FsDataStore(MutableDataStore):
         alias = data_type_of(data).alias
         if data_id is None:
             format_id = split_accessor_id(writer_id)[1] if writer_id else _DEFAULT_FORMATS[alias]
-            extension = get_extension_registry().get_extension(
-                EXTENSION_POINT_FS_FORMATS, format_id
-            )
-            data_id = f"{uuid.uuid4().hex}{extension.metadata['extensions'][0]}"
+            data_id = f"{uuid.uuid4().hex}{format_class(format_id).extensions[0]}"
         path = self._path(data_id)
         format_id = split_accessor_id(writer_id)[1] if writer_id else self._format_id_of(data_id)
         if format_id is None:
             self._resolve(data_id)  # raises, explaining the known extensions
-        extension = get_extension_registry().get_extension(EXTENSION_POINT_FS_FORMATS, format_id)
-        if extension is None or not extension.metadata.get("writable"):
+        fmt = format_class(format_id)
+        if fmt is None or not fmt.writable:
             raise DataStoreError(
                 f"Can not find suitable data writer for {data_id!r}: "
                 f"no writer for format {format_id!r}"
             )
-        if alias not in extension.metadata["data_types"]:
+        if alias not in fmt.data_types:
             raise DataStoreParamsError(
                 f"Cannot write a {alias} as {data_id!r}: the {format_id} format takes "
-                f"{', '.join(extension.metadata['data_types'])}"
+                f"{', '.join(fmt.data_types)}"
             )
         accessor = self._accessor(alias, format_id)
         write_params = self._data_id_params_as_paths(
@@ -573,9 +565,7 @@ class FsDataStore(MutableDataStore):
                 try:
                     params[name] = self._existing(params[name])
                 except DataStoreError as error:
-                    raise DataStoreParamsError(
-                        f"Invalid value for parameter {name!r}: {error}"
-                    ) from None
+                    raise param_error(name, problem=str(error)) from None
         return params
 
     def get_delete_data_params_schema(self, data_id: str | None = None) -> JsonObjectSchema:

@@ -20,7 +20,7 @@ from typing import Any
 
 import xarray as xr
 
-from ..errors import DataStoreError, DataStoreParamsError, param_error
+from ..errors import DataStoreError, param_error
 from .abc import (
     LazyMultiLevelDataset,
     MappedMultiLevelDataset,
@@ -269,8 +269,6 @@ class FsMultiLevelDataset(LazyMultiLevelDataset):
     ):
         import fsspec
 
-        from ..fs.accessor import get_format
-
         if fs is None:
             fs, path = fsspec.core.url_to_fs(path, **(fs_kwargs or {}))
         params = dict(zarr_kwargs)
@@ -279,7 +277,7 @@ class FsMultiLevelDataset(LazyMultiLevelDataset):
         if consolidate is not None:
             params["consolidated"] = consolidate
         try:
-            opened = get_format("levels").open(fs, path, "mldataset", **params)
+            opened = _levels_format().open(fs, path, "mldataset", **params)
         except FileNotFoundError:
             raise DataStoreError(f"Multi-level dataset {path!r} does not exist") from None
         super().__init__(num_levels=opened.num_levels, ds_id=path)
@@ -324,12 +322,8 @@ class FsMultiLevelDataset(LazyMultiLevelDataset):
         """
         import fsspec
 
-        from ..fs.accessor import FsDataAccessor
-        from ..fs.formats.base import is_local
-
         if fs is None:
             fs, path = fsspec.core.url_to_fs(path, **(fs_kwargs or {}))
-        protocol = "file" if is_local(fs) else _registered_protocol(fs)
         params = dict(
             num_levels=num_levels,
             tile_size=tile_size,
@@ -337,20 +331,26 @@ class FsMultiLevelDataset(LazyMultiLevelDataset):
             use_saved_levels=use_saved_levels,
             base_dataset_id=base_dataset_path,
         )
-        accessor = FsDataAccessor("mldataset", "levels", protocol, fs=fs)
+        from ..accessor import new_data_writer
+
+        writer = new_data_writer(f"mldataset:levels:{_protocol_of(fs)}", fs=fs)
         params = {k: v for k, v in params.items() if v is not None}
-        return accessor.write_data(dataset, path, replace=replace, **params, **zarr_kwargs)
+        return writer.write_data(dataset, path, replace=replace, **params, **zarr_kwargs)
 
 
-def _registered_protocol(fs) -> str:
+def _levels_format():
+    """The ``.levels`` format, found in the registry like any plugin's format."""
+    from ..registry import EXTENSION_POINT_FS_FORMATS, get_extension_registry
+
+    return get_extension_registry().get_component(EXTENSION_POINT_FS_FORMATS, "levels")()
+
+
+def _protocol_of(fs) -> str:
+    """The protocol name of the fsspec filesystem *fs*: a registered one if it has several."""
     from ..registry import EXTENSION_POINT_FS_PROTOCOLS, get_extension_registry
 
     names = fs.protocol if isinstance(fs.protocol, tuple) else (fs.protocol,)
     registry = get_extension_registry()
-    for name in names:
-        if registry.has_extension(EXTENSION_POINT_FS_PROTOCOLS, name):
-            return name
-    raise DataStoreParamsError(
-        f"Invalid value for parameter 'fs': a {type(fs).__name__} ({', '.join(names)}); "
-        "allowed: a filesystem of a registered protocol"
+    return next(
+        (n for n in names if registry.has_extension(EXTENSION_POINT_FS_PROTOCOLS, n)), names[0]
     )

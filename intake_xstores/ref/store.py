@@ -26,7 +26,9 @@ from fsspec.implementations.reference import LazyReferenceMapper, ReferenceFileS
 
 from ..datatype import ANY_TYPE, DATASET_TYPE, DataType, DataTypeLike
 from ..descriptor import DataDescriptor, DatasetDescriptor
-from ..errors import DataStoreError, DataStoreParamsError, error_text
+from ..errors import DataStoreError, error_text, param_error
+from ..fs.protocols import COMMON_STORAGE_OPTIONS, credential_options
+from ..opening import ZARR_OPEN_PARAMS, open_zarr
 from ..schema import (
     JsonArraySchema,
     JsonBooleanSchema,
@@ -46,34 +48,8 @@ REFERENCE_SUFFIXES = (".json", ".parquet", ".parq")
 
 _PARQUET_SUFFIXES = (".parquet", ".parq", "/")
 
-# Options of fsspec filesystems that hold credentials; hidden from ``repr``.
-_SECRET_OPTIONS = (
-    "key",
-    "secret",
-    "token",
-    "password",
-    "account_key",
-    "connection_string",
-    "sas_token",
-    "client_secret",
-    "credential",
-    "credentials",
-)
-
-
-def _filesystem_options(description: str) -> JsonObjectSchema:
-    return JsonObjectSchema(
-        properties={
-            name: JsonSchema(description="A credential (kept out of repr)", secret=True)
-            for name in _SECRET_OPTIONS
-        },
-        additional_properties=True,
-        description=description,
-    )
-
 
 def _reference_fs_options() -> dict[str, JsonSchema]:
-    from ..fs.protocols import COMMON_STORAGE_OPTIONS
 
     options = dict(COMMON_STORAGE_OPTIONS)
     options["asynchronous"] = JsonBooleanSchema(
@@ -141,10 +117,11 @@ class ReferenceDataStore(DataStore):
             ref = _Ref.from_param(item, index)
             other = self._refs.get(ref.data_id)
             if other is not None:
-                raise DataStoreParamsError(
-                    f"Invalid value for parameter 'refs': items {other.index} "
-                    f"({other.path!r}) and {index} ({ref.path!r}) both have data ID "
-                    f"{ref.data_id!r}; allowed: unique data IDs (give one with 'data_id')"
+                raise param_error(
+                    "refs",
+                    problem=f"items {other.index} ({other.path!r}) and {index} "
+                    f"({ref.path!r}) both have data ID {ref.data_id!r}",
+                    allowed="unique data IDs (give one with 'data_id')",
                 )
             self._refs[ref.data_id] = ref
 
@@ -162,7 +139,7 @@ class ReferenceDataStore(DataStore):
                     description="Protocol of the reference files; "
                     "by default derived from each path",
                 ),
-                target_options=_filesystem_options(
+                target_options=credential_options(
                     "Options of the filesystem holding the reference files"
                 ),
                 remote_protocol=JsonStringSchema(
@@ -170,7 +147,7 @@ class ReferenceDataStore(DataStore):
                     description="Protocol of the filesystem holding the referenced bytes; "
                     "by default that of the first referenced URL with a protocol",
                 ),
-                remote_options=_filesystem_options(
+                remote_options=credential_options(
                     "Options of the filesystem holding the referenced bytes"
                 ),
                 max_gap=JsonIntegerSchema(
@@ -274,8 +251,6 @@ class ReferenceDataStore(DataStore):
     def get_open_data_params_schema(
         self, data_id: str | None = None, opener_id: str | None = None
     ) -> JsonObjectSchema:
-        from ..fs.formats.base import ZARR_OPEN_PARAMS
-
         if data_id is not None:
             self._ref(data_id)
         _check_opener_id(opener_id)
@@ -301,11 +276,12 @@ class ReferenceDataStore(DataStore):
         return self._open(ref, params)
 
     def _open(self, ref: _Ref, params: dict[str, Any]) -> Any:
-        from ..fs.accessor import get_format
+        from zarr.storage import FsspecStore
 
         fs = self._reference_filesystem(ref)
         try:
-            return get_format("zarr").open(fs, "", DATASET_TYPE.alias, consolidated=False, **params)
+            store = FsspecStore(fs, path="", read_only=True)  # asynchronous, as zarr needs
+            return open_zarr(store, ref.data_id, consolidated=False, **params)
         except DataStoreError:
             raise
         except Exception as error:
@@ -420,9 +396,10 @@ class _Ref:
         path = item["ref_path"]
         data_id = item.get("data_id") or _data_id_of(path)
         if not data_id:
-            raise DataStoreParamsError(
-                f"Invalid value for parameter 'refs': item {index} ({path!r}) has no "
-                "file name to derive a data ID from; allowed: give one with 'data_id'"
+            raise param_error(
+                "refs",
+                problem=f"item {index} ({path!r}) has no file name to derive a data ID from",
+                allowed="give one with 'data_id'",
             )
         descriptor = item.get("data_descriptor")
         if descriptor is not None:
@@ -431,15 +408,17 @@ class _Ref:
             try:
                 parsed = DatasetDescriptor.from_dict(descriptor)
             except (TypeError, ValueError, KeyError) as error:
-                raise DataStoreParamsError(
-                    f"Invalid value for parameter 'refs': the data_descriptor of item "
-                    f"{index} ({path!r}) is not a dataset descriptor: {error}"
+                raise param_error(
+                    "refs",
+                    problem=f"the data_descriptor of item {index} ({path!r}) is not a "
+                    f"dataset descriptor: {error}",
                 ) from None
             if parsed.data_type is not DATASET_TYPE:
-                raise DataStoreParamsError(
-                    f"Invalid value for parameter 'refs': the data_descriptor of item "
-                    f"{index} ({path!r}) has data_type {parsed.data_type.alias!r}; "
-                    f"allowed: {DATASET_TYPE.alias!r}"
+                raise param_error(
+                    "refs",
+                    problem=f"the data_descriptor of item {index} ({path!r}) has "
+                    f"data_type {parsed.data_type.alias!r}",
+                    allowed=repr(DATASET_TYPE.alias),
                 )
         return cls(index, path, data_id, descriptor)
 
@@ -461,17 +440,16 @@ def _is_dataset_type(data_type: DataTypeLike) -> bool:
 
 def _check_data_type(data_id: str, data_type: DataTypeLike) -> None:
     if not _is_dataset_type(data_type):
-        raise DataStoreParamsError(
-            f"Invalid value for parameter 'data_type': {data_type!r}; data ID {data_id!r} "
-            f"of the reference store is a {DATASET_TYPE.alias!r}"
+        raise param_error(
+            "data_type",
+            data_type,
+            problem=f"data ID {data_id!r} of the reference store is a {DATASET_TYPE.alias!r}",
         )
 
 
 def _check_opener_id(opener_id: str | None) -> None:
     if opener_id is not None and opener_id != OPENER_ID:
-        raise DataStoreParamsError(
-            f"Invalid value for parameter 'opener_id': {opener_id!r}; allowed: {OPENER_ID!r}"
-        )
+        raise param_error("opener_id", opener_id, allowed=repr(OPENER_ID))
 
 
 def _is_parquet(fs, path: str, ref_path: str) -> bool:

@@ -148,3 +148,19 @@ def test_skip_bad_variables_opens_the_rest_with_a_warning(tmp_path, zarr_format)
     with pytest.warns(UserWarning, match="corrupt metadata of variable 'chl'"):
         ds = store.open_data("c.zarr", skip_bad_variables=True)
     assert list(ds.data_vars) == ["qc"]
+
+
+@pytest.mark.parametrize("zarr_format", [2, 3])
+@pytest.mark.parametrize("protocol", ["file", "s3"])
+def test_a_corrupt_chunk_is_an_error_naming_the_data_id_when_computed(
+    new_store, protocol, zarr_format
+):
+    store = new_store()
+    store.write_data(make_cube(chunks={"time": 1}), "c.zarr", zarr_format=zarr_format)
+    key = "chl/1.0.0" if zarr_format == 2 else "chl/c/1/0/0"
+    store.fs.pipe(f"{store._root_path}/c.zarr/{key}", b"garbage garbage")
+    ds = store.open_data("c.zarr")
+    ds.chl.isel(time=0).compute()  # the good chunks still read
+    with pytest.raises(DataStoreError, match="Cannot read a chunk of 'c.zarr' as zarr") as info:
+        ds.chl.isel(time=1).compute()
+    assert info.value.__cause__ is not None  # the codec's own error, for the curious

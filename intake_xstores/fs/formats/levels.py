@@ -22,7 +22,8 @@ import posixpath
 import re
 from typing import Any
 
-from ...errors import DataStoreError, DataStoreParamsError
+from ...errors import DataStoreError, param_error
+from ...opening import ZARR_OPEN_PARAMS
 from ...schema import (
     JsonArraySchema,
     JsonBooleanSchema,
@@ -31,7 +32,8 @@ from ...schema import (
     JsonObjectSchema,
     JsonStringSchema,
 )
-from .base import ZARR_OPEN_PARAMS, FsFormat
+from .base import FsFormat
+from .zarr import ZarrFormat
 
 LEVELS_VERSION = "1.0"
 META_NAME = ".zlevels"
@@ -41,6 +43,10 @@ _AGG_METHODS = ["first", "mean", "median", "min", "max", "mode"]
 
 class LevelsFormat(FsFormat):
     """Multi-level datasets (``mldataset``), or their level 0 (``dataset``)."""
+
+    id = "levels"
+    extensions = (".levels",)
+    data_types = ("mldataset", "dataset")
 
     def get_open_params_schema(self, data_type: str) -> JsonObjectSchema:
         properties = {k: v for k, v in ZARR_OPEN_PARAMS.items() if k != "group"}
@@ -136,9 +142,11 @@ class LevelsFormat(FsFormat):
         if isinstance(data, MultiLevelDataset):
             base = data.base_dataset
             if num_levels is not None and num_levels > data.num_levels:
-                raise DataStoreParamsError(
-                    f"Invalid value for parameter 'num_levels': {num_levels}; allowed: "
-                    f"at most {data.num_levels}, the levels of the given multi-level dataset"
+                raise param_error(
+                    "num_levels",
+                    num_levels,
+                    allowed=f"at most {data.num_levels}, the levels of the given "
+                    "multi-level dataset",
                 )
             mlds = data
             methods = data.agg_methods  # None: made by some other means
@@ -267,33 +275,32 @@ def _link_to(fs, path: str, base_path: str) -> str:
     link = posixpath.relpath(base_path, path)
     parts = link.split("/")
     if parts[0] != ".." or ".." in parts[1:] or len(parts) < 2:
-        raise DataStoreParamsError(
-            f"Invalid value for parameter 'base_dataset_id': {base_path!r}; allowed: a "
-            "dataset in the folder of the multi-level dataset or below it"
+        raise param_error(
+            "base_dataset_id",
+            base_path,
+            allowed="a dataset in the folder of the multi-level dataset or below it",
         )
     if not fs.exists(base_path):
-        raise DataStoreParamsError(
-            f"Invalid value for parameter 'base_dataset_id': {base_path!r} does not exist"
-        )
+        raise param_error("base_dataset_id", base_path, problem="it does not exist")
     _format_of(base_path, "base_dataset_id")
     return link
 
 
 def _format_of(path: str, what: str):
     """The registered dataset format for *path*, by its extension."""
-    from ...registry import EXTENSION_POINT_FS_FORMATS, get_extension_registry
-    from ..accessor import get_format
+    from ..components import format_classes, get_format
 
     lower = path.lower()
     candidates = []
-    for ext in get_extension_registry().find_extensions(EXTENSION_POINT_FS_FORMATS):
-        if "dataset" in ext.metadata["data_types"] and ext.name != "levels":
-            candidates.extend(ext.metadata["extensions"])
-            if lower.endswith(tuple(ext.metadata["extensions"])):
-                return get_format(ext.name)
-    raise DataStoreParamsError(
-        f"Invalid value for parameter {what!r}: {path!r}; allowed: a dataset with "
-        f"one of the extensions {', '.join(sorted(candidates))}"
+    for cls in format_classes():
+        if "dataset" in cls.data_types and cls is not LevelsFormat:
+            candidates.extend(cls.extensions)
+            if lower.endswith(cls.extensions):
+                return get_format(cls.id)
+    raise param_error(
+        what,
+        path,
+        allowed=f"a dataset with one of the extensions {', '.join(sorted(candidates))}",
     )
 
 
@@ -321,19 +328,18 @@ def _link_target(path: str, link: str) -> str:
 
 
 def _open_zarr(fs, path: str, params: dict[str, Any]):
-    from ..accessor import get_format
-
-    return get_format("zarr").open(fs, path, "dataset", **params)
+    return ZarrFormat().open(fs, path, "dataset", **params)
 
 
 def _check_same_grid(data, base, base_id: str, x_dim: str, y_dim: str) -> None:
     got = {d: data.sizes.get(d) for d in (x_dim, y_dim)}
     linked = {d: base.sizes.get(d) for d in (x_dim, y_dim)}
     if got != linked:
-        raise DataStoreParamsError(
-            f"Invalid value for parameter 'base_dataset_id': {base_id!r} has the "
-            f"spatial sizes {linked}, but the data written has {got}; level 0 must "
-            "be the linked dataset"
+        raise param_error(
+            "base_dataset_id",
+            base_id,
+            problem=f"it has the spatial sizes {linked}, but the data written has {got}; "
+            "level 0 must be the linked dataset",
         )
 
 
@@ -342,14 +348,12 @@ def _write_level(
 ):
     """Write one level in tiles, through the Zarr format (and its protocol care);
     with *progress*, on its own bar counting its chunks, labelled with the level."""
-    from ..accessor import get_format
-
     level = level.copy()
     for var in level.variables.values():
         for key in ("chunks", "preferred_chunks", "shards"):
             var.encoding.pop(key, None)
     tiles = {x_dim: tile[0], y_dim: tile[1]}  # other dimensions keep their chunks
-    get_format("zarr").write(
+    ZarrFormat().write(
         level, fs, path, zarr_format=2, consolidated=True, chunks=tiles, progress=progress
     )
 

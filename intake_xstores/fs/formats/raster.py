@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from ...extras import Needs
+from ...opening import CHUNKS_SCHEMA, open_xarray
 from ...schema import JsonIntegerSchema, JsonObjectSchema
-from .base import CHUNKS_SCHEMA, FsFormat, is_local, open_xarray
+from ..kinds import kind_of
+from .base import FsFormat
 
 
 class RasterFormat(FsFormat):
@@ -14,6 +17,11 @@ class RasterFormat(FsFormat):
     As ``mldataset``, a raster with internal overviews (a COG) is a pyramid
     whose levels are the full resolution followed by the overviews.
     """
+
+    id = "geotiff"
+    extensions = (".tif", ".tiff", ".geotiff")
+    data_types = ("dataset", "mldataset")
+    needs = Needs(("rasterio", "rioxarray"), "geo")
 
     def get_open_params_schema(self, data_type: str) -> JsonObjectSchema:
         properties: dict[str, Any] = dict(chunks=CHUNKS_SCHEMA)
@@ -38,7 +46,9 @@ class RasterFormat(FsFormat):
                 tile_size=tile_size,
             )
         level = params.get("overview_level")
-        return open_xarray(lambda chunks, **_: open_raster(fs, path, chunks, level), params)
+        return open_xarray(
+            lambda chunks, **_: open_raster(fs, path, chunks, level), params, self.id, path
+        )
 
 
 #: Default chunks hold whole blocks (tiles, or strips) and at least this many
@@ -86,7 +96,7 @@ def _block_chunks(array) -> dict[str, int]:
 
 def _rasterio_kwargs(fs, path: str, info: dict[str, Any]) -> dict[str, Any]:
     """How rasterio opens *path*: natively if local, else by byte ranges through *fs*."""
-    if is_local(fs):
+    if kind_of(fs).native_path(fs, path):
         return {}
     from .ranges import RangeOpener
 
@@ -102,6 +112,13 @@ def _overview_info(fs, path: str) -> tuple[int, tuple[int, int] | None]:
         rows, cols = src.block_shapes[0] if src.count else (0, 0)
         tiled = src.profile.get("tiled", False) or (rows > 1 and cols < src.width)
         return num_overviews, ((int(cols), int(rows)) if tiled else None)
+
+
+class Jpeg2000Format(RasterFormat):
+    """JPEG 2000, named "j2k" as in xcube's opener IDs (``dataset:j2k:file``)."""
+
+    id = "j2k"
+    extensions = (".jp2", ".j2k")
 
 
 class _RasterLevels:

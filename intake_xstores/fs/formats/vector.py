@@ -10,8 +10,12 @@ import tempfile
 from typing import Any
 
 from ...errors import DataStoreError
+from ...extras import Needs
 from ...schema import JsonArraySchema, JsonObjectSchema, JsonStringSchema
-from .base import FsFormat, is_local, sibling_files
+from ..kinds import kind_of
+from .base import FsFormat, sibling_files
+
+_NEEDS = Needs(("geopandas", "pyogrio"), "geo")
 
 
 def _open_schema() -> JsonObjectSchema:
@@ -26,6 +30,11 @@ def _open_schema() -> JsonObjectSchema:
 
 
 class GeoJsonFormat(FsFormat):
+    id = "geojson"
+    extensions = (".geojson",)
+    data_types = ("geodataframe",)
+    needs = _NEEDS
+
     def get_open_params_schema(self, data_type: str) -> JsonObjectSchema:
         return _open_schema()
 
@@ -66,6 +75,10 @@ def _refuse_unread_geometries(content: bytes, frame, path: str) -> None:
 class ShapefileFormat(FsFormat):
     """A ``.shp`` with its companions; remote ones pass through a local folder."""
 
+    id = "shapefile"
+    extensions = (".shp",)
+    data_types = ("geodataframe",)
+    needs = _NEEDS
     companions = (".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sbx")
 
     def get_open_params_schema(self, data_type: str) -> JsonObjectSchema:
@@ -77,12 +90,8 @@ class ShapefileFormat(FsFormat):
     def open(self, fs, path: str, data_type: str, **params: Any):
         import geopandas as gpd
 
-        if is_local(fs):
-            return gpd.read_file(path, **params)
-        with tempfile.TemporaryDirectory() as tmp:
-            for remote in self.files(fs, path):
-                fs.get_file(remote, os.path.join(tmp, posixpath.basename(remote)))
-            return gpd.read_file(os.path.join(tmp, posixpath.basename(path)), **params)
+        with kind_of(fs).staged_input(fs, self.files(fs, path)) as folder:
+            return gpd.read_file(os.path.join(folder, posixpath.basename(path)), **params)
 
     def write(self, data, fs, path: str, **params: Any) -> None:
         with tempfile.TemporaryDirectory() as tmp:

@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import json
-import logging
-import posixpath
 import re
-import time
-import warnings
-import weakref
-from collections import OrderedDict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import xarray as xr
-from fsspec.implementations.asyn_wrapper import AsyncFileSystemWrapper, async_wrapper
-from zarr.storage import FsspecStore, LocalStore, WrapperStore
+from zarr.storage import WrapperStore
 
 from ...descriptor import DataDescriptor, DatasetDescriptor, describe_dataset
-from ...errors import DataStoreError, DataStoreParamsError
+from ...errors import param_error
+from ...opening import open_zarr, zarr_open_params_schema
 from ...schema import (
     JsonBooleanSchema,
     JsonComplexSchema,
@@ -27,188 +18,25 @@ from ...schema import (
     JsonObjectSchema,
     JsonStringSchema,
 )
-from .base import ZARR_OPEN_PARAMS, FsFormat, is_local, open_xarray
+from ..kinds import kind_of
+from .base import FsFormat
 
-access_logger = logging.getLogger("intake_xstores.access")
-
-
-def zarr_store(fs, path: str, read_only: bool = True):
-    """A zarr store for *path* on *fs*; the fast native one for local files."""
-    if is_local(fs):
-        return LocalStore(path, read_only=read_only)
-    if not getattr(fs, "async_impl", False):
-        return FsspecStore(SerialFileSystem(fs), path=path, read_only=read_only)
-    if not fs.asynchronous:
-        fs = async_twin(fs)
-    return FsspecStore(fs, path=fs._strip_protocol(path), read_only=read_only)
-
-
-def async_twin(fs):
-    """The asynchronous twin zarr needs of the synchronous filesystem *fs*.
-
-    One per instance, kept on it: a store made with ``skip_instance_cache``
-    gets a fresh twin too, and every other store reuses its own. Made from the
-    options themselves, not their JSON, so an SSL context or a credential works.
-    """
-    twin = getattr(fs, "_xstores_async_twin", None)
-    if twin is None:
-        options = {**fs.storage_options, "asynchronous": True, "skip_instance_cache": True}
-        twin = type(fs)(**options)
-        fs._xstores_async_twin = twin
-    return twin
-
+if TYPE_CHECKING:
+    import xarray as xr
 
 _DESCRIBE_CACHE_SIZE = 16 * 2**20
 
-_SEMAPHORES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-class SerialFileSystem(AsyncFileSystemWrapper):
-    """A synchronous filesystem (such as FTP) as zarr needs it.
-
-    zarr calls its filesystem from many threads at once, but FTP has a single
-    connection: here one call runs at a time. Writing a file creates its folder,
-    and removing a missing file raises ``FileNotFoundError``, as zarr expects.
-    """
-
-    def __init__(self, fs):
-        semaphore = _SEMAPHORES.setdefault(fs, asyncio.Semaphore(1))
-        super().__init__(fs, asynchronous=True, semaphore=semaphore)
-        self._pipe_file = async_wrapper(self._pipe_file_in_folder, semaphore=semaphore)
-        self._rm = async_wrapper(self._rm_existing, semaphore=semaphore)
-
-    def _pipe_file_in_folder(self, path: str, value, **kwargs) -> None:
-        self.sync_fs.makedirs(self.sync_fs._parent(path), exist_ok=True)
-        self.sync_fs.pipe_file(path, value, **kwargs)
-
-    def _rm_existing(self, path, **kwargs) -> None:
-        if isinstance(path, str) and not self.sync_fs.exists(path):
-            raise FileNotFoundError(path)
-        self.sync_fs.rm(path, **kwargs)
-
-    def __reduce__(self):
-        return type(self), (self.sync_fs,)
-
-
-class AccessStore(WrapperStore):
-    """Wraps a zarr store to log reads (``log_access``), cache them
-    (``cache_size``) and refuse a variable whose metadata is corrupt.
-
-    zarr reads a variable's metadata only while looking for the group's
-    members, and leaves out, without a word, one whose document is not an
-    array's: here that is an error naming the variable, or, with
-    ``skip_bad_variables``, a warning.
-    """
-
-    def __init__(
-        self,
-        store,
-        log_access: bool = False,
-        cache_size: int = 0,
-        path: str = "",
-        skip_bad_variables: bool = False,
-    ):
-        super().__init__(store)
-        self.log_access = log_access
-        self.cache_size = cache_size
-        self.path = path
-        self.skip_bad_variables = skip_bad_variables
-        self._cache: OrderedDict[str, Any] = OrderedDict()
-        self._cached_bytes = 0
-
-    def _with_store(self, store):
-        return type(self)(
-            store, self.log_access, self.cache_size, self.path, self.skip_bad_variables
-        )
-
-    async def get(self, key, prototype, byte_range=None):
-        cacheable = self.cache_size and byte_range is None
-        if cacheable and key in self._cache:
-            self._cache.move_to_end(key)
-            return self._cache[key]
-        start = time.perf_counter()
-        value = await self._store.get(key, prototype, byte_range)
-        if self.log_access:
-            access_logger.info(
-                "read %r (%s bytes) in %.1f ms",
-                key,
-                len(value) if value is not None else "no",
-                1000 * (time.perf_counter() - start),
-            )
-        if value is not None and posixpath.basename(key) in _ARRAY_KEYS:
-            value = self._checked_metadata(key, value)
-        if cacheable and value is not None and len(value) <= self.cache_size:
-            self._cache[key] = value
-            self._cached_bytes += len(value)
-            while self._cached_bytes > self.cache_size:
-                self._cached_bytes -= len(self._cache.popitem(last=False)[1])
-        return value
-
-    def _checked_metadata(self, key: str, value):
-        variable = posixpath.dirname(key)
-        problem = _metadata_problem(posixpath.basename(key), value.to_bytes())
-        if problem is None or not variable:
-            return value
-        corrupt = f"corrupt metadata of variable {variable!r} ({key!r}): {problem}"
-        if not self.skip_bad_variables:
-            raise DataStoreError(
-                f"Cannot read {self.path!r} as zarr: {corrupt}; "
-                "pass skip_bad_variables=True to open it without that variable"
-            )
-        warnings.warn(f"Skipping, in {self.path!r}, {corrupt}", UserWarning, stacklevel=2)
-        return None
-
-
-# A variable's metadata document, by Zarr format, and the keys an array's has.
-_ARRAY_KEYS = {".zarray": ("shape", "chunks", "dtype"), "zarr.json": ("node_type",)}
-
-
-def _metadata_problem(name: str, content: bytes) -> str | None:
-    try:
-        document = json.loads(content)
-    except ValueError as error:
-        return f"not JSON ({error})"
-    if not isinstance(document, dict):
-        return "not a JSON object"
-    required = _ARRAY_KEYS[name]
-    if document.get("node_type") == "array":
-        required = ("shape", "data_type")
-    missing = [k for k in required if k not in document]
-    return f"it lacks {', '.join(missing)}" if missing else None
-
 
 class ZarrFormat(FsFormat):
-    def get_open_params_schema(self, data_type: str) -> JsonObjectSchema:
-        engine = JsonStringSchema(
-            min_length=1,
-            default="zarr",
-            description="xarray backend that reads the Zarr store (as in xcube)",
-        )
-        skip = JsonBooleanSchema(
-            default=False,
-            description="Open without a variable whose metadata is corrupt, with a "
-            "warning naming it, instead of failing",
-        )
-        return JsonObjectSchema(
-            properties=dict(ZARR_OPEN_PARAMS, engine=engine, skip_bad_variables=skip),
-            additional_properties=False,
-        )
+    id = "zarr"
+    extensions = (".zarr",)
+    data_types = ("dataset",)
 
-    def open(self, fs, path: str, data_type: str, **params: Any) -> xr.Dataset:
-        store = AccessStore(
-            zarr_store(fs, path),
-            params.get("log_access", False),
-            params.get("cache_size", 0),
-            path,
-            params.get("skip_bad_variables", False),
-        )
-        consolidated = params.get("consolidated")
-        engine = params.get("engine", "zarr")
-        if engine != "zarr":
-            return open_xarray(lambda **kw: xr.open_dataset(store, engine=engine, **kw), params)
-        return open_xarray(
-            lambda **kw: xr.open_zarr(store, consolidated=consolidated, **kw), params
-        )
+    def get_open_params_schema(self, data_type: str) -> JsonObjectSchema:
+        return zarr_open_params_schema()
+
+    def open(self, fs, path: str, data_type: str, **params: Any):
+        return open_zarr(kind_of(fs).zarr_store(fs, path), path, **params)
 
     def files(self, fs, path: str) -> list[str]:
         # A metadata file answers in one request on object stores (a folder
@@ -252,11 +80,11 @@ class ZarrFormat(FsFormat):
             additional_properties=False,
         )
 
-    def write(self, data: xr.Dataset, fs, path: str, **params: Any) -> None:
+    def write(self, data, fs, path: str, **params: Any) -> None:
         params.pop("append_dim", None)
         _to_zarr(_without_stale_chunks(data), fs, path, "w-", **params)
 
-    def append(self, data: xr.Dataset, fs, path: str, **params: Any) -> None:
+    def append(self, data, fs, path: str, **params: Any) -> None:
         params.pop("zarr_format", None)
         _to_zarr(data, fs, path, "a", **params)
 
@@ -274,7 +102,7 @@ def _to_zarr(
 ) -> None:
     """Write (``mode="w-"``) or append to (``"a"``) *path* in sensible chunks."""
     data = write_chunked(data, chunks, encoding)
-    store = zarr_store(fs, path, read_only=False)
+    store = kind_of(fs).zarr_store(fs, path, read_only=False)
     with _chunk_progress(store, data, path, progress) as counted:
         data.to_zarr(counted, mode=mode, consolidated=False, encoding=encoding, **params)
     if consolidated:
@@ -331,9 +159,10 @@ def write_chunked(
 def _check_names(param: str, given: dict[str, Any] | None, known, what: str) -> None:
     unknown = sorted(set(given or ()) - set(known))
     if unknown:
-        raise DataStoreParamsError(
-            f"Invalid value for parameter {param!r}: no {what} {', '.join(map(repr, unknown))}; "
-            f"allowed: the data's {what} {', '.join(map(repr, sorted(map(str, known))))}"
+        raise param_error(
+            param,
+            problem=f"no {what} {', '.join(map(repr, unknown))}",
+            allowed=f"the data's {what} {', '.join(map(repr, sorted(map(str, known))))}",
         )
 
 
@@ -414,6 +243,7 @@ def _consolidate(store) -> None:
     writes into it, and consolidating lists the store.
     """
     import zarr
+    from zarr.storage import FsspecStore
 
     if isinstance(store, FsspecStore):
         store.fs.invalidate_cache()

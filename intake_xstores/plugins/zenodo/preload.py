@@ -32,7 +32,8 @@ from collections.abc import Callable
 from typing import Any
 
 from ...errors import DataStoreError
-from ...fs.formats.base import CHUNKS_SCHEMA, is_local
+from ...fs.kinds import kind_of
+from ...opening import CHUNKS_SCHEMA
 from ...preload import ExecutorPreloadHandle, PreloadState
 from ...schema import JsonBooleanSchema, JsonIntegerSchema, JsonSchema, JsonStringSchema
 from ..base import ApiDataStore
@@ -109,7 +110,10 @@ def preload_file(
     cache = store.cache_store
     written: list[str] = []
     try:
-        if _kept_as_published(data_id, target_format, chunks) and is_local(cache.fs):
+        if (
+            _kept_as_published(data_id, target_format, chunks)
+            and kind_of(cache.fs).native_path(cache.fs, cache._path(data_id)) is not None
+        ):
             _download_into_cache(store, data_id, entry, report, cancelled)
             written.append(data_id)
         else:
@@ -262,7 +266,7 @@ def _write(folder, member, cache, prefix, target_format, chunks) -> str:
 
 def _copy(local, member: str, cache, cache_id: str) -> None:
     """Copy the files of *member* (a shapefile's too) into *cache* as *cache_id*, safely."""
-    from ...fs.accessor import _move, get_format
+    from ...fs.components import get_format
 
     fs = cache.fs
     sources = get_format(local._format_id_of(member)).files(local.fs, local._path(member))
@@ -276,7 +280,7 @@ def _copy(local, member: str, cache, cache_id: str) -> None:
         fs.put(source, temp, recursive=os.path.isdir(source))
         if fs.exists(target):
             fs.rm(target, recursive=True)
-        _move(fs, temp, target)
+        kind_of(fs).move(fs, temp, target)
     fs.invalidate_cache(parent)
 
 

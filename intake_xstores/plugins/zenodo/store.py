@@ -25,7 +25,7 @@ from typing import Any
 from ...datatype import DATASET_TYPE, DataTypeLike
 from ...descriptor import DataDescriptor, DatasetDescriptor
 from ...errors import DataStoreError, error_text, param_error
-from ...fs.formats.base import DATASET_OPEN_PARAMS, ZARR_OPEN_PARAMS
+from ...opening import DATASET_OPEN_PARAMS, ZARR_OPEN_PARAMS
 from ...schema import JsonComplexSchema, JsonIntegerSchema, JsonObjectSchema, JsonStringSchema
 from ...store import new_data_store
 from ..base import ApiDataStore
@@ -42,7 +42,7 @@ MANIFEST_FOLDER = ".zenodo-preloaded"
 
 
 def _https_options_schema() -> JsonObjectSchema:
-    from ...fs.accessor import get_protocol
+    from ...fs.components import get_protocol
 
     schema = get_protocol("https").get_storage_options_schema()
     schema.description = (
@@ -343,7 +343,7 @@ class ZenodoDataStore(ApiDataStore):
         """The one Zarr dataset inside the zip or tar *data_id*, read in place."""
         import fsspec
 
-        from ...fs.accessor import get_format
+        from ...fs.components import get_format
 
         protocol = "zip" if data_id.lower().endswith(".zip") else "tar"
         try:
