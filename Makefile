@@ -15,7 +15,7 @@ $(VENV)/.installed: setup.cfg setup.py pyproject.toml
 	touch $@
 
 $(VENV)/.installed-test: $(VENV)/.installed tests/plugin_pkg/setup.cfg
-	$(PIP) -e ".[all,test]" -e tests/plugin_pkg
+	$(PIP) -e ".[all,test,gedidb]" -e tests/plugin_pkg
 	test -x $(AZURITE) || npm install --prefix $(NODE_DIR) --no-audit --no-fund --loglevel=error azurite
 	command -v chromium || (apt-get update && apt-get install -y chromium fonts-noto-color-emoji)
 	touch $@

@@ -13,10 +13,14 @@ fills it, and prints each figure as a ratio ours / raw, measured in this run:
   against downloading them one by one with ``requests``;
 - a CDS retrieval of a ~100 MB result over 20 ms of latency (a fake CDS)
   against ``cdsapi`` retrieving it and xarray reading it;
+- preloading 4 CLMS packages (a fake CLMS that takes a while to prepare each)
+  in parallel against one after another;
 - opening, describing and reading one tile of a large COG on S3, in bytes
   downloaded and in time, against rasterio opening the same URL directly;
 - a safe write (hidden staging copy, write journal, move into place) of a
   Zarr cube on the local disk and on S3 against ``to_zarr`` to the final path;
+- an ARDC cube of 10 Sentinel-2 scenes (``stac-cdse-ardc``) against
+  pystac-client's search plus ``odc.stac.load`` on the same items;
 - the peak memory of ``xstores copy`` of a 200 MB NetCDF to Zarr on S3, against
   the file's size and against xarray's plain open_dataset + to_zarr.
 
@@ -42,9 +46,13 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from benchmarks.cciodp import bench_cciodp
 from benchmarks.cds import bench_cds
+from benchmarks.clms import bench_clms
 from benchmarks.preload import bench_preload
 from benchmarks.proxy import LatencyProxy
+from benchmarks.sentinelhub import bench_sentinelhub
+from benchmarks.stac_ardc import bench_stac_ardc
 from benchmarks.writes import bench_writes
 from benchmarks.zarrstore import bench_generic_zarr_store
 from tests.servers import run_moto, s3_options
@@ -419,7 +427,21 @@ def bench_import(repeat: int) -> None:
     )
 
 
-GROUPS = ("import", "listing", "cube", "cog", "copy", "generic", "writes", "preload", "cds")
+GROUPS = (
+    "import",
+    "listing",
+    "cube",
+    "cog",
+    "copy",
+    "generic",
+    "writes",
+    "preload",
+    "cds",
+    "stac-ardc",
+    "clms",
+    "sentinelhub",
+    "cciodp",
+)
 
 
 def main(argv=None) -> int:
@@ -467,6 +489,18 @@ def main(argv=None) -> int:
         if "cds" in groups:
             print("CDS retrieval", flush=True)
             bench_cds(timed, report, repeat, args.quick)
+        if "stac-ardc" in groups:
+            print("STAC ARDC cube", flush=True)
+            bench_stac_ardc(endpoint, timed, report, repeat)
+        if "clms" in groups:
+            print("preload (clms)", flush=True)
+            bench_clms(timed, report, repeat, args.quick)
+        if "sentinelhub" in groups:
+            print("sentinelhub", flush=True)
+            bench_sentinelhub(timed, report, repeat, args.quick)
+        if "cciodp" in groups:
+            print("cciodp", flush=True)
+            bench_cciodp(timed, report, repeat, args.quick)
     print()
     print(f"{'benchmark':<46} {'ours':>10} {'raw':>10} {'ratio':>7}  target")
     for name, ours, raw, ratio, target in ROWS:

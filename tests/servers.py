@@ -398,8 +398,10 @@ def run_stac_api(collections: list[dict], items: list[dict]) -> Iterator[str]:
     """A STAC API serving *collections* and *items* (STAC JSON dicts); yields its root URL.
 
     ``rustac serve`` answers item search (GET and POST), paging with ``next``
-    links, ``collections``/``bbox``/``datetime``/``ids`` and CQL2 ``filter``;
-    it does not conform to the ``query`` extension (it answers no items).
+    links, ``collections``/``bbox``/``datetime``/``ids``. Its memory backend
+    advertises neither the ``query`` nor the ``filter`` conformance class (a
+    ``query`` answers no items; a CQL2 ``filter`` is ignored), so stores must
+    filter such requests on their side; ``bbox`` with ``limit`` on GET may be a 500.
     """
     with tempfile.TemporaryDirectory(prefix="stac-api-") as workdir:
         hrefs = []

@@ -56,8 +56,13 @@ class FsDataAccessor(DataOpener, DataWriter):
         fs = self.protocol.new_filesystem(storage_options) if storage_options else self.fs
         try:
             return self.format.open(fs, data_id, data_type, **params)
-        except FileNotFoundError:
-            raise DataStoreError(f"Data resource {data_id!r} does not exist") from None
+        except FileNotFoundError as error:
+            if not fs.exists(data_id):
+                raise DataStoreError(f"Data resource {data_id!r} does not exist") from None
+            # there, but a part its metadata names is not (e.g. stale consolidated metadata)
+            raise DataStoreError(
+                f"Cannot read {data_id!r} as {self.format.id}: {error_text(error)}"
+            ) from error
 
     def get_write_data_params_schema(self) -> JsonObjectSchema:
         schema = self.format.get_write_params_schema()

@@ -193,8 +193,8 @@ class ApiDataStore(DataStore):
         """Raise unless ``open_data(data_id, opener_id, **open_params)`` may go ahead.
 
         Called before every subclass's ``open_data``: the data ID must be in the
-        catalogue, ``data_type`` and ``opener_id`` allowed for it, and the other
-        open parameters valid against :meth:`get_open_data_params_schema`.
+        catalogue, ``data_type`` and ``opener_id`` allowed for it, and each other
+        open parameter known to :meth:`get_open_data_params_schema` and valid there.
         """
         params = dict(open_params)
         self.checked_data_type(data_id, params.pop("data_type", None))
@@ -204,8 +204,13 @@ class ApiDataStore(DataStore):
                 shown = ", ".join(repr(i) for i in allowed) or "none"
                 raise param_error("opener_id", opener_id, allowed=shown)
         schema = self.get_open_data_params_schema(data_id, opener_id)
+        # Each parameter alone (its name known, its value valid); rules across
+        # parameters (required, oneOf) are the store's, whose words are better.
+        each = JsonObjectSchema(
+            properties=schema.properties, additional_properties=schema.additional_properties
+        )
         try:
-            schema.validate_instance(params)
+            each.validate_instance(params)
         except DataStoreParamsError as error:
             raise DataStoreParamsError(
                 f"Open parameters of {data_id!r} of {self.catalog_name}: {error}"

@@ -164,3 +164,15 @@ def test_a_corrupt_chunk_is_an_error_naming_the_data_id_when_computed(
     with pytest.raises(DataStoreError, match="Cannot read a chunk of 'c.zarr' as zarr") as info:
         ds.chl.isel(time=1).compute()
     assert info.value.__cause__ is not None  # the codec's own error, for the curious
+
+
+def test_consolidated_metadata_missing_an_array_is_not_called_missing_data(tmp_path):
+    make_cube().to_zarr(tmp_path / "c.zarr", zarr_format=2, consolidated=True)
+    zmetadata = json.loads((tmp_path / "c.zarr" / ".zmetadata").read_text())
+    del zmetadata["metadata"]["chl/.zarray"]  # stale: written by a tool that crashed
+    (tmp_path / "c.zarr" / ".zmetadata").write_text(json.dumps(zmetadata))
+    store = new_data_store("file", root=str(tmp_path))
+    for call in (store.open_data, store.describe_data):
+        with pytest.raises(DataStoreError, match="Cannot read 'c.zarr' as zarr") as info:
+            call("c.zarr")
+        assert "does not exist" not in str(info.value)

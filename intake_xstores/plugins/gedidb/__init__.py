@@ -1,0 +1,29 @@
+"""GEDI lidar shots from a gedidb TileDB database: the ``gedidb`` data store.
+
+`gedidb <https://gedidb.readthedocs.io>`_ keeps GEDI L2A, L2B, L4A and L4C
+shots in one sparse TileDB array (latitude, longitude, time). The store
+queries it with gedidb's ``GEDIProvider`` by bounding box or around a point
+and returns the shots as a GeoDataFrame or as a vector data cube (xvec).
+
+Registered by :func:`init_plugin` through the ``intake_xstores.plugins`` entry
+point ``gedidb``. Its libraries (gedidb, tiledb, xvec) are heavy and are
+their own extra, not part of ``[all]``: ``pip install "intake_xstores[gedidb]"``.
+"""
+
+from __future__ import annotations
+
+from intake_xstores.registry import (
+    EXTENSION_POINT_DATA_STORES,
+    ExtensionRegistry,
+    import_component,
+)
+
+
+def init_plugin(ext_registry: ExtensionRegistry) -> None:
+    ext_registry.add_extension(
+        EXTENSION_POINT_DATA_STORES,
+        "gedidb",
+        loader=import_component("intake_xstores.plugins.gedidb.store:GediDbDataStore"),
+        description="GEDI lidar shots (L2A, L2B, L4A, L4C) from a gedidb TileDB "
+        "database, as GeoDataFrames or vector data cubes (read-only)",
+    )

@@ -1,0 +1,29 @@
+"""ESA SMOS Level-2 soil moisture and ocean salinity: the ``smos`` data store.
+
+SMOS Level-2 products are swaths of values on the SMOS discrete global grid
+(DGG). The store finds the products of a time range through a STAC items
+endpoint, reads them from their archive (NetCDF on object storage) and maps
+them onto a regular latitude/longitude grid through a lookup table, one
+chunk per product, computed when read (see :mod:`.cube`).
+
+Registered by :func:`init_plugin` through the ``intake_xstores.plugins`` entry
+point ``smos``; it needs the ``smos`` extra (s3fs, aiohttp).
+"""
+
+from __future__ import annotations
+
+from intake_xstores.registry import (
+    EXTENSION_POINT_DATA_STORES,
+    ExtensionRegistry,
+    import_component,
+)
+
+
+def init_plugin(ext_registry: ExtensionRegistry) -> None:
+    ext_registry.add_extension(
+        EXTENSION_POINT_DATA_STORES,
+        "smos",
+        loader=import_component("intake_xstores.plugins.smos.store:SmosDataStore"),
+        description="ESA SMOS Level-2 soil moisture and ocean salinity on a regular "
+        "lat/lon grid, read from the L2 products a STAC API finds (read-only)",
+    )

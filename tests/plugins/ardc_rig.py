@@ -1,0 +1,250 @@
+"""Sentinel-2 scenes shaped like CDSE's and Planetary Computer's, for the ARDC stores.
+
+Two 1.2 km tiles side by side across the UTM zone border at 12°E, 50°N
+(tile 0 in EPSG:32632, tile 1 in EPSG:32633), each acquired on the same
+dates, written as small COGs with rioxarray. Every pixel of a band of a
+tile on a date holds the same digital number (:func:`dn`), so a test can
+check any pixel of the cube against :func:`reflectance`. The SCL band holds
+class 4 (vegetation) in tile 0 and 8 (cloud, medium probability) in tile 1.
+
+Items carry each provider's names: CDSE's per-resolution assets
+(``B04_10m``, ``SCL_20m``) with ``proj:code`` and ``raster:bands``
+scale/offset, on ``s3://eodata/...``; Planetary Computer's per-band assets
+(``B04``, ``SCL``) with ``proj:epsg`` and ``s2:processing_baseline``, on
+Azure Blob (Azurite) behind SAS tokens.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+TILE_M = 1200
+ZONES = (32632, 32633)
+#: West edges (x of the tile's left side) and north edge, in each tile's zone.
+TILE_X0 = (713760, 285060)
+TILE_Y1 = 5543520
+START = datetime.datetime(2024, 6, 1, 10, 30, 21)
+#: A box inside both tiles' footprints, and a point in each tile.
+BBOX = [11.986, 49.996, 12.014, 50.003]
+POINTS = ((11.99, 50.0), (12.01, 50.0))
+BANDS = {"B02": 10, "B04": 10, "B05": 20, "SCL": 20}
+SCL_CLASSES = (4, 8)
+BASELINE = "05.10"
+
+
+@dataclasses.dataclass(frozen=True)
+class Scene:
+    tile: int
+    day: int
+
+    @property
+    def epsg(self) -> int:
+        return ZONES[self.tile]
+
+    @property
+    def time(self) -> datetime.datetime:
+        return START + datetime.timedelta(days=3 * self.day, seconds=7 * self.tile)
+
+    @property
+    def mgrs(self) -> str:
+        return ("32UPA", "33UUR")[self.tile]
+
+    @property
+    def name(self) -> str:
+        stamp = self.time.strftime("%Y%m%dT%H%M%S")
+        return f"S2A_MSIL2A_{stamp}_N0510_R065_T{self.mgrs}_{stamp}"
+
+
+def scenes(days: int = 2) -> list[Scene]:
+    return [Scene(tile, day) for day in range(days) for tile in (0, 1)]
+
+
+def dn(band: str, tile: int, day: int) -> int:
+    """The digital number of every pixel of *band* in *tile* on *day*."""
+    if band == "SCL":
+        return SCL_CLASSES[tile]
+    return 1500 + 200 * list(BANDS).index(band) + 400 * tile + 100 * day
+
+
+def reflectance(band: str, tile: int, day: int) -> float:
+    """What the cube holds there: DN * 1e-4 - 0.1 (baseline >= 04.00)."""
+    return dn(band, tile, day) * 1e-4 - 0.1
+
+
+def write_cog(path: Path, scene: Scene, value: int, dtype: str, res: int) -> dict:
+    """A COG of *scene*'s tile at *res* metres, every pixel *value*; returns its ``proj:``."""
+    import rioxarray  # noqa: F401 - the .rio accessor
+    import xarray as xr
+
+    size = TILE_M // res
+    x0 = TILE_X0[scene.tile]
+    array = xr.DataArray(
+        np.full((size, size), value, dtype),
+        dims=("y", "x"),
+        coords={
+            "y": TILE_Y1 - res * (np.arange(size) + 0.5),
+            "x": x0 + res * (np.arange(size) + 0.5),
+        },
+    )
+    array = array.rio.write_crs(f"EPSG:{scene.epsg}").rio.write_nodata(0)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    array.rio.to_raster(path, driver="COG")
+    return {
+        "proj:shape": [size, size],
+        "proj:transform": [res, 0, x0, 0, -res, TILE_Y1, 0, 0, 1],
+    }
+
+
+def footprint(scene: Scene) -> tuple[list[float], dict]:
+    """The scene's bbox and geometry in longitude/latitude."""
+    from pyproj import Transformer
+
+    t = Transformer.from_crs(scene.epsg, 4326, always_xy=True)
+    x0, y1 = TILE_X0[scene.tile], TILE_Y1
+    corners = [(x0, y1), (x0 + TILE_M, y1), (x0 + TILE_M, y1 - TILE_M), (x0, y1 - TILE_M)]
+    lonlat = [t.transform(x, y) for x, y in corners]
+    lons, lats = [p[0] for p in lonlat], [p[1] for p in lonlat]
+    geometry = {"type": "Polygon", "coordinates": [[*map(list, lonlat), list(lonlat[0])]]}
+    return [min(lons), min(lats), max(lons), max(lats)], geometry
+
+
+_EXTENSIONS = [
+    "https://stac-extensions.github.io/projection/v1.1.0/schema.json",
+    "https://stac-extensions.github.io/raster/v1.1.0/schema.json",
+    "https://stac-extensions.github.io/eo/v1.1.0/schema.json",
+]
+
+
+def item_json(scene: Scene, collection: str, properties: dict, assets: dict) -> dict:
+    bbox, geometry = footprint(scene)
+    return {
+        "type": "Feature",
+        "stac_version": "1.0.0",
+        "stac_extensions": _EXTENSIONS,
+        "id": scene.name,
+        "collection": collection,
+        "bbox": bbox,
+        "geometry": geometry,
+        "properties": {
+            "datetime": scene.time.isoformat() + "Z",
+            "platform": "sentinel-2a",
+            "eo:cloud_cover": 10.0 + 40 * scene.day,
+            **properties,
+        },
+        "assets": assets,
+        "links": [],
+    }
+
+
+def _asset(href: str, proj: dict, band: str, res: int, raster: dict | None) -> dict:
+    asset = {
+        "href": href,
+        "type": "image/tiff; application=geotiff; profile=cloud-optimized",
+        "roles": ["data"],
+        "gsd": res,
+        **proj,
+    }
+    if raster is not None:
+        asset["raster:bands"] = [raster]
+    return asset
+
+
+def cdse_items(folder: Path, days: int = 2) -> tuple[list[dict], dict[str, Path]]:
+    """CDSE-shaped items and the COGs to put at their ``s3://eodata/...`` hrefs."""
+    items, files = [], {}
+    for scene in scenes(days):
+        assets = {}
+        for band, native in BANDS.items():
+            for res in sorted({native, 20}):
+                key = f"{band}_{res}m"
+                path = f"Sentinel-2/MSI/L2A/{scene.time:%Y/%m/%d}/{scene.name}.SAFE/{key}.tif"
+                files[path] = folder / "cdse" / path
+                dtype = "uint8" if band == "SCL" else "uint16"
+                value = dn(band, scene.tile, scene.day)
+                proj = write_cog(files[path], scene, value, dtype, res)
+                proj["proj:code"] = f"EPSG:{scene.epsg}"
+                raster = {"nodata": 0, "data_type": dtype}
+                if band != "SCL":
+                    raster.update(scale=1e-4, offset=-0.1)
+                assets[key] = _asset(f"s3://eodata/{path}", proj, band, res, raster)
+        properties = {"processing:version": BASELINE, "grid:code": f"MGRS-{scene.mgrs}"}
+        items.append(item_json(scene, "sentinel-2-l2a", properties, assets))
+    return items, files
+
+
+def pc_items(
+    folder: Path, href: Callable[[str], str], days: int = 2
+) -> tuple[list[dict], dict[str, Path]]:
+    """PC-shaped items (hrefs made by *href* from a blob path) and their COGs."""
+    items, files = [], {}
+    for scene in scenes(days):
+        assets = {}
+        for band, res in BANDS.items():
+            path = f"sentinel2-l2/{scene.mgrs}/{scene.time:%Y/%m/%d}/{scene.name}/{band}.tif"
+            files[path] = folder / "pc" / path
+            dtype = "uint8" if band == "SCL" else "uint16"
+            proj = write_cog(files[path], scene, dn(band, scene.tile, scene.day), dtype, res)
+            assets[band] = _asset(href(path), proj, band, res, None)
+        properties = {
+            "proj:epsg": scene.epsg,
+            "s2:processing_baseline": BASELINE,
+            "s2:mgrs_tile": scene.mgrs,
+        }
+        items.append(item_json(scene, "sentinel-2-l2a", properties, assets))
+    return items, files
+
+
+#: Landsat C2 L2 surface reflectance: value = DN * 2.75e-5 - 0.2 (the assets' raster:bands).
+LANDSAT_BANDS = ("red", "nir08", "qa_pixel")
+LANDSAT_SCALE, LANDSAT_OFFSET = 2.75e-05, -0.2
+
+
+def landsat_dn(band: str, tile: int, day: int) -> int:
+    if band == "qa_pixel":
+        return 21824 + tile  # "clear" bits; stays an integer in the cube
+    return 10000 + 1000 * LANDSAT_BANDS.index(band) + 400 * tile + 100 * day
+
+
+def pc_landsat_items(
+    folder: Path, href: Callable[[str], str], days: int = 1
+) -> tuple[list[dict], dict[str, Path]]:
+    """Landsat C2 L2 items shaped like Planetary Computer's (30 m, raster:bands scale/offset)."""
+    items, files = [], {}
+    for scene in scenes(days):
+        assets = {}
+        for band in LANDSAT_BANDS:
+            path = f"landsat-c2/level-2/{scene.tile}/{scene.time:%Y%m%d}/{band}.tif"
+            files[path] = folder / "landsat" / path
+            value = landsat_dn(band, scene.tile, scene.day)
+            proj = write_cog(files[path], scene, value, "uint16", 30)
+            raster = {"nodata": 0, "data_type": "uint16"}
+            if band != "qa_pixel":
+                raster.update(scale=LANDSAT_SCALE, offset=LANDSAT_OFFSET)
+            assets[band] = _asset(href(path), proj, band, 30, raster)
+        item = item_json(scene, "landsat-c2-l2", {"proj:epsg": scene.epsg}, assets)
+        item["id"] = f"LC09_L2SP_{scene.mgrs}_{scene.time:%Y%m%d}_02_T1"
+        item["properties"]["platform"] = "landsat-9"
+        items.append(item)
+    return items, files
+
+
+def collection(collection_id: str, title: str = "Sentinel-2 Level-2A") -> dict:
+    """A STAC collection document covering the tiles' region since 2015."""
+    return {
+        "type": "Collection",
+        "stac_version": "1.0.0",
+        "id": collection_id,
+        "title": title,
+        "description": f"{title} (test rig)",
+        "license": "proprietary",
+        "extent": {
+            "spatial": {"bbox": [[5.0, 45.0, 20.0, 55.0]]},
+            "temporal": {"interval": [["2015-06-27T00:00:00Z", None]]},
+        },
+        "links": [],
+    }
