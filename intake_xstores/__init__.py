@@ -38,7 +38,7 @@ from .descriptor import (
     VariableDescriptor,
     new_data_descriptor,
 )
-from .errors import DataStoreError, DataStoreParamsError
+from .errors import DataExistsError, DataStoreError, DataStoreParamsError
 from .fs.registry import get_filename_extensions, new_fs_data_store
 from .pool import (
     DataStoreConfig,
@@ -51,7 +51,6 @@ from .preload import (
     ExecutorPreloadHandle,
     NullPreloadHandle,
     Preloaded,
-    PreloadedDataStore,
     PreloadHandle,
     PreloadState,
     PreloadStatus,
@@ -87,6 +86,7 @@ from .search import DataSearcher, DefaultSearchMixin
 from .store import (
     DataStore,
     MutableDataStore,
+    PreloadedDataStore,
     find_data_store_extensions,
     get_data_store_class,
     get_data_store_params_schema,
@@ -97,6 +97,7 @@ from .store import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "DataExistsError",
     "DataStoreError",
     "DataStoreParamsError",
     "ANY_TYPE",

@@ -194,14 +194,11 @@ def _print_schema(schema: Any, as_json: bool) -> None:
 
 
 def _jsonable(value: Any) -> Any:
-    """*value* with tuples as lists and anything exotic as its string."""
-    if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if value is None or isinstance(value, (str, int, float, bool)):
-        return value
-    return str(value)
+    """*value* as JSON (see :func:`~intake_xstores.schema.to_json_value`), anything
+    exotic as its string, so that printing never fails."""
+    from .schema import to_json_value
+
+    return to_json_value(value, fallback=str)
 
 
 def _short(name: str, value: Any) -> str:
@@ -349,7 +346,7 @@ def _write_with_progress(
     one (Zarr counts chunks written, ``.levels`` labels each level), else Dask's tasks."""
     from tqdm.dask import TqdmCallback
 
-    from .errors import DataStoreError
+    from .errors import DataExistsError
 
     kwargs = dict(replace=args.replace, **write_params)
     try:
@@ -360,10 +357,10 @@ def _write_with_progress(
             return dst.write_data(data, data_id, **kwargs)
         with TqdmCallback(desc=f"copying to {data_id}", file=sys.stderr, unit="task"):
             return dst.write_data(data, data_id, **kwargs)
-    except DataStoreError as error:
-        if "replace=True" not in str(error):
-            raise
-        raise CliError(str(error).replace("replace=True", "--replace")) from None
+    except DataExistsError as error:
+        raise CliError(
+            f"Data resource {error.data_id!r} already exists; pass --replace to overwrite it"
+        ) from None
 
 
 def _write_params_schema(dst: Any, data: Any, data_id: str) -> Any:
@@ -543,19 +540,26 @@ def build_parser() -> argparse.ArgumentParser:
     _add_params(p)
     p.set_defaults(func=cmd_clean)
 
-    p = sub.add_parser("describe", help="describe a data ID (bbox, time range, variables)")
-    p.add_argument("store_id", metavar="STORE_ID")
-    p.add_argument("data_id", metavar="DATA_ID")
-    _add_params(p)
-    p.add_argument("--json", action="store_true", help="print the full descriptor as JSON")
-    p.set_defaults(func=cmd_describe)
-
-    p = sub.add_parser("open-params", help="show the parameters of opening a data ID")
-    p.add_argument("store_id", metavar="STORE_ID")
-    p.add_argument("data_id", metavar="DATA_ID")
-    _add_params(p)
-    p.add_argument("--json", action="store_true", help="print the JSON Schema")
-    p.set_defaults(func=cmd_open_params)
+    for name, func, says, json_says in (
+        (
+            "describe",
+            cmd_describe,
+            "describe a data ID (bbox, time range, variables)",
+            "print the full descriptor as JSON",
+        ),
+        (
+            "open-params",
+            cmd_open_params,
+            "show the parameters of opening a data ID",
+            "print the JSON Schema",
+        ),
+    ):
+        p = sub.add_parser(name, help=says)
+        p.add_argument("store_id", metavar="STORE_ID")
+        p.add_argument("data_id", metavar="DATA_ID")
+        _add_params(p)
+        p.add_argument("--json", action="store_true", help=json_says)
+        p.set_defaults(func=func)
 
     p = sub.add_parser(
         "copy",
@@ -660,16 +664,16 @@ def main(argv: Sequence[str] | None = None) -> None:
     except Exception as error:
         if os.environ.get("XSTORES_TRACEBACK"):
             raise
-        message = str(error) or type(error).__name__
-        if not isinstance(error, CliError) and not _is_ours(error):
-            message = f"{type(error).__name__}: {message}"
-        _fail(message, secrets)
+        from .errors import error_text
+
+        _fail(str(error) if _is_ours(error) and str(error) else error_text(error), secrets)
 
 
 def _is_ours(error: Exception) -> bool:
-    from .errors import DataStoreError, DataStoreParamsError
+    """Whether *error*'s text is written for users: ours need no type name."""
+    from .errors import DataStoreError
 
-    return isinstance(error, (DataStoreError, DataStoreParamsError))
+    return isinstance(error, (CliError, DataStoreError))
 
 
 if __name__ == "__main__":

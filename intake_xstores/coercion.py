@@ -16,7 +16,7 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from .errors import DataStoreParamsError
+from .errors import param_error
 
 _TRUTH = {"true": True, "false": False}
 _NULL_TEXTS = ("None", "null")
@@ -102,9 +102,7 @@ def coerce_text(schema: Mapping[str, Any], text: str, name: str) -> Any:
     if "string" in types:
         return text  # e.g. "auto" or "007" where a string is allowed too
     allowed = " or ".join(_SAYS.get(t, t) for t in types + (["null"] if nullable(schema) else []))
-    raise DataStoreParamsError(
-        f"Invalid value for parameter {name!r}: {text!r}; allowed: {allowed}"
-    )
+    raise param_error(name, text, allowed=allowed)
 
 
 def coerce_params(

@@ -15,7 +15,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from typing import Any, ClassVar, Generic, TypeVar
 
-from .errors import DataStoreParamsError
+from .errors import DataStoreParamsError, param_error
 
 T = TypeVar("T")
 
@@ -126,18 +126,22 @@ class DataType:
             if found is not None:
                 return found
             allowed = ", ".join(repr(t.alias) for t in cls._REGISTERED_DATA_TYPES)
-            raise DataStoreParamsError(
-                f"Invalid value for parameter 'data_type': {data_type!r} (unknown data type); "
-                f"allowed: one of {allowed}, a fully qualified class name, or a class"
+            raise param_error(
+                "data_type",
+                data_type,
+                problem="unknown data type",
+                allowed=f"one of {allowed}, a fully qualified class name, or a class",
             )
         if isinstance(data_type, type):
             for registered in cls._REGISTERED_DATA_TYPES:
                 if registered._loaded_dtype() is data_type:
                     return registered
             return DataType(data_type)
-        raise DataStoreParamsError(
-            f"Invalid value for parameter 'data_type': cannot convert {data_type!r} into a "
-            "data type; allowed: an alias, a fully qualified class name, or a class"
+        raise param_error(
+            "data_type",
+            data_type,
+            problem="not convertible into a data type",
+            allowed="an alias, a fully qualified class name, or a class",
         )
 
     @classmethod

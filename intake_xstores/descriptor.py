@@ -8,21 +8,22 @@ reading coordinate values and metadata only, never a data variable's chunk.
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import numpy as np
 
+from .conventions import GEOGRAPHIC_X_DIM_NAMES, X_DIM_NAMES, Y_DIM_NAMES
 from .datatype import (
     ANY_TYPE,
     DATASET_TYPE,
     GEO_DATA_FRAME_TYPE,
     MULTI_LEVEL_DATASET_TYPE,
     DataType,
+    DataTypeLike,
     data_type_of,
 )
-from .errors import DataStoreParamsError
+from .errors import DataStoreParamsError, param_error
 from .schema import (
     JsonArraySchema,
     JsonComplexSchema,
@@ -32,10 +33,8 @@ from .schema import (
     JsonNumberSchema,
     JsonObjectSchema,
     JsonStringSchema,
+    to_json_value,
 )
-
-_X_NAMES = ("x", "lon", "longitude")
-_Y_NAMES = ("y", "lat", "latitude")
 
 
 @dataclasses.dataclass
@@ -54,7 +53,7 @@ class VariableDescriptor:
         if self.chunks is not None:
             self.chunks = tuple(self.chunks)
         if self.attrs is not None:
-            self.attrs = _jsonable(self.attrs)
+            self.attrs = to_json_value(self.attrs)
 
     @classmethod
     def get_schema(cls) -> JsonObjectSchema:
@@ -83,7 +82,7 @@ class VariableDescriptor:
                 "dtype": self.dtype,
                 "dims": list(self.dims),
                 "chunks": list(self.chunks) if self.chunks is not None else None,
-                "attrs": _jsonable(self.attrs) if self.attrs else None,
+                "attrs": to_json_value(self.attrs) if self.attrs else None,
             }
         )
 
@@ -115,9 +114,10 @@ class DataDescriptor:
         if self.default_data_type is not None and not self.default_data_type.is_super_type_of(
             self.data_type
         ):
-            raise DataStoreParamsError(
-                f"Invalid value for parameter 'data_type': {self.data_type.alias!r}; "
-                f"allowed: {self.default_data_type.alias!r} for a {type(self).__name__}"
+            raise param_error(
+                "data_type",
+                self.data_type.alias,
+                allowed=f"{self.default_data_type.alias!r} for a {type(self).__name__}",
             )
         if self.bbox is not None:
             self.bbox = tuple(float(v) for v in self.bbox)
@@ -169,7 +169,7 @@ class DataDescriptor:
             elif field.name in ("data_vars", "coords"):
                 value = {k: v.to_dict() for k, v in value.items()}
             else:
-                value = _jsonable(value)
+                value = to_json_value(value)
             d[field.name] = value
         return d
 
@@ -209,7 +209,7 @@ class DatasetDescriptor(DataDescriptor):
     def __post_init__(self):
         super().__post_init__()
         if self.attrs is not None:
-            self.attrs = _jsonable(self.attrs)
+            self.attrs = to_json_value(self.attrs)
 
     @classmethod
     def _extra_properties(cls) -> dict[str, Any]:
@@ -269,6 +269,34 @@ _DESCRIPTOR_CLASSES = {
 }
 
 
+def descriptor_class(data_type: DataTypeLike) -> type[DataDescriptor]:
+    """The descriptor class of *data_type* (:class:`DataDescriptor` for others)."""
+    return _DESCRIPTOR_CLASSES.get(DataType.normalize(data_type), DataDescriptor)
+
+
+def descriptor_from_metadata(
+    data_id: str, data_type: DataTypeLike, metadata: Mapping[str, Any], **fields: Any
+) -> DataDescriptor:
+    """Describe *data_id* from what a service says of it (a catalogue entry, say),
+    without opening it.
+
+    Items of *metadata* named like the descriptor's fields (``crs``, ``bbox``,
+    ``time_range``, ``time_period``, ``spatial_res``, ``dims``...) fill them,
+    the others become its ``attrs`` where the descriptor has some; *fields*
+    (``open_params_schema``...) win over both. The result is validated like
+    :meth:`DataDescriptor.from_dict`, so a malformed field is a
+    :class:`DataStoreParamsError` naming it.
+    """
+    cls = descriptor_class(data_type)
+    names = {f.name for f in dataclasses.fields(cls)} - {"data_id", "data_type"}
+    known = {k: v for k, v in metadata.items() if k in names}
+    if "attrs" in names:
+        others = {k: v for k, v in metadata.items() if k not in names}
+        known["attrs"] = {**others, **(known.get("attrs") or {})} or None
+    d = {**known, **fields, "data_id": data_id, "data_type": DataType.normalize(data_type).alias}
+    return cls.from_dict(to_json_value({k: v for k, v in d.items() if v is not None}))
+
+
 def new_data_descriptor(
     data_id: str, data: Any, require: bool = False, **kwargs: Any
 ) -> DataDescriptor:
@@ -290,13 +318,13 @@ def new_data_descriptor(
 
 def describe_dataset(ds) -> dict[str, Any]:
     """Descriptor fields of an ``xarray.Dataset`` from coordinates and metadata."""
-    x, y = _find_coord(ds, _X_NAMES), _find_coord(ds, _Y_NAMES)
+    x, y = _find_coord(ds, X_DIM_NAMES), _find_coord(ds, Y_DIM_NAMES)
     fields: dict[str, Any] = {
         "crs": crs_of(ds, x),
         "dims": {str(k): int(v) for k, v in ds.sizes.items()},
         "coords": {str(k): _describe_var(k, v) for k, v in ds.coords.items()},
         "data_vars": {str(k): _describe_var(k, v) for k, v in ds.data_vars.items()},
-        "attrs": _jsonable(dict(ds.attrs)) or None,
+        "attrs": to_json_value(dict(ds.attrs)) or None,
     }
     if x is not None and y is not None:
         xs, ys = ds[x].values, ds[y].values
@@ -408,8 +436,12 @@ def _find_coord(ds, names) -> str | None:
 
 
 def crs_of(ds, x_name: str | None) -> str | None:
-    """The CRS of dataset *ds* as a string (grid mapping, ``spatial_ref``/``crs``
-    variable, else WGS 84 if *x_name* looks geographic), or None."""
+    """The CRS of dataset *ds* as a string, or None when nothing tells it.
+
+    Read, in turn, from a variable's CF ``grid_mapping``, a ``spatial_ref`` or
+    ``crs`` variable, and last from *x_name* being a longitude: the one rule
+    descriptors, grid mappings and multi-level datasets share.
+    """
     for var in ds.variables.values():
         gm = var.attrs.get("grid_mapping")
         if gm and gm in ds.variables:
@@ -419,7 +451,7 @@ def crs_of(ds, x_name: str | None) -> str | None:
             crs = _crs_from_attrs(ds[name].attrs)
             if crs:
                 return crs
-    if x_name in ("lon", "longitude"):
+    if x_name in GEOGRAPHIC_X_DIM_NAMES:
         return "EPSG:4326"
     return None
 
@@ -447,7 +479,7 @@ def _describe_var(name, var) -> VariableDescriptor:
         dtype=str(var.dtype),
         dims=tuple(str(d) for d in var.dims),
         chunks=chunks,
-        attrs=_jsonable(dict(var.attrs)) or None,
+        attrs=to_json_value(dict(var.attrs)) or None,
     )
 
 
@@ -469,24 +501,6 @@ def _period(delta: np.timedelta64) -> str:
         if seconds and seconds % size == 0:
             return f"{seconds // size}{unit}"
     return f"{seconds}s"
-
-
-def _jsonable(value: Any) -> Any:
-    """Convert numpy scalars/arrays and tuples into plain JSON values."""
-    if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return _jsonable(value.tolist())
-    if isinstance(value, np.generic):
-        return _jsonable(value.item())
-    if isinstance(value, float) and value != value:
-        # NaN (e.g. a _FillValue) stays a number, as Python's json writes and
-        # reads it, and is always the same object: NaN never equals NaN, but
-        # an object is itself, so descriptors compare equal after a round trip.
-        return math.nan
-    return value
 
 
 def _drop_none(d: dict[str, Any]) -> dict[str, Any]:

@@ -33,6 +33,23 @@ class DataStoreParamsError(DataStoreError, ValueError, jsonschema.ValidationErro
         return type(self), (self.message,)
 
 
+class DataExistsError(DataStoreError):
+    """Writing *data_id* would overwrite data that is there, and ``replace`` is off.
+
+    A type of its own, carrying the data ID, so that faces can say how *they*
+    allow replacing (the command line's ``--replace``) without parsing messages.
+    """
+
+    def __init__(self, data_id: str):
+        super().__init__(
+            f"Data resource {data_id!r} already exists; pass replace=True to overwrite it"
+        )
+        self.data_id = data_id
+
+    def __reduce__(self):
+        return type(self), (self.data_id,)
+
+
 def error_text(error: BaseException) -> str:
     """*error* as one message says it: its type, and its text when it has one.
 

@@ -32,23 +32,18 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
 from concurrent.futures import CancelledError, Executor, Future, ThreadPoolExecutor
 from enum import Enum
-from typing import TYPE_CHECKING, Any, Union
+from typing import Any
 
 from .errors import error_text
-
-if TYPE_CHECKING:
-    from .store import DataStore
 
 __all__ = [
     "ExecutorPreloadHandle",
     "NullPreloadHandle",
     "Preloaded",
-    "PreloadedDataStore",
     "PreloadHandle",
     "PreloadMonitor",
     "PreloadState",
     "PreloadStatus",
-    "preloaded_location",
 ]
 
 _LOG = logging.getLogger(__name__)
@@ -417,48 +412,6 @@ class Preloaded(ABC):
     @abstractmethod
     def preload_handle(self) -> PreloadHandle:
         """The handle of the preload job that filled this store."""
-
-
-PreloadedDataStore = Union["DataStore", Preloaded]
-"""What ``preload_data`` returns: a data store with a ``preload_handle``."""
-
-
-def preloaded_location(cache: DataStore, data_id: str) -> tuple[str, str]:
-    """``(store_id, data_id)`` of what preloading *data_id* put into *cache*.
-
-    The data ID is *data_id* itself if the cache has it, else the one
-    cache data ID named like it with another extension (``x.nc`` preloaded
-    as ``x.zarr``, ``a.zip`` unpacked as ``a/b.zarr``). The store ID is the
-    one whose class *cache* is an instance of.
-    """
-    from .errors import DataStoreError
-    from .store import find_data_store_extensions
-
-    store_id = next((e.name for e in find_data_store_extensions() if _is_class_of(e, cache)), None)
-    if store_id is None:
-        raise DataStoreError(f"Cannot tell which data store {cache!r} is")
-    if cache.has_data(data_id):
-        return store_id, data_id
-    stem = data_id.rsplit(".", 1)[0]
-    found = [
-        d
-        for d in cache.get_data_ids()
-        if d.startswith(stem) and d[len(stem) : len(stem) + 1] in (".", "/")
-    ]
-    if len(found) != 1:
-        which = f"several: {found}" if found else "none"
-        raise DataStoreError(
-            f"{data_id!r} was preloaded into {cache!r}, but which of its data IDs is it? "
-            f"Found {which}; open the cache store's data directly"
-        )
-    return store_id, found[0]
-
-
-def _is_class_of(extension: Any, store: Any) -> bool:
-    try:
-        return type(store) is extension.component
-    except Exception:  # a plugin that cannot load is not the cache's store
-        return False
 
 
 # --- progress displays ------------------------------------------------------------

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import copy
 import datetime
+import math
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -142,7 +144,7 @@ class JsonSchema:
             value = getattr(self, attr)
             if value is UNDEFINED or (value is None and attr not in _MAY_BE_NULL):
                 continue
-            d[key] = _to_json(value)
+            d[key] = to_json_value(value)
         if self.secret:
             d["writeOnly"] = True
         return d
@@ -186,14 +188,40 @@ class JsonSchema:
         return f"{type(self).__name__}({self.to_dict()!r})"
 
 
-def _to_json(value: Any) -> Any:
-    if isinstance(value, JsonSchema):
-        return value.to_dict()
-    if isinstance(value, Mapping):
-        return {k: _to_json(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_to_json(v) for v in value]
-    return value
+def to_json_value(value: Any, *, fallback: Callable[[Any], Any] | None = None) -> Any:
+    """*value* as a JSON document holds it: the package's one JSON-ifier.
+
+    Schemas become their dictionaries, mappings get string keys, tuples become
+    lists, NumPy arrays and scalars plain Python values, dates and times ISO
+    strings (a naive midnight as a date alone, as users write it), and NaN
+    stays the one ``math.nan`` object (so descriptors compare equal after a
+    round trip). Anything else is returned as it is, or passed to *fallback*
+    (``fallback=str`` where the result must serialise whatever it holds).
+    NumPy is only looked at when already imported, to keep imports light.
+    """
+
+    def convert(v: Any) -> Any:
+        if isinstance(v, JsonSchema):
+            return v.to_dict()
+        if isinstance(v, Mapping):
+            return {str(k): convert(item) for k, item in v.items()}
+        if isinstance(v, (list, tuple)):
+            return [convert(item) for item in v]
+        if isinstance(v, datetime.datetime):
+            midnight = v.time() == datetime.time(0) and v.tzinfo is None
+            return v.date().isoformat() if midnight else v.isoformat()
+        if isinstance(v, datetime.date):
+            return v.isoformat()
+        numpy = sys.modules.get("numpy")
+        if numpy is not None and isinstance(v, (numpy.ndarray, numpy.generic)):
+            return convert(v.tolist())
+        if isinstance(v, float) and math.isnan(v):
+            return math.nan
+        if fallback is None or v is None or isinstance(v, (str, int, float, bool)):
+            return v
+        return fallback(v)
+
+    return convert(value)
 
 
 class JsonSimpleSchema(JsonSchema):

@@ -11,13 +11,14 @@ from __future__ import annotations
 import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Container, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from . import secrets
 from .accessor import DataOpener, DataPreloader, DataWriter
 from .datatype import DataType, DataTypeLike
 from .descriptor import DataDescriptor
 from .errors import DataStoreError, DataStoreParamsError
+from .preload import NullPreloadHandle, Preloaded
 from .registry import (
     EXTENSION_POINT_DATA_STORES,
     Extension,
@@ -33,9 +34,6 @@ from .schema import (
     JsonStringSchema,
 )
 from .search import DataSearcher
-
-if TYPE_CHECKING:
-    from .preload import PreloadedDataStore
 
 
 class DataStore(DataOpener, DataSearcher, DataPreloader, ABC):
@@ -148,12 +146,27 @@ class DataStore(DataOpener, DataSearcher, DataPreloader, ABC):
         self, data_type: DataTypeLike = None, **search_params: Any
     ) -> Iterator[DataDescriptor]:
         """Yield descriptors of the data matching data type, bbox and time range."""
+        return self._search(self._described, data_type, search_params)
+
+    def _search(
+        self,
+        describe: Callable[[str, str | None], DataDescriptor | None],
+        data_type: DataTypeLike,
+        search_params: dict[str, Any],
+    ) -> Iterator[DataDescriptor]:
+        """:meth:`search_data` with *describe* telling each data ID's descriptor
+        (None: skip it); the parameters are checked before the first is yielded."""
         if data_type is not None:
             search_params["data_type"] = DataType.normalize(data_type).alias
         params = self.get_search_params_schema().process(search_params)
+        return self._matching(describe, params)
+
+    def _matching(
+        self, describe: Callable[[str, str | None], DataDescriptor | None], params: dict[str, Any]
+    ) -> Iterator[DataDescriptor]:
         bbox, time_range = params.get("bbox"), params.get("time_range")
         for data_id in self.get_data_ids(data_type=params.get("data_type")):
-            descriptor = self._described(data_id, params.get("data_type"))
+            descriptor = describe(data_id, params.get("data_type"))
             if descriptor is None:
                 continue
             if bbox and not _intersects(descriptor.bbox, bbox):
@@ -202,8 +215,6 @@ class DataStore(DataOpener, DataSearcher, DataPreloader, ABC):
         store, its ``preload_handle`` reporting progress and able to cancel.
         ``monitor=callable(handle, event)`` is told of each progress event.
         """
-        from .preload import NullPreloadHandle
-
         preload_params.pop("monitor", None)
         try:
             self.get_preload_data_params_schema().process(preload_params)
@@ -259,6 +270,10 @@ class MutableDataStore(DataStore, DataWriter):
 
     def deregister_data(self, data_id: str) -> None:
         """Forget *data_id* without deleting it; see :meth:`register_data`."""
+
+
+PreloadedDataStore = DataStore | Preloaded
+"""What ``preload_data`` returns: a data store with a ``preload_handle``."""
 
 
 def _restore_store(cls: type[DataStore], params: dict[str, Any]) -> DataStore:
@@ -337,3 +352,38 @@ def new_data_store(
         return store_class(**store_params)
     except DataStoreParamsError as error:
         raise DataStoreParamsError(f"Data store {store_id!r}: {error}") from None
+
+
+def preloaded_location(cache: DataStore, data_id: str) -> tuple[str, str]:
+    """``(store_id, data_id)`` of what preloading *data_id* put into *cache*.
+
+    The data ID is *data_id* itself if the cache has it, else the one
+    cache data ID named like it with another extension (``x.nc`` preloaded
+    as ``x.zarr``, ``a.zip`` unpacked as ``a/b.zarr``). The store ID is the
+    one whose class *cache* is an instance of.
+    """
+    store_id = next((e.name for e in find_data_store_extensions() if _is_class_of(e, cache)), None)
+    if store_id is None:
+        raise DataStoreError(f"Cannot tell which data store {cache!r} is")
+    if cache.has_data(data_id):
+        return store_id, data_id
+    stem = data_id.rsplit(".", 1)[0]
+    found = [
+        d
+        for d in cache.get_data_ids()
+        if d.startswith(stem) and d[len(stem) : len(stem) + 1] in (".", "/")
+    ]
+    if len(found) != 1:
+        which = f"several: {found}" if found else "none"
+        raise DataStoreError(
+            f"{data_id!r} was preloaded into {cache!r}, but which of its data IDs is it? "
+            f"Found {which}; open the cache store's data directly"
+        )
+    return store_id, found[0]
+
+
+def _is_class_of(extension: Any, store: Any) -> bool:
+    try:
+        return type(store) is extension.component
+    except Exception:  # a plugin that cannot load is not the cache's store
+        return False

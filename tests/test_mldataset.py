@@ -203,8 +203,8 @@ def test_repr_names_id_levels_and_variables():
         ({"num_levels": 0}, "'num_levels': 0; allowed: an integer from 1 to 4"),
         ({"num_levels": 9}, "'num_levels': 9; allowed: an integer from 1 to 4"),
         ({"agg_methods": "avg"}, "'agg_methods': 'avg'; allowed: one of first, mean"),
-        ({"agg_methods": {"qc": "avg"}}, "'avg' for 'qc'; allowed: one of first, mean"),
-        ({"agg_methods": {"chlorophyll": "max"}}, "'chlorophyll' names no spatial variable"),
+        ({"agg_methods": {"qc": "avg"}}, "'avg'; the method for 'qc'; allowed: one of first, mean"),
+        ({"agg_methods": {"chlorophyll": "max"}}, "'chlorophyll'; names no spatial variable"),
         ({"tile_size": [0, 4]}, "'tile_size': [0, 4]; allowed: a positive integer"),
     ],
 )

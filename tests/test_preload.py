@@ -31,7 +31,7 @@ from intake_xstores import (
     new_data_store,
 )
 from intake_xstores.intake.source import XStoreSource
-from intake_xstores.preload import preloaded_location
+from intake_xstores.store import preloaded_location
 from tests.conftest import make_cube
 
 XSTORES = shutil.which("xstores", path=str(Path(sys.executable).parent))

@@ -110,3 +110,27 @@ def test_undefined_is_distinct_from_none_and_pickles():
 def test_unknown_keyword_is_a_type_error():
     with pytest.raises(TypeError, match="minimum"):
         JsonStringSchema(minimum=3)
+
+
+def test_to_json_value_is_the_one_json_ifier():
+    import datetime
+    import math
+
+    import numpy as np
+
+    from intake_xstores.schema import JsonStringSchema, to_json_value
+
+    value = {
+        1: (np.float32(1.5), np.arange(2)),
+        "when": datetime.datetime(2021, 3, 1),
+        "at": datetime.datetime(2021, 3, 1, 12, 30),
+        "nan": np.float64("nan"),
+        "schema": JsonStringSchema(min_length=1),
+    }
+    plain = to_json_value(value)
+    assert plain["1"] == [1.5, [0, 1]] and plain["when"] == "2021-03-01"
+    assert plain["at"] == "2021-03-01T12:30:00" and plain["nan"] is math.nan
+    assert plain["schema"] == {"type": "string", "minLength": 1}
+    assert json.loads(json.dumps(plain))["1"] == [1.5, [0, 1]]
+    assert to_json_value({"x": object}) == {"x": object}  # left as it is...
+    assert to_json_value({"x": object}, fallback=str) == {"x": "<class 'object'>"}  # ...or said

@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from ..accessor import DataOpener, DataWriter
-from ..errors import DataStoreError, error_text, param_error
+from ..errors import DataExistsError, DataStoreError, error_text, param_error
 from ..schema import JsonBooleanSchema, JsonObjectSchema, JsonStringSchema
 from .components import get_format, get_protocol
 from .journal import WriteJournal, remove
@@ -84,9 +84,7 @@ class FsDataAccessor(DataOpener, DataWriter):
                 self._append(journal, data, existing, **params)
                 return data_id
             if existing and not replace:
-                raise DataStoreError(
-                    f"Data resource {data_id!r} already exists; pass replace=True to overwrite it"
-                )
+                raise DataExistsError(data_id)
             temp = journal.temp_path()
             journal.record("write", temp=temp)
             try:

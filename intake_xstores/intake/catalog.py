@@ -23,14 +23,15 @@ from .. import __version__
 from ..coercion import coerce_text
 from ..descriptor import DataDescriptor
 from ..errors import DataStoreParamsError
+from ..schema import to_json_value
 from ..store import DataStore, get_data_store_params_schema, list_data_store_ids
 from .params import (
-    catalog_templates,
     coerce_rendered,
+    entry_description,
+    entry_yaml,
     parameter_schema,
-    redact,
     redact_description,
-    to_json_value,
+    store_args,
     user_parameters,
     validate_user_values,
 )
@@ -129,17 +130,7 @@ class XStoreEntry(CatalogEntry):
         return descriptor_metadata(self.descriptor)
 
     def _args(self) -> dict[str, Any]:
-        schema = get_data_store_params_schema(self._store_id)
-        return {
-            "store_id": self._store_id,
-            "store_params": redact(
-                self._store_id,
-                schema,
-                self._store_params,
-                templates=catalog_templates(self._catalog),
-            ),
-            "data_id": self._data_id,
-        }
+        return store_args(self._store_id, self._store_params, self._catalog, data_id=self._data_id)
 
     def describe(self) -> dict[str, Any]:
         """Name, container, driver, user parameters, args and the descriptor."""
@@ -434,49 +425,16 @@ class XStoreCatalog(Catalog):
         return {k: v for k, v in self._captured_init_kwargs.items() if k in _CATALOG_KWARGS}
 
     def _args(self) -> dict[str, Any]:
-        schema = get_data_store_params_schema(self.store_id)
-        return {
-            "store_id": self.store_id,
-            "store_params": redact(
-                self.store_id,
-                schema,
-                to_json_value(self.store_params),
-                templates=catalog_templates(self),
-            ),
-        }
+        return store_args(self.store_id, self.store_params, self)
 
     def _yaml(self) -> dict[str, Any]:
-        metadata = dict(self._captured_init_kwargs.get("metadata") or {})
-        metadata.pop("catalog_dir", None)
-        return {
-            "sources": {
-                self.name: {
-                    "driver": "xstore",
-                    "description": self.description or "",
-                    "metadata": to_json_value(metadata),
-                    "args": self._args(),
-                }
-            }
-        }
+        return entry_yaml(self, self._captured_init_kwargs.get("metadata") or {})
 
     def describe(self) -> dict[str, Any]:
         """Args, metadata and user parameters (the store's parameters)."""
         if self._entry is not None:
             return redact_description(self.store_id, self.entry.describe())
-        schema = get_data_store_params_schema(self.store_id)
-        return {
-            "name": self.name,
-            "container": "catalog",
-            "plugin": [XStoreCatalog.name],
-            "driver": [XStoreCatalog.name],
-            "description": self.description,
-            "direct_access": True,
-            "user_parameters": [
-                p.describe() for p in user_parameters(schema) if not _secret(schema, p.name)
-            ],
-            "metadata": self.metadata,
-            "args": self._args(),
-        }
+        return entry_description(self, get_data_store_params_schema(self.store_id))
 
     def serialize(self) -> str:
         """This catalog as a YAML catalog: one ``xstore_data`` source per data ID."""

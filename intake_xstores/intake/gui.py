@@ -25,7 +25,7 @@ or in a notebook: ``XStoresGUI.from_paths("catalogs/stores.yaml").main``.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +33,7 @@ import yaml
 from intake.interface.gui import GUI
 
 from ..errors import error_text
-from .params import to_json_value
+from ..schema import to_json_value
 from .source import XStoreSource
 
 
@@ -131,14 +131,18 @@ class XStoresGUI(GUI):
         if not self.catsel.value:
             return
         name = self.catsel.value[0]
-        cat = self._cats[name]
-        try:
-            super().cat_selected(*events)
-        except Exception as error:
-            self.sourcesel.param.update(options=[])
-            self._show(name.strip(" \u2002└─>"), {"error": _one_line(error), **source_info(cat)})
-            return
-        self._show(name.strip(" \u2002└─>"), source_info(cat))
+        cat, shown = self._cats[name], name.strip(" \u2002└─>")
+        list_entries = super().cat_selected
+
+        def attempt() -> None:
+            try:
+                list_entries(*events)
+            except Exception:
+                self.sourcesel.param.update(options=[])  # before the error shows
+                raise
+
+        if not self._failed(shown, cat, attempt):
+            self._show(shown, source_info(cat))
 
     def source_selected(self, *events: Any) -> None:
         """Show the selected source's descriptor, parameters and plots."""
@@ -146,10 +150,8 @@ class XStoresGUI(GUI):
             return
         name = self.sourcesel.value[0]
         source = self._sources[name]
-        try:
-            source.metadata  # noqa: B018 - an XStoreSource describes its data here
-        except Exception as error:
-            self._show(name, {"error": _one_line(error), **source_info(source)})
+        # an XStoreSource describes its data when its metadata is first asked for
+        if self._failed(name, source, lambda: source.metadata):
             return
         try:
             info = source_info(source)
@@ -158,6 +160,15 @@ class XStoresGUI(GUI):
         self._show(name, info)
         if self.plots.panel.visible:
             self.plots.source = source
+
+    def _failed(self, name: str, obj: Any, attempt: Callable[[], Any]) -> bool:
+        """Run *attempt*; if it fails, show why beside what *obj* tells, and say so."""
+        try:
+            attempt()
+        except Exception as error:
+            self._show(name, {"error": _one_line(error), **source_info(obj)})
+            return True
+        return False
 
     def _show(self, name: str, info: Mapping[str, Any]) -> None:
         self.sourceinf.param.update(value=_dump(name, info))

@@ -42,7 +42,6 @@ variable that supplies them (see :func:`secret_env_var`).
 
 from __future__ import annotations
 
-import datetime
 import os
 import re
 from collections.abc import Callable, Mapping
@@ -53,7 +52,8 @@ from intake.catalog.local import UserParameter
 from .. import secrets
 from ..coercion import coerce_params, coerce_text, json_types
 from ..errors import DataStoreParamsError
-from ..schema import JsonObjectSchema, JsonSchema
+from ..schema import JsonObjectSchema, JsonSchema, to_json_value
+from ..store import get_data_store_params_schema
 
 INTAKE_TYPES: dict[str, str] = {
     "string": "str",
@@ -177,6 +177,36 @@ def user_parameters(
     return [user_parameter(n, s) for n, s in properties.items() if n not in exclude]
 
 
+def entry_yaml(obj: Any, metadata: Mapping[str, Any]) -> dict[str, Any]:
+    """A source or catalog *obj* made in Python as a one-entry YAML catalog."""
+    metadata = {k: v for k, v in metadata.items() if k != "catalog_dir"}
+    entry = {
+        "driver": type(obj).name,
+        "description": obj.description or "",
+        "metadata": to_json_value(metadata),
+        "args": obj._args(),
+    }
+    return {"sources": {obj.name: entry}}
+
+
+def entry_description(obj: Any, schema: JsonObjectSchema) -> dict[str, Any]:
+    """What ``describe()`` tells of a source or catalog *obj* made in Python, as a
+    catalog entry's ``describe()`` does: *schema*'s parameters (secrets left
+    out) are its user parameters."""
+    secret = {name for name, prop in schema.properties.items() if prop.secret}
+    return {
+        "name": obj.name,
+        "container": obj.container,
+        "plugin": [type(obj).name],
+        "driver": [type(obj).name],
+        "description": obj.description,
+        "direct_access": True,
+        "user_parameters": [p.describe() for p in user_parameters(schema, tuple(secret))],
+        "metadata": obj.metadata,
+        "args": obj._args(),
+    }
+
+
 def parameter_schema(parameter: UserParameter) -> JsonSchema:
     """The JSON Schema of an Intake user parameter: the reverse mapping."""
     d: dict[str, Any] = {}
@@ -195,23 +225,6 @@ def parameter_schema(parameter: UserParameter) -> JsonSchema:
     if parameter.max is not None:
         d["maximum"] = parameter.max
     return JsonSchema.from_dict(d)
-
-
-def to_json_value(value: Any) -> Any:
-    """A value as JSON Schema sees it: timestamps as ISO strings, tuples as lists."""
-    if isinstance(value, datetime.datetime):
-        if value.time() == datetime.time(0) and value.tzinfo is None:
-            return value.date().isoformat()
-        return value.isoformat()
-    if isinstance(value, datetime.date):
-        return value.isoformat()
-    if isinstance(value, tuple):
-        return [to_json_value(v) for v in value]
-    if isinstance(value, list):
-        return [to_json_value(v) for v in value]
-    if isinstance(value, dict):
-        return {k: to_json_value(v) for k, v in value.items()}
-    return value
 
 
 def validate_user_values(schema: JsonObjectSchema, values: Mapping[str, Any]) -> dict[str, Any]:
@@ -268,6 +281,22 @@ def env_template(variable: str) -> str:
 def v2_env_template(variable: str) -> str:
     """The Intake 2 template reading environment variable *variable*."""
     return "{env(" + variable + ")}"
+
+
+def store_args(
+    store_id: str, store_params: Mapping[str, Any] | None, opened_from: Any, **more: Any
+) -> dict[str, Any]:
+    """The ``args`` of a catalog entry on store *store_id*: its ID and its parameters
+    with secrets redacted, their templates kept when *opened_from* was opened
+    from a YAML catalog (see :func:`catalog_templates`); then *more*."""
+    schema = get_data_store_params_schema(store_id)
+    params = to_json_value(store_params)
+    templates = catalog_templates(opened_from)
+    return {
+        "store_id": store_id,
+        "store_params": redact(store_id, schema, params, templates=templates),
+        **more,
+    }
 
 
 def catalog_templates(obj: Any) -> Mapping[str, Any] | None:

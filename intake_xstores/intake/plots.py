@@ -10,12 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from ..conventions import X_DIM_NAMES, Y_DIM_NAMES
+
 #: Names of horizontal dimensions, x first, for which quick plots are made.
-SPATIAL_DIMS: tuple[tuple[str, str], ...] = (
-    ("lon", "lat"),
-    ("longitude", "latitude"),
-    ("x", "y"),
-)
+SPATIAL_DIMS: tuple[tuple[str, str], ...] = tuple(zip(X_DIM_NAMES, Y_DIM_NAMES, strict=True))
 
 #: Most variables that get a quick plot each.
 MAX_PLOTS = 8

@@ -17,13 +17,13 @@ from intake.source.base import DataSource, Schema
 from .. import __version__
 from ..descriptor import DataDescriptor
 from ..errors import DataStoreParamsError
-from ..store import DataStore, get_data_store_params_schema
+from ..schema import to_json_value
+from ..store import DataStore
 from .params import (
-    catalog_templates,
-    redact,
+    entry_description,
+    entry_yaml,
     redact_description,
-    to_json_value,
-    user_parameters,
+    store_args,
 )
 from .v2 import XStoreData, XStoreReader, descriptor_metadata, get_store
 
@@ -38,20 +38,10 @@ CONTAINERS: dict[str, str] = {
 class XStoreSource(DataSource):
     """The data ID *data_id* of the store *store_id*, as an Intake source.
 
-    Parameters
-    ----------
-    store_id:
-        ID of the data store, e.g. ``"file"`` or ``"s3"``.
-    store_params:
-        The store's parameters (see ``get_data_store_params_schema(store_id)``).
-    data_id:
-        The data ID within the store, e.g. ``"cubes/chl.zarr"``.
-    open_params:
-        Parameters of ``store.open_data`` (see
-        ``store.get_open_data_params_schema(data_id)``); keyword arguments
-        are open parameters too, so ``source(chunks={"time": 1})`` works.
-    metadata:
-        Extra metadata; ``discover()`` adds what the store's descriptor tells.
+    *store_id*, *store_params*, *data_id* and *open_params* are those of
+    :class:`~.v2.readers.XStoreReader`, which opens it; keyword arguments are
+    open parameters too, so ``source(chunks={"time": 1})`` works. *metadata*
+    is extra metadata; ``discover()`` adds what the store's descriptor tells.
     """
 
     name = "xstore_data"
@@ -232,7 +222,8 @@ class XStoreSource(DataSource):
         they are need no preloading: this source is returned.
         """
         from ..errors import DataStoreError
-        from ..preload import PreloadStatus, preloaded_location
+        from ..preload import PreloadStatus
+        from ..store import preloaded_location
 
         cache = self.store.preload_data(self.data_id, **preload_params)
         cache.preload_handle.wait()
@@ -247,45 +238,16 @@ class XStoreSource(DataSource):
     # --- description and serialisation ---------------------------------------
 
     def _args(self) -> dict[str, Any]:
-        schema = get_data_store_params_schema(self.store_id)
-        args: dict[str, Any] = {
-            "store_id": self.store_id,
-            "store_params": redact(
-                self.store_id, schema, self.store_params, templates=catalog_templates(self)
-            ),
-            "data_id": self.data_id,
-        }
+        args = store_args(self.store_id, self.store_params, self, data_id=self.data_id)
         if self.open_params:
             args["open_params"] = to_json_value(self.open_params)
         return args
 
     def _yaml(self) -> dict[str, Any]:
-        metadata = dict(self.metadata)
-        metadata.pop("catalog_dir", None)
-        return {
-            "sources": {
-                self.name: {
-                    "driver": "xstore_data",
-                    "description": self.description or "",
-                    "metadata": to_json_value(metadata),
-                    "args": self._args(),
-                }
-            }
-        }
+        return entry_yaml(self, self.metadata)
 
     def describe(self) -> dict[str, Any]:
         """Args, metadata and user parameters, like a catalog entry's ``describe()``."""
         if self._entry is not None:
             return redact_description(self.store_id, self.entry.describe())
-        schema = self.store.get_open_data_params_schema(self.data_id)
-        return {
-            "name": self.name,
-            "container": self.container,
-            "plugin": [self.__class__.name],
-            "driver": [self.__class__.name],
-            "description": self.description,
-            "direct_access": True,
-            "user_parameters": [p.describe() for p in user_parameters(schema)],
-            "metadata": self.metadata,
-            "args": self._args(),
-        }
+        return entry_description(self, self.store.get_open_data_params_schema(self.data_id))

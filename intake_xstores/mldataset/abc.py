@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from ..errors import DataStoreParamsError
+from ..errors import param_error
 from .downsample import (
     DEFAULT_TILE_SIZE,
     AggMethods,
@@ -128,9 +128,10 @@ class MultiLevelDataset:
             size = (dataset.sizes[x_dim], dataset.sizes[y_dim])
             num_levels = min(get_num_levels(size, tile), max_levels)
         elif not isinstance(num_levels, (int, np.integer)) or not 1 <= num_levels <= max_levels:
-            raise DataStoreParamsError(
-                f"Invalid value for parameter 'num_levels': {num_levels!r}; allowed: "
-                f"an integer from 1 to {max_levels} (where the coarsest level is 1 pixel)"
+            raise param_error(
+                "num_levels",
+                num_levels,
+                allowed=f"an integer from 1 to {max_levels} (where the coarsest level is 1 pixel)",
             )
         mlds = MultiLevelDataset(
             _Downsampler(dataset, methods),
@@ -149,9 +150,8 @@ class MultiLevelDataset:
         """A multi-level dataset of ready-made levels, finest first."""
         datasets = list(datasets)
         if not datasets or not all(isinstance(d, xr.Dataset) for d in datasets):
-            raise DataStoreParamsError(
-                "Invalid value for parameter 'datasets': allowed: a non-empty list of "
-                "xarray.Dataset, finest level first"
+            raise param_error(
+                "datasets", allowed="a non-empty list of xarray.Dataset, finest level first"
             )
         return MultiLevelDataset(_Items(datasets), len(datasets), ds_id=ds_id, tile_size=tile_size)
 
@@ -166,9 +166,9 @@ class MultiLevelDataset:
         """Levels made by calling ``callables[index]()`` when first needed."""
         callables = list(callables)
         if not callables or not all(callable(c) for c in callables):
-            raise DataStoreParamsError(
-                "Invalid value for parameter 'callables': allowed: a non-empty list "
-                "of functions without arguments returning xarray.Dataset"
+            raise param_error(
+                "callables",
+                allowed="a non-empty list of functions without arguments returning xarray.Dataset",
             )
         return MultiLevelDataset(
             _Calls(callables), len(callables), ds_id=ds_id, tile_size=tile_size
@@ -187,9 +187,8 @@ class MultiLevelDataset:
         ``xarray.open_dataset(path, **open_kwargs)``; Zarr, NetCDF, ..."""
         paths = [str(p) for p in paths]
         if not paths:
-            raise DataStoreParamsError(
-                "Invalid value for parameter 'paths': []; allowed: a non-empty list "
-                "of dataset paths, finest level first"
+            raise param_error(
+                "paths", paths, allowed="a non-empty list of dataset paths, finest level first"
             )
         open_kwargs.setdefault("chunks", {})
         return MultiLevelDataset(
@@ -251,10 +250,7 @@ class MultiLevelDataset:
         """Level *index* (0: finest), made lazily on first use and then cached."""
         num_levels = self.num_levels
         if not isinstance(index, (int, np.integer)) or not 0 <= index < num_levels:
-            raise DataStoreParamsError(
-                f"Invalid value for parameter 'index': {index!r}; allowed: an "
-                f"integer from 0 to {num_levels - 1}"
-            )
+            raise param_error("index", index, allowed=f"an integer from 0 to {num_levels - 1}")
         index = int(index)
         with self.lock:
             if index not in self._cache:
@@ -285,8 +281,6 @@ class MultiLevelDataset:
         ds_id: str | None = None,
     ) -> MultiLevelDataset:
         """A multi-level dataset of ``function(level, **kwargs)`` for every level."""
-        from .derived import MappedMultiLevelDataset
-
         return MappedMultiLevelDataset(self, function, ds_id=ds_id, mapper_params=kwargs)
 
     @property
@@ -366,6 +360,48 @@ class MultiLevelDataset:
 # --- level makers (picklable) -------------------------------------------------
 
 
+class LazyMultiLevelDataset(MultiLevelDataset):
+    """A multi-level dataset whose levels (and number of levels) are made by
+    the subclass's ``_get_dataset_lazily(index, parameters)`` (and
+    ``_get_num_levels_lazily()``), once, when first needed; *parameters*
+    are passed to the former."""
+
+    def __init__(
+        self,
+        grid_mapping: Any = None,
+        num_levels: int | None = None,
+        ds_id: str | None = None,
+        parameters: Mapping[str, Any] | None = None,
+    ):
+        super().__init__(None, num_levels, ds_id=ds_id, grid_mapping=grid_mapping)
+        self._level_parameters = dict(parameters or {})
+
+
+class MappedMultiLevelDataset(LazyMultiLevelDataset):
+    """Level *i* is ``mapper_function(ml_dataset.get_dataset(i), **mapper_params)``."""
+
+    def __init__(
+        self,
+        ml_dataset: MultiLevelDataset,
+        mapper_function: Callable[..., xr.Dataset],
+        ds_id: str | None = None,
+        mapper_params: Mapping[str, Any] | None = None,
+    ):
+        super().__init__(ds_id=ds_id, parameters=mapper_params)
+        self._ml_dataset = ml_dataset
+        self._mapper_function = mapper_function
+        self._tile_size = ml_dataset.tile_size
+
+    def _get_num_levels_lazily(self) -> int:
+        return self._ml_dataset.num_levels
+
+    def _get_dataset_lazily(self, index: int, parameters: dict[str, Any]) -> xr.Dataset:
+        return self._mapper_function(self._ml_dataset.get_dataset(index), **parameters)
+
+    def close(self) -> None:
+        self._ml_dataset.close()
+
+
 class _Downsampler:
     """Level 0 is the dataset; level i downsamples level i - 1 by 2."""
 
@@ -413,9 +449,7 @@ class _Files:
 
 def _check_num_levels(num_levels: Any) -> None:
     if not isinstance(num_levels, (int, np.integer)) or num_levels < 1:
-        raise DataStoreParamsError(
-            f"Invalid value for parameter 'num_levels': {num_levels!r}; allowed: an integer >= 1"
-        )
+        raise param_error("num_levels", num_levels, allowed="an integer >= 1")
 
 
 def get_num_levels(size: tuple[int, int], tile_size: tuple[int, int] | None) -> int:

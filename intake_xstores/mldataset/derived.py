@@ -20,26 +20,14 @@ from typing import Any
 
 import xarray as xr
 
-from ..errors import DataStoreError, DataStoreParamsError
-from .abc import MultiLevelDataset, get_num_levels
+from ..errors import DataStoreError, param_error
+from .abc import (
+    LazyMultiLevelDataset,
+    MappedMultiLevelDataset,
+    MultiLevelDataset,
+    get_num_levels,
+)
 from .downsample import AggMethods, TileSize, resolve_agg_methods
-
-
-class LazyMultiLevelDataset(MultiLevelDataset):
-    """A multi-level dataset whose levels (and number of levels) are made by
-    the subclass's ``_get_dataset_lazily(index, parameters)`` (and
-    ``_get_num_levels_lazily()``), once, when first needed; *parameters*
-    are passed to the former."""
-
-    def __init__(
-        self,
-        grid_mapping: Any = None,
-        num_levels: int | None = None,
-        ds_id: str | None = None,
-        parameters: Mapping[str, Any] | None = None,
-    ):
-        super().__init__(None, num_levels, ds_id=ds_id, grid_mapping=grid_mapping)
-        self._level_parameters = dict(parameters or {})
 
 
 class BaseMultiLevelDataset(LazyMultiLevelDataset):
@@ -82,31 +70,6 @@ class BaseMultiLevelDataset(LazyMultiLevelDataset):
         return GridMapping.from_dataset(self._pyramid.base_dataset)
 
 
-class MappedMultiLevelDataset(LazyMultiLevelDataset):
-    """Level *i* is ``mapper_function(ml_dataset.get_dataset(i), **mapper_params)``."""
-
-    def __init__(
-        self,
-        ml_dataset: MultiLevelDataset,
-        mapper_function: Callable[..., xr.Dataset],
-        ds_id: str | None = None,
-        mapper_params: Mapping[str, Any] | None = None,
-    ):
-        super().__init__(ds_id=ds_id, parameters=mapper_params)
-        self._ml_dataset = ml_dataset
-        self._mapper_function = mapper_function
-        self._tile_size = ml_dataset.tile_size
-
-    def _get_num_levels_lazily(self) -> int:
-        return self._ml_dataset.num_levels
-
-    def _get_dataset_lazily(self, index: int, parameters: dict[str, Any]) -> xr.Dataset:
-        return self._mapper_function(self._ml_dataset.get_dataset(index), **parameters)
-
-    def close(self) -> None:
-        self._ml_dataset.close()
-
-
 def _identity(dataset: xr.Dataset) -> xr.Dataset:
     return dataset
 
@@ -131,10 +94,7 @@ class CombinedMultiLevelDataset(LazyMultiLevelDataset):
         combiner_params: Mapping[str, Any] | None = None,
     ):
         if not ml_datasets or len(ml_datasets) < 2:
-            raise DataStoreParamsError(
-                "Invalid value for parameter 'ml_datasets': allowed: at least two "
-                "multi-level datasets"
-            )
+            raise param_error("ml_datasets", allowed="at least two multi-level datasets")
         super().__init__(ds_id=ds_id, parameters=combiner_params)
         self._ml_datasets = list(ml_datasets)
         self._combiner_function = combiner_function

@@ -10,13 +10,9 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from ..errors import DataStoreParamsError
+from ..conventions import AGG_METHODS, X_DIM_NAMES, Y_DIM_NAMES
+from ..errors import DataStoreParamsError, param_error
 
-AGG_METHODS = ("first", "mean", "median", "min", "max", "mode")
-"""Aggregation methods for downsampling a variable to the next level."""
-
-X_DIM_NAMES = ("x", "lon", "longitude")
-Y_DIM_NAMES = ("y", "lat", "latitude")
 DEFAULT_TILE_SIZE = 256
 
 AggMethods = str | Mapping[str, str] | None
@@ -52,30 +48,25 @@ def resolve_agg_methods(dataset: xr.Dataset, agg_methods: AggMethods = None) -> 
     """The aggregation method of every spatial data variable of *dataset*."""
     x_dim, y_dim = spatial_dims(dataset)
     names = [str(n) for n, v in dataset.data_vars.items() if {x_dim, y_dim} & set(v.dims)]
+    one_of = f"one of {', '.join(AGG_METHODS)}"
     if agg_methods is None:
         agg_methods = {}
-    elif isinstance(agg_methods, str):
-        if agg_methods not in AGG_METHODS:
-            raise DataStoreParamsError(
-                f"Invalid value for parameter 'agg_methods': {agg_methods!r}; allowed: "
-                f"one of {', '.join(AGG_METHODS)}, or a mapping of variable names to them"
-            )
+    elif isinstance(agg_methods, str) and agg_methods in AGG_METHODS:
         agg_methods = {"*": agg_methods}
     elif not isinstance(agg_methods, Mapping):
-        raise DataStoreParamsError(
-            f"Invalid value for parameter 'agg_methods': {agg_methods!r}; allowed: one "
-            f"of {', '.join(AGG_METHODS)}, or a mapping of variable names to them"
+        raise param_error(
+            "agg_methods", agg_methods, allowed=f"{one_of}, or a mapping of variable names to them"
         )
     for pattern, method in agg_methods.items():
         if method not in AGG_METHODS:
-            raise DataStoreParamsError(
-                f"Invalid value for parameter 'agg_methods': {method!r} for {pattern!r}; "
-                f"allowed: one of {', '.join(AGG_METHODS)}"
+            raise param_error(
+                "agg_methods", method, problem=f"the method for {pattern!r}", allowed=one_of
             )
         if pattern != "*" and not fnmatch.filter(names, pattern):
-            raise DataStoreParamsError(
-                f"Invalid value for parameter 'agg_methods': {pattern!r} names no "
-                f"spatial variable; the variables are {', '.join(names)}"
+            raise param_error(
+                "agg_methods",
+                pattern,
+                problem=f"names no spatial variable; the variables are {', '.join(names)}",
             )
     methods = {}
     for name in names:
@@ -180,9 +171,8 @@ def normalize_tile_size(tile_size: TileSize) -> tuple[int, int] | None:
         if width < 1 or height < 1 or len(tile_size) != 2:  # type: ignore[arg-type]
             raise ValueError
     except (TypeError, ValueError):
-        raise DataStoreParamsError(
-            f"Invalid value for parameter 'tile_size': {tile_size!r}; allowed: a "
-            "positive integer or [width, height]"
+        raise param_error(
+            "tile_size", tile_size, allowed="a positive integer or [width, height]"
         ) from None
     return width, height
 

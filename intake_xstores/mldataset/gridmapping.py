@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from ..errors import DataStoreParamsError
+from ..errors import DataStoreParamsError, param_error
 from .downsample import DEFAULT_TILE_SIZE, normalize_tile_size, spatial_dims
 
 DEFAULT_TOLERANCE = 1e-5
@@ -42,9 +42,7 @@ class GridMapping:
 
         width, height = (int(v) for v in size)
         if width < 1 or height < 1:
-            raise DataStoreParamsError(
-                f"Invalid value for parameter 'size': {size!r}; allowed: two positive integers"
-            )
+            raise param_error("size", size, allowed="two positive integers")
         self._crs = pyproj.CRS.from_user_input(crs)
         self._size = width, height
         self._tile_size = normalize_tile_size(tile_size) or self._size

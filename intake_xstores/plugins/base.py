@@ -4,27 +4,51 @@ Such a store asks its service once for the catalogue (the data IDs with what
 the service says of each) and answers :meth:`get_data_ids`, :meth:`has_data`
 and the "unknown data ID" error from it; the service is asked again only
 after :meth:`refresh`.
+
+A subclass implements only what is specific to its service:
+:attr:`~ApiDataStore.catalog_name`, :meth:`~ApiDataStore.fetch_catalog`,
+``get_data_opener_ids`` and ``open_data`` (and its store parameters). The
+base gives the rest a default: data types (``default_data_types``), no open
+parameters, descriptors built from the catalogue entries, search over the
+catalogue, and a check of every ``open_data`` call (data ID, ``data_type``,
+``opener_id`` and the open parameters against
+``get_open_data_params_schema``) before the subclass's code runs.
 """
 
 from __future__ import annotations
 
+import functools
 import threading
 from abc import abstractmethod
-from collections.abc import Container, Iterator
-from typing import Any
+from collections.abc import Callable, Container, Iterator
+from typing import Any, ClassVar
 
-from ..datatype import ANY_TYPE, DataType, DataTypeLike
-from ..errors import DataStoreError
+from ..datatype import ANY_TYPE, DATASET_TYPE, DataType, DataTypeLike
+from ..descriptor import DataDescriptor, descriptor_from_metadata
+from ..errors import DataStoreError, DataStoreParamsError, param_error
+from ..schema import JsonObjectSchema
 from ..store import DataStore
 
 
 class ApiDataStore(DataStore):
     """A read-only store listing the entries of a web service's catalogue."""
 
+    default_data_types: ClassVar[tuple[str, ...]] = (DATASET_TYPE.alias,)
+    """The data types of every data ID, unless a subclass says otherwise per data ID."""
+
     def __init__(self, **params: Any):
         super().__init__(**params)
         self._catalog: dict[str, dict[str, Any]] | None = None
         self._catalog_lock = threading.Lock()
+
+    def __init_subclass__(cls, **kwargs: Any):
+        """Check the request before each subclass's own ``open_data`` runs."""
+        super().__init_subclass__(**kwargs)
+        own = cls.__dict__.get("open_data")
+        if own is not None and not hasattr(own, "__checked_open__"):
+            cls.open_data = _checking_open_request(own)
+
+    # --- the catalogue ----------------------------------------------------------
 
     @property
     @abstractmethod
@@ -79,3 +103,127 @@ class ApiDataStore(DataStore):
     def _is_of_type(self, data_id: str, data_type: DataTypeLike) -> bool:
         data_type = DataType.normalize(data_type)
         return data_type is ANY_TYPE or data_type.alias in self.get_data_types_for_data(data_id)
+
+    # --- data types -------------------------------------------------------------
+
+    @classmethod
+    def get_data_types(cls) -> tuple[str, ...]:
+        return cls.default_data_types
+
+    def get_data_types_for_data(self, data_id: str) -> tuple[str, ...]:
+        self.entry(data_id)
+        return self.get_data_types()
+
+    def checked_data_type(self, data_id: str, data_type: DataTypeLike = None) -> str:
+        """The alias *data_id* is to be described or opened as: *data_type*, or by
+        default its first; an error naming both if it cannot be that."""
+        types = self.get_data_types_for_data(data_id)
+        wanted = DataType.normalize(data_type)
+        if wanted is ANY_TYPE:
+            return types[0]
+        if wanted.alias not in types:
+            raise param_error(
+                "data_type",
+                wanted.alias,
+                problem=f"data ID {data_id!r} of {self.catalog_name} is a "
+                + " or a ".join(repr(t) for t in types),
+            )
+        return wanted.alias
+
+    # --- descriptions and search ------------------------------------------------
+
+    def describe_data(self, data_id: str, data_type: DataTypeLike = None) -> DataDescriptor:
+        """*data_id* described from its catalogue entry alone, asking the service
+        nothing more: entry items named like descriptor fields (``bbox``,
+        ``time_range``, ``crs``...) fill them, the others become ``attrs``.
+        Subclasses whose service tells more per data ID override it."""
+        return self.catalog_descriptor(data_id, data_type)
+
+    def catalog_descriptor(self, data_id: str, data_type: DataTypeLike = None) -> DataDescriptor:
+        """The descriptor :meth:`describe_data` makes by default, from the catalogue."""
+        alias = self.checked_data_type(data_id, data_type)
+        try:
+            return descriptor_from_metadata(
+                data_id,
+                alias,
+                self.entry(data_id),
+                open_params_schema=self.get_open_data_params_schema(data_id),
+            )
+        except DataStoreParamsError as error:
+            raise DataStoreError(
+                f"{self.catalog_name} describes {data_id!r} in a way that cannot be read: {error}"
+            ) from None
+
+    def search_data(
+        self, data_type: DataTypeLike = None, **search_params: Any
+    ) -> Iterator[DataDescriptor]:
+        """Yield descriptors of the data matching data type, bbox and time range.
+
+        Matched against the catalogue (:meth:`catalog_descriptor`), so a search
+        costs the one catalogue request however many data IDs it finds; only a
+        data ID whose entry cannot tell what the search asks (no bbox, say) is
+        described by :meth:`describe_data`, which may ask the service.
+        """
+        needs = [k for k in ("bbox", "time_range") if search_params.get(k) is not None]
+
+        def describe(data_id: str, alias: str | None) -> DataDescriptor | None:
+            try:
+                descriptor = self.catalog_descriptor(data_id, alias)
+            except DataStoreError:
+                return self._described(data_id, alias)
+            if any(getattr(descriptor, k) is None for k in needs):
+                return self._described(data_id, alias)
+            return descriptor
+
+        return self._search(describe, data_type, search_params)
+
+    # --- opening ----------------------------------------------------------------
+
+    def get_open_data_params_schema(
+        self, data_id: str | None = None, opener_id: str | None = None
+    ) -> JsonObjectSchema:
+        """None by default: a service's data opens as it is."""
+        if data_id is not None:
+            self.entry(data_id)
+        return JsonObjectSchema(additional_properties=False)
+
+    def check_open_request(
+        self, data_id: str, opener_id: str | None, open_params: dict[str, Any]
+    ) -> None:
+        """Raise unless ``open_data(data_id, opener_id, **open_params)`` may go ahead.
+
+        Called before every subclass's ``open_data``: the data ID must be in the
+        catalogue, ``data_type`` and ``opener_id`` allowed for it, and each other
+        open parameter known to :meth:`get_open_data_params_schema` and valid there.
+        """
+        params = dict(open_params)
+        self.checked_data_type(data_id, params.pop("data_type", None))
+        if opener_id is not None:
+            allowed = self.get_data_opener_ids(data_id)
+            if opener_id not in allowed:
+                shown = ", ".join(repr(i) for i in allowed) or "none"
+                raise param_error("opener_id", opener_id, allowed=shown)
+        schema = self.get_open_data_params_schema(data_id, opener_id)
+        # Each parameter alone (its name known, its value valid); rules across
+        # parameters (required, oneOf) are the store's, whose words are better.
+        each = JsonObjectSchema(
+            properties=schema.properties, additional_properties=schema.additional_properties
+        )
+        try:
+            each.validate_instance(params)
+        except DataStoreParamsError as error:
+            raise DataStoreParamsError(
+                f"Open parameters of {data_id!r} of {self.catalog_name}: {error}"
+            ) from None
+
+
+def _checking_open_request(open_data: Callable[..., Any]) -> Callable[..., Any]:
+    """*open_data*, run only once :meth:`ApiDataStore.check_open_request` passes."""
+
+    @functools.wraps(open_data)
+    def checked(self, data_id: str, opener_id: str | None = None, **open_params: Any) -> Any:
+        self.check_open_request(data_id, opener_id, open_params)
+        return open_data(self, data_id, opener_id, **open_params)
+
+    checked.__checked_open__ = True  # type: ignore[attr-defined]
+    return checked

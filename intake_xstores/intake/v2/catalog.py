@@ -27,16 +27,16 @@ import threading
 from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from typing import Any
 
-from intake.readers import BaseData, BaseReader
+from intake.readers import BaseReader
 from intake.readers.entry import Catalog, ReaderDescription
 
 from ...descriptor import DataDescriptor
 from ...errors import DataStoreError
 from ...fs.store import FsDataStore
-from ...schema import JsonObjectSchema
+from ...schema import JsonObjectSchema, to_json_value
 from ...store import DataStore, get_data_store_params_schema, list_data_store_ids
-from ..params import redact, to_json_value, v2_env_template
-from .datatypes import XStore
+from ..params import redact, v2_env_template
+from .datatypes import XStore, data_first
 from .parameters import schema_parameters
 from .readers import XStoreReader, descriptor_metadata, output_instance_of
 
@@ -338,8 +338,7 @@ class XStoreCatalogReader(BaseReader):
         output_instance: str | None = None,
         **more_store_params: Any,
     ) -> None:
-        if isinstance(store_id, BaseData):
-            data, store_id = store_id, None
+        store_id, data = data_first(store_id, data)
         if data is None:
             data = XStore(store_id, {**(store_params or {}), **more_store_params})
         elif more_store_params:

@@ -21,8 +21,9 @@ from typing import Any
 from intake.readers import datatypes
 
 from ...errors import DataStoreParamsError
+from ...schema import to_json_value
 from ...store import DataStore, get_data_store_params_schema, new_data_store
-from ..params import coerce_rendered, redact, to_json_value, v2_env_template
+from ..params import coerce_rendered, redact, v2_env_template
 from .parameters import drop_unset
 
 _STORE_CACHE_SIZE = 32
@@ -51,6 +52,12 @@ def get_store(store_id: str, store_params: dict[str, Any] | None = None) -> Data
         while len(_stores) > _STORE_CACHE_SIZE:
             _stores.popitem(last=False)
     return store
+
+
+def data_first(first: Any, data: datatypes.BaseData | None) -> tuple[Any, Any]:
+    """``(store_id, data)`` of a reader's first two arguments: Intake 2 passes a
+    reader its data first, users a store ID."""
+    return (None, first) if isinstance(first, datatypes.BaseData) else (first, data)
 
 
 class _InStore(datatypes.BaseData):

@@ -23,8 +23,8 @@ from typing import Any
 import jsonschema
 from intake.readers.user_parameters import BaseUserParameter
 
-from ...schema import JsonObjectSchema, JsonSchema
-from ..params import coerce_rendered, to_json_value, user_parameter
+from ...schema import JsonObjectSchema, JsonSchema, to_json_value
+from ..params import coerce_rendered, user_parameter
 
 
 class SchemaParameter(BaseUserParameter):

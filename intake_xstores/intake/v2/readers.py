@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from intake.readers import BaseData, BaseReader
+from intake.readers import BaseReader
 
 from ...datatype import DataType, DataTypeLike
 from ...descriptor import DataDescriptor
 from ..params import coerce_rendered
 from ..plots import suggest_plots
-from .datatypes import XStoreData
+from .datatypes import XStoreData, data_first
 from .parameters import drop_unset
 
 
@@ -90,8 +90,7 @@ class XStoreReader(BaseReader):
         output_instance: str | None = None,
         **more_open_params: Any,
     ) -> None:
-        if isinstance(store_id, BaseData):
-            data, store_id = store_id, None
+        store_id, data = data_first(store_id, data)
         if data is None:
             data = XStoreData(store_id, store_params, data_id)
         given = {k: v for k, v in (parameter_values or {}).items() if v is not None}

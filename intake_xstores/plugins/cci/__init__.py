@@ -10,25 +10,19 @@ point ``cci``; both stores need only the ``remote`` and ``reference`` extras.
 
 from __future__ import annotations
 
-from intake_xstores.registry import (
-    EXTENSION_POINT_DATA_STORES,
-    ExtensionRegistry,
-    import_component,
+from .. import data_store_plugin
+
+init_plugin = data_store_plugin(
+    {
+        "ccizarr": (
+            "intake_xstores.plugins.cci.zarr:CciZarrDataStore",
+            "ESA Climate Change Initiative datasets in the CCI Zarr archive "
+            "on object storage (read-only)",
+        ),
+        "esa-cci-kc": (
+            "intake_xstores.plugins.cci.kerchunk:CciKerchunkDataStore",
+            "ESA Climate Change Initiative datasets read lazily from their NetCDF "
+            "files through kerchunk references (read-only)",
+        ),
+    }
 )
-
-
-def init_plugin(ext_registry: ExtensionRegistry) -> None:
-    ext_registry.add_extension(
-        EXTENSION_POINT_DATA_STORES,
-        "ccizarr",
-        loader=import_component("intake_xstores.plugins.cci.zarr:CciZarrDataStore"),
-        description="ESA Climate Change Initiative datasets in the CCI Zarr archive "
-        "on object storage (read-only)",
-    )
-    ext_registry.add_extension(
-        EXTENSION_POINT_DATA_STORES,
-        "esa-cci-kc",
-        loader=import_component("intake_xstores.plugins.cci.kerchunk:CciKerchunkDataStore"),
-        description="ESA Climate Change Initiative datasets read lazily from their NetCDF "
-        "files through kerchunk references (read-only)",
-    )

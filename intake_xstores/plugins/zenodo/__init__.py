@@ -6,18 +6,14 @@ point ``zenodo``; it needs the ``remote`` extra (aiohttp, through fsspec).
 
 from __future__ import annotations
 
-from intake_xstores.registry import (
-    EXTENSION_POINT_DATA_STORES,
-    ExtensionRegistry,
-    import_component,
+from .. import data_store_plugin
+
+init_plugin = data_store_plugin(
+    {
+        "zenodo": (
+            "intake_xstores.plugins.zenodo.store:ZenodoDataStore",
+            "The files of a Zenodo record: GeoTIFF and zipped Zarr opened lazily, "
+            "NetCDF and archives preloaded into a cache store",
+        )
+    }
 )
-
-
-def init_plugin(ext_registry: ExtensionRegistry) -> None:
-    ext_registry.add_extension(
-        EXTENSION_POINT_DATA_STORES,
-        "zenodo",
-        loader=import_component("intake_xstores.plugins.zenodo.store:ZenodoDataStore"),
-        description="The files of a Zenodo record: GeoTIFF and zipped Zarr opened lazily, "
-        "NetCDF and archives preloaded into a cache store",
-    )

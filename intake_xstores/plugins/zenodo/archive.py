@@ -9,6 +9,11 @@ import zipfile
 
 from ...errors import DataStoreError
 
+#: Archives unpacked by preloading; those of the second kind also open lazily
+#: when they hold a Zarr dataset.
+ARCHIVE_SUFFIXES = (".zip", ".tar", ".tar.gz", ".tgz")
+LAZY_ARCHIVE_SUFFIXES = (".zip", ".tar")
+
 #: Files that mark the root folder of a Zarr dataset (v2 or v3).
 _ZARR_MARKERS = (".zgroup", ".zmetadata", "zarr.json")
 

@@ -36,8 +36,8 @@ from ...fs.kinds import kind_of
 from ...opening import CHUNKS_SCHEMA
 from ...preload import ExecutorPreloadHandle, PreloadState
 from ...schema import JsonBooleanSchema, JsonIntegerSchema, JsonSchema, JsonStringSchema
-from .archive import unpack
-from .store import ARCHIVE_SUFFIXES, ZenodoDataStore
+from ..base import ApiDataStore
+from .archive import ARCHIVE_SUFFIXES, unpack
 
 #: Parameters of :meth:`ZenodoDataStore.preload_data`.
 PRELOAD_PARAMS: dict[str, JsonSchema] = dict(
@@ -74,7 +74,7 @@ _CONVERTING = threading.Lock()
 class ZenodoPreloadHandle(ExecutorPreloadHandle):
     """Preloads files of a Zenodo record into its store's cache, one task per file."""
 
-    def __init__(self, store: ZenodoDataStore, data_ids: tuple[str, ...], **params: Any):
+    def __init__(self, store: ApiDataStore, data_ids: tuple[str, ...], **params: Any):
         self._store = store
         self._options = {
             k: params.pop(k) for k in ("target_format", "chunks", "force_preload") if k in params
@@ -92,7 +92,7 @@ class ZenodoPreloadHandle(ExecutorPreloadHandle):
 
 
 def preload_file(
-    store: ZenodoDataStore,
+    store: ApiDataStore,
     data_id: str,
     report: Report,
     cancelled: Callable[[], bool],

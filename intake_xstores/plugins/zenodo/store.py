@@ -24,19 +24,15 @@ from typing import Any
 
 from ...datatype import DATASET_TYPE, DataTypeLike
 from ...descriptor import DataDescriptor, DatasetDescriptor
-from ...errors import DataStoreError, DataStoreParamsError, error_text
+from ...errors import DataStoreError, error_text, param_error
 from ...opening import DATASET_OPEN_PARAMS, ZARR_OPEN_PARAMS
 from ...schema import JsonComplexSchema, JsonIntegerSchema, JsonObjectSchema, JsonStringSchema
 from ...store import new_data_store
 from ..base import ApiDataStore
 from ..web import RETRY_PARAMS, WebClient
+from .archive import ARCHIVE_SUFFIXES, LAZY_ARCHIVE_SUFFIXES, zarr_roots
 
 ZENODO_API_URL = "https://zenodo.org"
-
-#: Archives unpacked by preloading; those of the second kind also open lazily
-#: when they hold a Zarr dataset.
-ARCHIVE_SUFFIXES = (".zip", ".tar", ".tar.gz", ".tgz")
-LAZY_ARCHIVE_SUFFIXES = (".zip", ".tar")
 
 #: Formats opened only after preloading (reading them over HTTP is slow).
 PRELOAD_FORMATS = ("netcdf",)
@@ -194,9 +190,10 @@ class ZenodoDataStore(ApiDataStore):
             params = {"root": f"zenodo_cache/{self.record_id}", "max_depth": 10}
         store = new_data_store(store_id, **params)
         if not isinstance(store, FsDataStore) or store.read_only:
-            raise DataStoreParamsError(
-                f"Invalid value for parameter 'cache_store_id': {store_id!r}; allowed: "
-                "a writable filesystem store, such as 'file', 'memory' or 's3'"
+            raise param_error(
+                "cache_store_id",
+                store_id,
+                allowed="a writable filesystem store, such as 'file', 'memory' or 's3'",
             )
         return store
 
@@ -237,7 +234,7 @@ class ZenodoDataStore(ApiDataStore):
         kind = self._kind(data_id)
         if kind == "lazy":
             return self._files.describe_data(data_id, data_type=data_type)
-        self._check_dataset_type(data_id, data_type)
+        self.checked_data_type(data_id, data_type)
         cached = self.preloaded(data_id)
         if cached and len(cached) == 1:
             descriptor = self.cache_store.describe_data(cached[0])
@@ -277,13 +274,6 @@ class ZenodoDataStore(ApiDataStore):
         }
         return {k: v for k, v in attrs.items() if v is not None}
 
-    def _check_dataset_type(self, data_id: str, data_type: DataTypeLike) -> None:
-        if not self._is_of_type(data_id, data_type):
-            raise DataStoreParamsError(
-                f"Invalid value for parameter 'data_type': {data_type!r}; data ID "
-                f"{data_id!r} of {self.catalog_name} is a {DATASET_TYPE.alias!r}"
-            )
-
     # --- opening --------------------------------------------------------------
 
     def get_data_opener_ids(
@@ -319,17 +309,10 @@ class ZenodoDataStore(ApiDataStore):
     def open_data(self, data_id: str, opener_id: str | None = None, **open_params: Any) -> Any:
         """Open *data_id* lazily; data that needs preloading opens from the cache
         store once :meth:`preload_data` has put it there."""
-        self.entry(data_id)
         kind = self._kind(data_id)
         if kind == "lazy":
             return self._files.open_data(data_id, opener_id, **open_params)
-        data_type = open_params.pop("data_type", None)
-        self._check_dataset_type(data_id, data_type)
-        if opener_id is not None and opener_id not in self.get_data_opener_ids(data_id):
-            allowed = ", ".join(repr(i) for i in self.get_data_opener_ids(data_id))
-            raise DataStoreParamsError(
-                f"Invalid value for parameter 'opener_id': {opener_id!r}; allowed: {allowed}"
-            )
+        open_params.pop("data_type", None)
         cached = self.preloaded(data_id)
         if cached is not None:
             if len(cached) != 1:
@@ -361,7 +344,6 @@ class ZenodoDataStore(ApiDataStore):
         import fsspec
 
         from ...fs.components import get_format
-        from .archive import zarr_roots
 
         protocol = "zip" if data_id.lower().endswith(".zip") else "tar"
         try:

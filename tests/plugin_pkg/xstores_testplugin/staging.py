@@ -13,8 +13,6 @@ import time
 import xarray as xr
 
 from intake_xstores import (
-    DatasetDescriptor,
-    DataStore,
     DataStoreError,
     ExecutorPreloadHandle,
     JsonBooleanSchema,
@@ -25,9 +23,12 @@ from intake_xstores import (
     PreloadState,
     new_data_store,
 )
+from intake_xstores.plugins.base import ApiDataStore
 
 
-class StagingStore(DataStore):
+class StagingStore(ApiDataStore):
+    catalog_name = "the source folder"
+
     @classmethod
     def get_data_store_params_schema(cls):
         return JsonObjectSchema(
@@ -39,27 +40,11 @@ class StagingStore(DataStore):
             additional_properties=False,
         )
 
-    @classmethod
-    def get_data_types(cls):
-        return ("dataset",)
-
-    def get_data_types_for_data(self, data_id):
-        return ("dataset",)
-
-    def get_data_ids(self, data_type=None, include_attrs=False):
-        yield from sorted(os.listdir(self.params["source_root"]))
-
-    def has_data(self, data_id, data_type=None):
-        return data_id in set(self.get_data_ids())
-
-    def describe_data(self, data_id, data_type=None):
-        return DatasetDescriptor(data_id)
+    def fetch_catalog(self):
+        return {name: {} for name in sorted(os.listdir(self.params["source_root"]))}
 
     def get_data_opener_ids(self, data_id=None, data_type=None):
         return ("dataset:netcdf:staging",)
-
-    def get_open_data_params_schema(self, data_id=None, opener_id=None):
-        return JsonObjectSchema(additional_properties=False)
 
     def open_data(self, data_id, opener_id=None, **open_params):
         raise DataStoreError(f"{data_id!r} must be preloaded first: use preload_data({data_id!r})")

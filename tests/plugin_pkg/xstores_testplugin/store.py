@@ -1,17 +1,17 @@
+"""A store as a plugin for a web service's catalogue is written on ``ApiDataStore``:
+only the catalogue and the opening are its own."""
+
 import numpy as np
 import xarray as xr
 
-from intake_xstores import (
-    DataStore,
-    DataStoreError,
-    JsonObjectSchema,
-    JsonStringSchema,
-    new_data_descriptor,
-)
+from intake_xstores import JsonObjectSchema, JsonStringSchema
+from intake_xstores.plugins.base import ApiDataStore
 
 
-class GreetingsStore(DataStore):
+class GreetingsStore(ApiDataStore):
     """One dataset per language; its only variable holds the greeting."""
+
+    catalog_name = "the greetings"
 
     @classmethod
     def get_data_store_params_schema(cls):
@@ -20,31 +20,15 @@ class GreetingsStore(DataStore):
             additional_properties=False,
         )
 
-    @classmethod
-    def get_data_types(cls):
-        return ("dataset",)
-
-    def get_data_types_for_data(self, data_id):
-        return ("dataset",)
-
-    def get_data_ids(self, data_type=None, include_attrs=False):
-        yield from ("en", "de")
-
-    def has_data(self, data_id, data_type=None):
-        return data_id in ("en", "de")
-
-    def describe_data(self, data_id, data_type=None):
-        return new_data_descriptor(data_id, self.open_data(data_id))
+    def fetch_catalog(self):
+        return {
+            "en": {"word": "Hello", "bbox": [-8.0, 50.0, 2.0, 59.0]},
+            "de": {"word": "Hallo", "bbox": [6.0, 47.0, 15.0, 55.0]},
+        }
 
     def get_data_opener_ids(self, data_id=None, data_type=None):
         return ("dataset:greeting:memory",)
 
-    def get_open_data_params_schema(self, data_id=None, opener_id=None):
-        return JsonObjectSchema(additional_properties=False)
-
     def open_data(self, data_id, opener_id=None, **open_params):
-        if not self.has_data(data_id):
-            raise DataStoreError(f"no greeting {data_id!r}")
-        word = {"en": "Hello", "de": "Hallo"}[data_id]
-        text = f"{word}, {self.params['name']}!"
+        text = f"{self.entry(data_id)['word']}, {self.params['name']}!"
         return xr.Dataset({"greeting": ((), np.array(text))})
