@@ -40,7 +40,18 @@ _URL_USERINFO = re.compile(
 
 _SHORTEST = 4  # shorter strings are too common to scrub from free text
 
-_LIBRARY_LOGGERS = ("botocore", "aiobotocore", "s3fs", "fsspec", "adlfs", "azure", "aiohttp")
+_LIBRARY_LOGGERS = (
+    "botocore",
+    "aiobotocore",
+    "s3fs",
+    "fsspec",
+    "adlfs",
+    "azure",
+    "aiohttp",
+    "rasterio",
+    "odc",  # odc-loader logs the (signed) URL of an asset it failed to read
+    "urllib3",
+)
 
 
 def is_secret_name(name: Any) -> bool:

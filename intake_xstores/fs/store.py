@@ -24,7 +24,6 @@ from ..accessor import split_accessor_id
 from ..datatype import ANY_TYPE, DataType, DataTypeLike, data_type_of
 from ..descriptor import DataDescriptor
 from ..errors import DataStoreError, DataStoreParamsError, error_text, param_error
-from ..opening import OPENING_DATA_ID
 from ..schema import (
     JsonArraySchema,
     JsonBooleanSchema,
@@ -483,6 +482,8 @@ class FsDataStore(MutableDataStore):
     def open_data(self, data_id: str, opener_id: str | None = None, **open_params: Any) -> Any:
         path = self._selected_path(data_id)
         alias, format_id = self._resolve(data_id, opener_id, open_params.pop("data_type", None))
+        from ..opening import OPENING_DATA_ID  # imports zarr: not before data is opened
+
         opening = OPENING_DATA_ID.set(data_id)
         try:
             with self._speaking_of(data_id, path, reading=True, format_id=format_id):

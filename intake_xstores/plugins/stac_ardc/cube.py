@@ -13,7 +13,6 @@ an item's processing baseline), flag attributes, and the rasterio session
 from __future__ import annotations
 
 import datetime
-import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -22,20 +21,7 @@ import xarray as xr
 from odc.loader import RioDriver
 from odc.loader._rio import capture_rio_env
 
-from ...secrets import scrub
 from .collections import S2_OFFSET_FROM_BASELINE_04, S2_SCALE, Collection
-
-
-class _ScrubSecrets(logging.Filter):
-    """Masks SAS signatures and known secrets in odc-loader's log records: a read
-    that fails logs the asset's URL, which is signed when it was read."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        record.msg, record.args = scrub(record.getMessage()), None
-        return True
-
-
-logging.getLogger("odc.loader._rio").addFilter(_ScrubSecrets())
 
 
 class SessionRioDriver(RioDriver):
