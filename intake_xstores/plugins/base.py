@@ -130,6 +130,26 @@ class ApiDataStore(DataStore):
             )
         return wanted.alias
 
+    def check_data_type(self, data_id: str, data_type: DataTypeLike) -> None:
+        """Raise unless *data_id* can be *data_type*; the error names the types it can be."""
+        if not self._is_of_type(data_id, data_type):
+            types = " or ".join(repr(t) for t in self.get_data_types_for_data(data_id))
+            raise param_error("data_type", data_type, allowed=f"{types} for {data_id!r}")
+
+    def one_opener_ids(
+        self, opener_id: str, data_id: str | None = None, data_type: DataTypeLike = None
+    ) -> tuple[str, ...]:
+        """``get_data_opener_ids`` of a store with the one opener *opener_id*: an
+        error for an unknown *data_id*, no opener for a *data_type* none of
+        :attr:`default_data_types` is."""
+        if data_id is not None:
+            self.entry(data_id)
+        if data_type is not None and not any(
+            DataType.normalize(t).is_super_type_of(data_type) for t in self.default_data_types
+        ):
+            return ()
+        return (opener_id,)
+
     # --- descriptions and search ------------------------------------------------
 
     def describe_data(self, data_id: str, data_type: DataTypeLike = None) -> DataDescriptor:
@@ -215,6 +235,13 @@ class ApiDataStore(DataStore):
             raise DataStoreParamsError(
                 f"Open parameters of {data_id!r} of {self.catalog_name}: {error}"
             ) from None
+
+    def processed_open_params(self, data_id: str, open_params: dict[str, Any]) -> dict[str, Any]:
+        """*open_params* without ``data_type``, defaults filled in by the schema of
+        *data_id*: what ``open_data`` works from once :meth:`check_open_request`
+        has let the request through (so data type and opener need no second check)."""
+        params = {k: v for k, v in open_params.items() if k != "data_type"}
+        return self.get_open_data_params_schema(data_id).process(params)
 
 
 def _checking_open_request(open_data: Callable[..., Any]) -> Callable[..., Any]:

@@ -125,14 +125,6 @@ class CciOdpDataStore(ApiDataStore):
     def fetch_catalog(self) -> dict[str, dict[str, Any]]:
         return self.client.data_ids(self._params["endpoint_description_url"])
 
-    @classmethod
-    def get_data_types(cls) -> tuple[str, ...]:
-        return (DATASET_TYPE.alias,)
-
-    def get_data_types_for_data(self, data_id: str) -> tuple[str, ...]:
-        self.entry(data_id)
-        return (DATASET_TYPE.alias,)
-
     def record(self, data_id: str) -> dict[str, Any]:
         """The dataset's OpenSearch record, asked once."""
         self.entry(data_id)
@@ -294,9 +286,7 @@ class CciOdpDataStore(ApiDataStore):
     def get_data_opener_ids(
         self, data_id: str | None = None, data_type: DataTypeLike = None
     ) -> tuple[str, ...]:
-        if data_id is not None:
-            self.entry(data_id)
-        return (OPENER_ID,)
+        return self.one_opener_ids(OPENER_ID, data_id)
 
     def get_open_data_params_schema(
         self, data_id: str | None = None, opener_id: str | None = None
@@ -330,10 +320,7 @@ class CciOdpDataStore(ApiDataStore):
 
         from .cube import cube_store
 
-        if opener_id not in (None, OPENER_ID):
-            raise param_error("opener_id", opener_id, allowed=repr(OPENER_ID))
-        open_params.pop("data_type", None)
-        params = self.get_open_data_params_schema(data_id).process(open_params)
+        params = self.processed_open_params(data_id, open_params)
         files = self._select_times(self.files(data_id), params.get("time_range"), data_id)
         names = params.get("variable_names") or list(files.data_vars)
         attrs = {

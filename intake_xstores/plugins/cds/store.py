@@ -106,18 +106,10 @@ class CdsDataStore(ApiDataStore):
         self.entry(data_id)
         return DATASETS[data_id]
 
-    @classmethod
-    def get_data_types(cls) -> tuple[str, ...]:
-        return (DATASET_TYPE.alias,)
-
-    def get_data_types_for_data(self, data_id: str) -> tuple[str, ...]:
-        self._dataset(data_id)
-        return (DATASET_TYPE.alias,)
-
     def describe_data(self, data_id: str, data_type: DataTypeLike = None) -> DatasetDescriptor:
         """Describe *data_id* from what the CDS catalogue publishes of it (no request)."""
         d = self._dataset(data_id)
-        self._check_type(data_id, data_type)
+        self.check_data_type(data_id, data_type)
         x, y = ("lon", "lat") if d.crs == "EPSG:4326" else ("xc", "yc")
         return DatasetDescriptor(
             data_id,
@@ -134,22 +126,12 @@ class CdsDataStore(ApiDataStore):
             open_params_schema=self.get_open_data_params_schema(data_id),
         )
 
-    def _check_type(self, data_id: str, data_type: DataTypeLike) -> None:
-        if not self._is_of_type(data_id, data_type):
-            raise param_error(
-                "data_type", data_type, allowed=f"{DATASET_TYPE.alias!r} for {data_id!r}"
-            )
-
     # --- opening ------------------------------------------------------------------
 
     def get_data_opener_ids(
         self, data_id: str | None = None, data_type: DataTypeLike = None
     ) -> tuple[str, ...]:
-        if data_id is not None:
-            self._dataset(data_id)
-        if data_type is not None and not DATASET_TYPE.is_super_type_of(data_type):
-            return ()
-        return (OPENER_ID,)
+        return self.one_opener_ids(OPENER_ID, data_id, data_type)
 
     def get_open_data_params_schema(
         self, data_id: str | None = None, opener_id: str | None = None
@@ -200,10 +182,7 @@ class CdsDataStore(ApiDataStore):
         """Retrieve *data_id* for ``time_range`` (required), ``variable_names``, ``bbox``
         and ``spatial_res``; wait for the CDS job, download and read its result."""
         d = self._dataset(data_id)
-        self._check_type(data_id, open_params.pop("data_type", None))
-        if opener_id is not None and opener_id != OPENER_ID:
-            raise param_error("opener_id", opener_id, allowed=repr(OPENER_ID))
-        params = self.get_open_data_params_schema(data_id).process(open_params)
+        params = self.processed_open_params(data_id, open_params)
         params.setdefault("bbox", list(_full_bbox(d)))
         west, south, east, north = params["bbox"]
         if west >= east or south >= north:

@@ -22,7 +22,7 @@ import io
 import re
 from typing import Any
 
-from ...datatype import DATASET_TYPE, DataTypeLike
+from ...datatype import DataTypeLike
 from ...descriptor import DataDescriptor, DatasetDescriptor
 from ...errors import DataStoreError, error_text, param_error
 from ...opening import DATASET_OPEN_PARAMS, ZARR_OPEN_PARAMS
@@ -195,14 +195,6 @@ class ClmsDataStore(ApiDataStore):
 
     # --- data types and descriptions ------------------------------------------
 
-    @classmethod
-    def get_data_types(cls) -> tuple[str, ...]:
-        return (DATASET_TYPE.alias,)
-
-    def get_data_types_for_data(self, data_id: str) -> tuple[str, ...]:
-        self.entry(data_id)
-        return (DATASET_TYPE.alias,)
-
     def describe_data(self, data_id: str, data_type: DataTypeLike = None) -> DataDescriptor:
         """A preloaded package or a NetCDF dataset from its metadata (the cube's
         or the files' headers); a package not yet preloaded from the catalogue."""
@@ -268,12 +260,7 @@ class ClmsDataStore(ApiDataStore):
 
     def open_data(self, data_id: str, opener_id: str | None = None, **open_params: Any) -> Any:
         """Open a NetCDF dataset lazily, or a package from the cache once preloaded."""
-        self.entry(data_id)
-        self._check_type(data_id, open_params.pop("data_type", None))
-        allowed = self.get_data_opener_ids(data_id)
-        if opener_id is not None and opener_id not in allowed:
-            raise param_error("opener_id", opener_id, allowed=", ".join(map(repr, allowed)))
-        params = self.get_open_data_params_schema(data_id).process(open_params)
+        params = self.processed_open_params(data_id, open_params)
         if not self.is_package(data_id):
             return self._open_netcdf(data_id, params)
         if not self.is_preloaded(data_id):

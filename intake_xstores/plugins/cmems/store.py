@@ -124,17 +124,9 @@ class CmemsDataStore(ApiDataStore):
             entry["item"] = self.client.get_json(entry["item_url"], f"dataset {data_id!r}")
         return entry["item"]
 
-    @classmethod
-    def get_data_types(cls) -> tuple[str, ...]:
-        return (DATASET_TYPE.alias,)
-
-    def get_data_types_for_data(self, data_id: str) -> tuple[str, ...]:
-        self.entry(data_id)
-        return (DATASET_TYPE.alias,)
-
     def describe_data(self, data_id: str, data_type: DataTypeLike = None) -> DatasetDescriptor:
         """Describe *data_id* from its STAC item alone (the dataset is not opened)."""
-        self._check_type(data_id, data_type)
+        self.check_data_type(data_id, data_type)
         item, entry = self.item(data_id), self.entry(data_id)
         dims = metadata.dimensions(item)
         time = dims.get("time", {}).get("extent") or [None, None]
@@ -164,23 +156,12 @@ class CmemsDataStore(ApiDataStore):
             open_params_schema=self.get_open_data_params_schema(data_id),
         )
 
-    def _check_type(self, data_id: str, data_type: DataTypeLike) -> None:
-        self.entry(data_id)
-        if not self._is_of_type(data_id, data_type):
-            raise param_error(
-                "data_type", data_type, allowed=f"{DATASET_TYPE.alias!r} for {data_id!r}"
-            )
-
     # --- opening ------------------------------------------------------------------
 
     def get_data_opener_ids(
         self, data_id: str | None = None, data_type: DataTypeLike = None
     ) -> tuple[str, ...]:
-        if data_id is not None:
-            self.entry(data_id)
-        if data_type is not None and not DATASET_TYPE.is_super_type_of(data_type):
-            return ()
-        return (OPENER_ID,)
+        return self.one_opener_ids(OPENER_ID, data_id, data_type)
 
     def get_open_data_params_schema(
         self, data_id: str | None = None, opener_id: str | None = None
@@ -214,10 +195,7 @@ class CmemsDataStore(ApiDataStore):
         """Open *data_id* lazily from the ARCO Zarr store that suits the request."""
         import xarray as xr
 
-        self._check_type(data_id, open_params.pop("data_type", None))
-        if opener_id is not None and opener_id != OPENER_ID:
-            raise param_error("opener_id", opener_id, allowed=repr(OPENER_ID))
-        params = self.get_open_data_params_schema(data_id).process(open_params)
+        params = self.processed_open_params(data_id, open_params)
         bbox, time_range = params.get("bbox"), params.get("time_range")
         if bbox is not None and (bbox[0] >= bbox[2] or bbox[1] >= bbox[3]):
             raise param_error("bbox", bbox, problem="west must be < east and south < north")

@@ -181,14 +181,6 @@ class SentinelHubDataStore(ApiDataStore):
     def fetch_catalog(self) -> dict[str, dict[str, Any]]:
         return {i: {"title": c.title} for i, c in COLLECTIONS.items()}
 
-    @classmethod
-    def get_data_types(cls) -> tuple[str, ...]:
-        return (DATASET_TYPE.alias,)
-
-    def get_data_types_for_data(self, data_id: str) -> tuple[str, ...]:
-        self.entry(data_id)
-        return (DATASET_TYPE.alias,)
-
     def _collection(self, data_id: str, collection_id: str | None = None) -> Collection:
         self.entry(data_id)
         collection = COLLECTIONS[data_id]
@@ -310,9 +302,7 @@ class SentinelHubDataStore(ApiDataStore):
     def get_data_opener_ids(
         self, data_id: str | None = None, data_type: DataTypeLike = None
     ) -> tuple[str, ...]:
-        if data_id is not None:
-            self.entry(data_id)
-        return (OPENER_ID,)
+        return self.one_opener_ids(OPENER_ID, data_id)
 
     def get_open_data_params_schema(
         self, data_id: str | None = None, opener_id: str | None = None
@@ -332,10 +322,7 @@ class SentinelHubDataStore(ApiDataStore):
         from .cube import TileFetcher, cube_store
         from .open_params import cube_spec
 
-        if opener_id not in (None, OPENER_ID):
-            raise param_error("opener_id", opener_id, allowed=repr(OPENER_ID))
-        open_params.pop("data_type", None)
-        params = self.get_open_data_params_schema(data_id).process(open_params)
+        params = self.processed_open_params(data_id, open_params)
         collection = self._collection(data_id, params.get("collection_id"))
         spec = cube_spec(self, collection, params)
         units = {b.name: b.units for b in collection.bands}
