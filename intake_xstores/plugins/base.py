@@ -27,7 +27,7 @@ from ..datatype import ANY_TYPE, DATASET_TYPE, DataType, DataTypeLike
 from ..descriptor import DataDescriptor, descriptor_from_metadata
 from ..errors import DataStoreError, DataStoreParamsError, param_error
 from ..schema import JsonObjectSchema
-from ..store import DataStore
+from ..store import DataStore, new_data_store
 
 
 class ApiDataStore(DataStore):
@@ -242,6 +242,22 @@ class ApiDataStore(DataStore):
         has let the request through (so data type and opener need no second check)."""
         params = {k: v for k, v in open_params.items() if k != "data_type"}
         return self.get_open_data_params_schema(data_id).process(params)
+
+
+def writable_cache_store(store_id: str, params: dict[str, Any]) -> Any:
+    """The data store *store_id* with *params*, where a store keeps what it
+    preloads: an error naming ``cache_store_id`` unless it is a writable
+    filesystem store (preloading writes Zarr cubes through its filesystem)."""
+    from ..fs.store import FsDataStore
+
+    store = new_data_store(store_id, **params)
+    if not isinstance(store, FsDataStore) or store.read_only:
+        raise param_error(
+            "cache_store_id",
+            store_id,
+            allowed="a writable filesystem store, such as 'file', 'memory' or 's3'",
+        )
+    return store
 
 
 def _checking_open_request(open_data: Callable[..., Any]) -> Callable[..., Any]:

@@ -27,8 +27,7 @@ from ...descriptor import DataDescriptor, DatasetDescriptor
 from ...errors import DataStoreError, error_text, param_error
 from ...opening import DATASET_OPEN_PARAMS, ZARR_OPEN_PARAMS
 from ...schema import JsonNumberSchema, JsonObjectSchema, JsonStringSchema
-from ...store import new_data_store
-from ..base import ApiDataStore
+from ..base import ApiDataStore, writable_cache_store
 from ..web import RETRY_PARAMS, WebClient
 from .api import SERVICE, ClmsApi
 
@@ -166,22 +165,13 @@ class ClmsDataStore(ApiDataStore):
     @functools.cached_property
     def cache_store(self):
         """The writable filesystem store preloaded packages are kept in."""
-        from ...fs.store import FsDataStore
-
         store_id = self._params["cache_store_id"]
         params = {
             "root": "clms_cache",
             "max_depth": 2,
             **(self._params.get("cache_store_params") or {}),
         }
-        store = new_data_store(store_id, **params)
-        if not isinstance(store, FsDataStore) or store.read_only:
-            raise param_error(
-                "cache_store_id",
-                store_id,
-                allowed="a writable filesystem store, such as 'file', 'memory' or 's3'",
-            )
-        return store
+        return writable_cache_store(store_id, params)
 
     @staticmethod
     def cache_data_id(data_id: str) -> str:

@@ -24,11 +24,11 @@ from typing import Any
 
 from ...datatype import DATASET_TYPE, DataTypeLike
 from ...descriptor import DataDescriptor, DatasetDescriptor
-from ...errors import DataStoreError, error_text, param_error
+from ...errors import DataStoreError, error_text
 from ...opening import DATASET_OPEN_PARAMS, ZARR_OPEN_PARAMS
 from ...schema import JsonComplexSchema, JsonIntegerSchema, JsonObjectSchema, JsonStringSchema
 from ...store import new_data_store
-from ..base import ApiDataStore
+from ..base import ApiDataStore, writable_cache_store
 from ..web import RETRY_PARAMS, WebClient
 from .archive import ARCHIVE_SUFFIXES, LAZY_ARCHIVE_SUFFIXES, zarr_roots
 
@@ -182,20 +182,11 @@ class ZenodoDataStore(ApiDataStore):
     @functools.cached_property
     def cache_store(self):
         """The writable filesystem store preloaded data is kept in."""
-        from ...fs.store import FsDataStore
-
         store_id = self._params["cache_store_id"]
         params = self._params.get("cache_store_params")
         if params is None:
             params = {"root": f"zenodo_cache/{self.record_id}", "max_depth": 10}
-        store = new_data_store(store_id, **params)
-        if not isinstance(store, FsDataStore) or store.read_only:
-            raise param_error(
-                "cache_store_id",
-                store_id,
-                allowed="a writable filesystem store, such as 'file', 'memory' or 's3'",
-            )
-        return store
+        return writable_cache_store(store_id, params)
 
     def preloaded(self, data_id: str) -> list[str] | None:
         """The cache's data IDs made of *data_id* by preloading, or ``None`` if not preloaded."""
