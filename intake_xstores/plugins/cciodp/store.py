@@ -24,11 +24,11 @@ from ...schema import (
     JsonBooleanSchema,
     JsonDatetimeSchema,
     JsonIntegerSchema,
-    JsonNumberSchema,
     JsonObjectSchema,
     JsonStringSchema,
 )
 from ..base import ApiDataStore
+from ..params import plain_bbox_schema
 from ..web import RETRY_PARAMS
 from .portal import SERVICE
 
@@ -241,7 +241,7 @@ class CciOdpDataStore(ApiDataStore):
             properties=dict(
                 start_date=JsonDatetimeSchema(description="Finds data ending at or after it"),
                 end_date=JsonDatetimeSchema(description="Finds data starting at or before it"),
-                bbox=_bbox_schema("[west, south, east, north]; finds data intersecting it"),
+                bbox=plain_bbox_schema("[west, south, east, north]; finds data intersecting it"),
                 cci_attrs=JsonObjectSchema(
                     properties={a: JsonStringSchema(min_length=1) for a in CCI_ATTRS},
                     additional_properties=False,
@@ -305,7 +305,7 @@ class CciOdpDataStore(ApiDataStore):
                     max_items=2,
                     description="[start, end]: the files overlapping it (default: all)",
                 ),
-                bbox=_bbox_schema("[west, south, east, north] in degrees (default: all)"),
+                bbox=plain_bbox_schema("[west, south, east, north] in degrees (default: all)"),
                 normalize_data=JsonBooleanSchema(
                     default=True,
                     description="Name the spatial dimensions lat/lon and let latitudes go north",
@@ -368,9 +368,3 @@ class CciOdpDataStore(ApiDataStore):
         return dataclasses.replace(
             files, times=[files.times[i] for i in keep], urls=[files.urls[i] for i in keep]
         )
-
-
-def _bbox_schema(description: str) -> JsonArraySchema:
-    return JsonArraySchema(
-        items=JsonNumberSchema(), min_items=4, max_items=4, description=description
-    )

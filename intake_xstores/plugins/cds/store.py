@@ -32,6 +32,7 @@ from ...schema import (
     JsonStringSchema,
 )
 from ..base import ApiDataStore
+from ..params import bbox_schema
 from ..web import RETRY_PARAMS
 from .datasets import DATASETS, CdsDataset
 
@@ -265,12 +266,10 @@ def _full_bbox(d: CdsDataset) -> tuple[float, float, float, float]:
 
 
 def _bbox_schema(west: float, south: float, east: float, north: float) -> JsonArraySchema:
-    return JsonArraySchema(
-        items=[
-            JsonNumberSchema(minimum=west, maximum=east),
-            JsonNumberSchema(minimum=south, maximum=north),
-            JsonNumberSchema(minimum=west, maximum=east),
-            JsonNumberSchema(minimum=south, maximum=north),
-        ],
-        description="Area [west, south, east, north] in the units of crs; by default all",
+    return bbox_schema(
+        "Area [west, south, east, north] in the units of crs; by default all",
+        west,
+        south,
+        east,
+        north,
     )

@@ -26,11 +26,11 @@ from ...errors import DataStoreError, error_text, param_error
 from ...schema import (
     JsonArraySchema,
     JsonDatetimeSchema,
-    JsonNumberSchema,
     JsonObjectSchema,
     JsonStringSchema,
 )
 from ..base import ApiDataStore
+from ..params import bbox_schema
 from ..web import RETRY_PARAMS, WebClient
 from . import metadata
 
@@ -179,13 +179,8 @@ class CmemsDataStore(ApiDataStore):
                     items=[JsonDatetimeSchema(nullable=True)] * 2,
                     description="Time range [start, end]; by default all",
                 ),
-                bbox=JsonArraySchema(
-                    items=[
-                        JsonNumberSchema(minimum=-180, maximum=360),
-                        JsonNumberSchema(minimum=-90, maximum=90),
-                    ]
-                    * 2,  # fmt: skip
-                    description="Area [west, south, east, north] in degrees; by default all",
+                bbox=bbox_schema(
+                    "Area [west, south, east, north] in degrees; by default all", east=360
                 ),
             ),
             additional_properties=False,

@@ -18,14 +18,13 @@ from ...datatype import DATASET_TYPE, MULTI_LEVEL_DATASET_TYPE, DataType, DataTy
 from ...descriptor import DataDescriptor, DatasetDescriptor, MultiLevelDatasetDescriptor
 from ...errors import DataStoreError, param_error
 from ...schema import (
-    JsonArraySchema,
     JsonDateSchema,
     JsonIntegerSchema,
-    JsonNumberSchema,
     JsonObjectSchema,
     JsonStringSchema,
 )
 from ..base import ApiDataStore
+from ..params import bbox_schema
 from ..web import RETRY_PARAMS, WebClient
 
 #: Where ESA publishes SMOS (Creodias): the STAC collection and the archive.
@@ -208,17 +207,10 @@ class SmosDataStore(ApiDataStore):
             self.entry(data_id)
         properties = dict(
             time_range=JsonDateSchema.new_range(min_date=MISSION_START),
-            bbox=JsonArraySchema(
-                items=[
-                    JsonNumberSchema(minimum=-180, maximum=180),
-                    JsonNumberSchema(minimum=-90, maximum=90),
-                    JsonNumberSchema(minimum=-180, maximum=180),
-                    JsonNumberSchema(minimum=-90, maximum=90),
-                ],
+            bbox=bbox_schema(
+                "Bounding box [west, south, east, north] in degrees; default: the whole globe",
                 min_items=4,
                 max_items=4,
-                description="Bounding box [west, south, east, north] in degrees; "
-                "default: the whole globe",
             ),
         )
         properties[

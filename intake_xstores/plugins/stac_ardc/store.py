@@ -36,6 +36,7 @@ from ...schema import (
     JsonStringSchema,
 )
 from ...store import DataStore
+from ..params import bbox_schema
 from ..web import RETRY_PARAMS
 from .collections import CDSE_COLLECTIONS, PC_COLLECTIONS, Collection
 
@@ -179,17 +180,11 @@ class ArdcDataStore(DataStore):
         default_res = collection.default_res if collection else None
         return JsonObjectSchema(
             properties=dict(
-                bbox=JsonArraySchema(
-                    items=[
-                        JsonNumberSchema(minimum=-180, maximum=180),
-                        JsonNumberSchema(minimum=-90, maximum=90),
-                        JsonNumberSchema(minimum=-180, maximum=180),
-                        JsonNumberSchema(minimum=-90, maximum=90),
-                    ],
+                bbox=bbox_schema(
+                    "Bounding box [west, south, east, north] in degrees "
+                    "(longitude, latitude) of the cube",
                     min_items=4,
                     max_items=4,
-                    description="Bounding box [west, south, east, north] in degrees "
-                    "(longitude, latitude) of the cube",
                 ),
                 time_range=JsonDateSchema.new_range(),
                 spatial_res=JsonNumberSchema(

@@ -1,0 +1,34 @@
+"""Schemas of the bounding-box open parameter many plugin stores take.
+
+One builder per shape, so the stores' ``bbox`` schemas cannot drift apart;
+each store still gives its own description and bounds.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..schema import JsonArraySchema, JsonNumberSchema
+
+
+def bbox_schema(
+    description: str,
+    west: float = -180,
+    south: float = -90,
+    east: float = 180,
+    north: float = 90,
+    **array_kwargs: Any,
+) -> JsonArraySchema:
+    """``[west, south, east, north]``, each coordinate within the bounds given
+    (by default longitudes and latitudes in degrees)."""
+    x = JsonNumberSchema(minimum=west, maximum=east)
+    y = JsonNumberSchema(minimum=south, maximum=north)
+    return JsonArraySchema(items=[x, y, x, y], description=description, **array_kwargs)
+
+
+def plain_bbox_schema(description: str) -> JsonArraySchema:
+    """``[west, south, east, north]`` as four numbers, unbounded: for a store
+    whose bbox is in the units of a CRS the request names, or checked later."""
+    return JsonArraySchema(
+        items=JsonNumberSchema(), min_items=4, max_items=4, description=description
+    )
