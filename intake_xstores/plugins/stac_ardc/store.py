@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import functools
 from abc import abstractmethod
-from collections.abc import Container, Iterator
 from typing import Any, ClassVar
 
 from ...datatype import ANY_TYPE, DATASET_TYPE, DataType, DataTypeLike
@@ -36,6 +35,7 @@ from ...schema import (
     JsonStringSchema,
 )
 from ...store import DataStore
+from ..listing import CollectionListing
 from ..params import bbox_schema
 from ..web import RETRY_PARAMS
 from .collections import CDSE_COLLECTIONS, PC_COLLECTIONS, Collection
@@ -61,7 +61,7 @@ _COMMON_PARAMS = dict(
 )
 
 
-class ArdcDataStore(DataStore):
+class ArdcDataStore(CollectionListing, DataStore):
     """A STAC API's collections as data IDs, each opened as one data cube."""
 
     provider: ClassVar[str]
@@ -109,25 +109,13 @@ class ArdcDataStore(DataStore):
 
     # --- listing and describing -------------------------------------------------
 
-    @classmethod
-    def get_data_types(cls) -> tuple[str, ...]:
-        return (DATASET_TYPE.alias,)
+    @property
+    def collection_ids(self) -> dict[str, Collection]:
+        return self.collections
 
-    def get_data_types_for_data(self, data_id: str) -> tuple[str, ...]:
-        self.collection(data_id)
-        return (DATASET_TYPE.alias,)
-
-    def get_data_ids(
-        self, data_type: DataTypeLike = None, include_attrs: Container[str] | bool = False
-    ) -> Iterator[str | tuple[str, dict[str, Any]]]:
-        if _is_dataset(data_type):
-            for data_id in self.collections:
-                item = self._listing_item(data_id, include_attrs)
-                if item is not None:
-                    yield item
-
-    def has_data(self, data_id: str, data_type: DataTypeLike = None) -> bool:
-        return isinstance(data_id, str) and data_id in self.collections and _is_dataset(data_type)
+    @staticmethod
+    def lists_type(data_type: DataTypeLike) -> bool:
+        return _is_dataset(data_type)
 
     def describe_data(self, data_id: str, data_type: DataTypeLike = None) -> DatasetDescriptor:
         """Describe the collection from its STAC metadata (extent, bands); reads no pixel."""
