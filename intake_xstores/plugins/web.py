@@ -50,6 +50,13 @@ RETRY_PARAMS: dict[str, JsonSchema] = dict(
     ),
 )
 
+
+def retry_options(params: dict[str, Any]) -> dict[str, Any]:
+    """The retry parameters (:data:`RETRY_PARAMS`) among a store's *params*, as
+    the keyword arguments its clients take."""
+    return {name: params[name] for name in RETRY_PARAMS}
+
+
 Progress = Callable[[int, int | None], None]
 
 

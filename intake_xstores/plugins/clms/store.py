@@ -28,7 +28,7 @@ from ...errors import DataStoreError, error_text, param_error
 from ...opening import DATASET_OPEN_PARAMS, ZARR_OPEN_PARAMS
 from ...schema import JsonNumberSchema, JsonObjectSchema, JsonStringSchema
 from ..base import ApiDataStore, writable_cache_store
-from ..web import RETRY_PARAMS, WebClient
+from ..web import RETRY_PARAMS, WebClient, retry_options
 from .api import SERVICE, ClmsApi
 
 CLMS_API_URL = "https://land.copernicus.eu/api"
@@ -122,9 +122,7 @@ class ClmsDataStore(ApiDataStore):
         return ClmsApi(
             p["api_url"],
             p.get("credentials"),
-            num_retries=p["num_retries"],
-            retry_backoff_base=p["retry_backoff_base"],
-            retry_backoff_max=p["retry_backoff_max"],
+            **retry_options(p),
         )
 
     @functools.cached_property
@@ -134,9 +132,7 @@ class ClmsDataStore(ApiDataStore):
         return WebClient(
             SERVICE,
             p.get("storage_options"),
-            num_retries=p["num_retries"],
-            retry_backoff_base=p["retry_backoff_base"],
-            retry_backoff_max=p["retry_backoff_max"],
+            **retry_options(p),
         )
 
     def fetch_catalog(self) -> dict[str, dict[str, Any]]:

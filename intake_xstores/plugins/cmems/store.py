@@ -31,7 +31,7 @@ from ...schema import (
 )
 from ..base import ApiDataStore
 from ..params import bbox_schema
-from ..web import RETRY_PARAMS, WebClient
+from ..web import RETRY_PARAMS, WebClient, retry_options
 from . import metadata
 
 #: The toolbox's clients configuration (``COPERNICUSMARINE_CONFIG_URL``).
@@ -103,9 +103,7 @@ class CmemsDataStore(ApiDataStore):
         return WebClient(
             "Copernicus Marine",
             p.get("storage_options"),
-            num_retries=p["num_retries"],
-            retry_backoff_base=p["retry_backoff_base"],
-            retry_backoff_max=p["retry_backoff_max"],
+            **retry_options(p),
         )
 
     # --- the catalogue ----------------------------------------------------------

@@ -32,7 +32,7 @@ from ...schema import (
     JsonStringSchema,
 )
 from ..base import ApiDataStore
-from ..web import RETRY_PARAMS
+from ..web import RETRY_PARAMS, retry_options
 from .collections import COLLECTIONS, Band, Collection
 
 OPENER_ID = "dataset:zarr:sentinelhub"
@@ -165,9 +165,7 @@ class SentinelHubDataStore(ApiDataStore):
             self.SERVICE,
             oauth2_url=self.oauth2_url,
             verify=p["ssl_verify"],
-            num_retries=p["num_retries"],
-            retry_backoff_base=p["retry_backoff_base"],
-            retry_backoff_max=p["retry_backoff_max"],
+            **retry_options(p),
             max_workers=p["max_workers"],
             **credentials,
         )

@@ -25,7 +25,7 @@ from ...schema import (
 )
 from ..base import ApiDataStore
 from ..params import bbox_schema
-from ..web import RETRY_PARAMS, WebClient
+from ..web import RETRY_PARAMS, WebClient, retry_options
 
 #: Where ESA publishes SMOS (Creodias): the STAC collection and the archive.
 DEFAULT_STAC_URL = "https://datahub.creodias.eu/stac/collections/SMOS"
@@ -311,9 +311,7 @@ class SmosDataStore(ApiDataStore):
         p = self._params
         return WebClient(
             "SMOS STAC",
-            num_retries=p["num_retries"],
-            retry_backoff_base=p["retry_backoff_base"],
-            retry_backoff_max=p["retry_backoff_max"],
+            **retry_options(p),
         )
 
     @functools.cached_property

@@ -37,7 +37,7 @@ from ...schema import (
 from ...store import DataStore
 from ..listing import CollectionListing
 from ..params import bbox_schema
-from ..web import RETRY_PARAMS
+from ..web import RETRY_PARAMS, retry_options
 from .collections import CDSE_COLLECTIONS, PC_COLLECTIONS, Collection
 
 CDSE_STAC_URL = "https://stac.dataspace.copernicus.eu/v1"
@@ -84,11 +84,7 @@ class ArdcDataStore(CollectionListing, DataStore):
 
         NEEDS.check(f"Data store {type(self).__name__}")
         p = self._params
-        return StacApi(p["url"], page_size=p["page_size"], **self._retry_options())
-
-    def _retry_options(self) -> dict[str, Any]:
-        """The store's retry parameters, for the clients of its services."""
-        return {name: self._params[name] for name in RETRY_PARAMS}
+        return StacApi(p["url"], page_size=p["page_size"], **retry_options(self._params))
 
     def collection(self, data_id: str) -> Collection:
         """The collection *data_id*, or an error naming those this store opens."""
@@ -407,7 +403,7 @@ class PcArdcDataStore(ArdcDataStore):
 
         p = self._params
         return SasTokenSigner(
-            p["signer_url"], blob_endpoints=p["blob_endpoints"], **self._retry_options()
+            p["signer_url"], blob_endpoints=p["blob_endpoints"], **retry_options(self._params)
         )
 
     def _driver(self):

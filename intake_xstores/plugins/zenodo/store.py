@@ -29,7 +29,7 @@ from ...opening import DATASET_OPEN_PARAMS, ZARR_OPEN_PARAMS
 from ...schema import JsonComplexSchema, JsonIntegerSchema, JsonObjectSchema, JsonStringSchema
 from ...store import new_data_store
 from ..base import ApiDataStore, writable_cache_store
-from ..web import RETRY_PARAMS, WebClient
+from ..web import RETRY_PARAMS, WebClient, retry_options
 from .archive import ARCHIVE_SUFFIXES, LAZY_ARCHIVE_SUFFIXES, zarr_roots
 
 ZENODO_API_URL = "https://zenodo.org"
@@ -127,9 +127,7 @@ class ZenodoDataStore(ApiDataStore):
         return WebClient(
             "Zenodo",
             self.http_options,
-            num_retries=p["num_retries"],
-            retry_backoff_base=p["retry_backoff_base"],
-            retry_backoff_max=p["retry_backoff_max"],
+            **retry_options(p),
         )
 
     @functools.cached_property
