@@ -18,6 +18,7 @@ catalogue, and a check of every ``open_data`` call (data ID, ``data_type``,
 from __future__ import annotations
 
 import functools
+import importlib
 import threading
 from abc import abstractmethod
 from collections.abc import Callable, Container, Iterator
@@ -35,6 +36,10 @@ class ApiDataStore(DataStore):
 
     default_data_types: ClassVar[tuple[str, ...]] = (DATASET_TYPE.alias,)
     """The data types of every data ID, unless a subclass says otherwise per data ID."""
+
+    preload_params: ClassVar[str | None] = None
+    """``"module:NAME"`` of the store's own preload parameters (a dict of schemas),
+    added to the default ones; imported only when asked for, as preloading is."""
 
     def __init__(self, **params: Any):
         super().__init__(**params)
@@ -206,6 +211,13 @@ class ApiDataStore(DataStore):
         if data_id is not None:
             self.entry(data_id)
         return JsonObjectSchema(additional_properties=False)
+
+    def get_preload_data_params_schema(self) -> JsonObjectSchema:
+        schema = super().get_preload_data_params_schema()
+        if self.preload_params is not None:
+            module, _, name = self.preload_params.partition(":")
+            schema.properties.update(getattr(importlib.import_module(module), name))
+        return schema
 
     def check_open_request(
         self, data_id: str, opener_id: str | None, open_params: dict[str, Any]

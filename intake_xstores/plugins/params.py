@@ -1,14 +1,14 @@
-"""Schemas of the bounding-box open parameter many plugin stores take.
+"""Schemas of parameters many plugin stores take: bounding boxes, request workers.
 
-One builder per shape, so the stores' ``bbox`` schemas cannot drift apart;
-each store still gives its own description and bounds.
+One builder per shape, so the stores' schemas cannot drift apart; each store
+still gives its own description and bounds.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from ..schema import JsonArraySchema, JsonNumberSchema
+from ..schema import JsonArraySchema, JsonIntegerSchema, JsonNumberSchema
 
 
 def bbox_schema(
@@ -31,4 +31,15 @@ def plain_bbox_schema(description: str) -> JsonArraySchema:
     whose bbox is in the units of a CRS the request names, or checked later."""
     return JsonArraySchema(
         items=JsonNumberSchema(), min_items=4, max_items=4, description=description
+    )
+
+
+def max_workers_schema(requests: str) -> JsonIntegerSchema:
+    """The store parameter ``max_workers``: how many *requests* (``"OPeNDAP"``,
+    say) are in flight at once when a cube is read."""
+    return JsonIntegerSchema(
+        minimum=1,
+        maximum=64,
+        default=8,
+        description=f"{requests} requests in flight at once when a cube is read",
     )

@@ -28,7 +28,7 @@ from ...schema import (
     JsonStringSchema,
 )
 from ..base import ApiDataStore
-from ..params import plain_bbox_schema
+from ..params import max_workers_schema, plain_bbox_schema
 from ..web import RETRY_PARAMS
 from .portal import SERVICE
 
@@ -79,12 +79,7 @@ class CciOdpDataStore(ApiDataStore):
                     description="Warn of files the portal lists without an OPeNDAP link "
                     "or a date (they are left out)",
                 ),
-                max_workers=JsonIntegerSchema(
-                    minimum=1,
-                    maximum=64,
-                    default=8,
-                    description="OPeNDAP requests in flight at once when a cube is read",
-                ),
+                max_workers=max_workers_schema("OPeNDAP"),
                 **RETRY_PARAMS,
             ),
             additional_properties=False,

@@ -71,6 +71,8 @@ class ClmsDataStore(ApiDataStore):
     ``cache_store_params`` (by default the folder ``clms_cache``).
     """
 
+    preload_params = "intake_xstores.plugins.clms.preload:PRELOAD_PARAMS"
+
     @classmethod
     def get_data_store_params_schema(cls) -> JsonObjectSchema:
         return JsonObjectSchema(
@@ -292,13 +294,6 @@ class ClmsDataStore(ApiDataStore):
             ) from error
 
     # --- preloading -----------------------------------------------------------
-
-    def get_preload_data_params_schema(self) -> JsonObjectSchema:
-        from .preload import PRELOAD_PARAMS
-
-        schema = super().get_preload_data_params_schema()
-        schema.properties.update(PRELOAD_PARAMS)
-        return schema
 
     def preload_data(self, *data_ids: str, **preload_params: Any):
         """Ask CLMS for the download packages *data_ids*, wait for them, and merge

@@ -27,11 +27,11 @@ from ...schema import (
     JsonArraySchema,
     JsonBooleanSchema,
     JsonComplexSchema,
-    JsonIntegerSchema,
     JsonObjectSchema,
     JsonStringSchema,
 )
 from ..base import ApiDataStore
+from ..params import max_workers_schema
 from ..web import RETRY_PARAMS, retry_options
 from .collections import COLLECTIONS, Band, Collection
 
@@ -106,12 +106,7 @@ class SentinelHubDataStore(ApiDataStore):
                     description="Warn when the configuration API does not list a "
                     "collection's bands (the built-in ones are used)",
                 ),
-                max_workers=JsonIntegerSchema(
-                    minimum=1,
-                    maximum=64,
-                    default=8,
-                    description="Process API requests in flight at once when a cube is read",
-                ),
+                max_workers=max_workers_schema("Process API"),
                 **RETRY_PARAMS,
             ),
             additional_properties=False,

@@ -61,6 +61,8 @@ class ZenodoDataStore(ApiDataStore):
     The store is read-only.
     """
 
+    preload_params = "intake_xstores.plugins.zenodo.preload:PRELOAD_PARAMS"
+
     @classmethod
     def get_data_store_params_schema(cls) -> JsonObjectSchema:
         return JsonObjectSchema(
@@ -359,13 +361,6 @@ class ZenodoDataStore(ApiDataStore):
             ) from error
 
     # --- preloading -----------------------------------------------------------
-
-    def get_preload_data_params_schema(self) -> JsonObjectSchema:
-        from .preload import PRELOAD_PARAMS
-
-        schema = super().get_preload_data_params_schema()
-        schema.properties.update(PRELOAD_PARAMS)
-        return schema
 
     def preload_data(self, *data_ids: str, **preload_params: Any):
         """Download, unpack and convert *data_ids* (by default every file that
