@@ -1,4 +1,4 @@
-"""Schemas of parameters many plugin stores take: bounding boxes, request workers.
+"""Schemas of parameters many plugin stores take: URLs, bounding boxes, workers, caches.
 
 One builder per shape, so the stores' schemas cannot drift apart; each store
 still gives its own description and bounds.
@@ -8,7 +8,36 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..schema import JsonArraySchema, JsonIntegerSchema, JsonNumberSchema
+from ..schema import (
+    JsonArraySchema,
+    JsonIntegerSchema,
+    JsonNumberSchema,
+    JsonObjectSchema,
+    JsonStringSchema,
+)
+
+
+def url_schema(default: str | None, description: str, **string_kwargs: Any) -> JsonStringSchema:
+    """A service's URL, *default* unless the user names another (a mirror's, a
+    test server's): HTTP or HTTPS only."""
+    return JsonStringSchema(
+        default=default, pattern="^https?://", description=description, **string_kwargs
+    )
+
+
+def cache_store_schemas(what: str, params_description: str) -> dict[str, JsonObjectSchema]:
+    """The store parameters ``cache_store_id`` and ``cache_store_params`` of a
+    store that preloads; *what* completes "ID of the filesystem data store ...
+    kept in" (``"preloaded packages are"``)."""
+    return dict(
+        cache_store_id=JsonStringSchema(
+            default="file",
+            description=f"ID of the filesystem data store {what} kept in",
+        ),
+        cache_store_params=JsonObjectSchema(
+            additional_properties=True, description=params_description
+        ),
+    )
 
 
 def bbox_schema(

@@ -28,7 +28,7 @@ from ...schema import (
     JsonStringSchema,
 )
 from ..base import ApiDataStore
-from ..params import max_workers_schema, plain_bbox_schema
+from ..params import max_workers_schema, plain_bbox_schema, url_schema
 from ..web import RETRY_PARAMS
 from .portal import SERVICE
 
@@ -55,15 +55,9 @@ class CciOdpDataStore(ApiDataStore):
     def get_data_store_params_schema(cls) -> JsonObjectSchema:
         return JsonObjectSchema(
             properties=dict(
-                endpoint_url=JsonStringSchema(
-                    pattern="^https?://",
-                    default=OPENSEARCH_URL,
-                    description="URL of the portal's OpenSearch requests",
-                ),
-                endpoint_description_url=JsonStringSchema(
-                    pattern="^https?://",
-                    default=DESCRIPTION_URL,
-                    description="URL of the OpenSearch description listing the datasets",
+                endpoint_url=url_schema(OPENSEARCH_URL, "URL of the portal's OpenSearch requests"),
+                endpoint_description_url=url_schema(
+                    DESCRIPTION_URL, "URL of the OpenSearch description listing the datasets"
                 ),
                 user_agent=JsonStringSchema(
                     nullable=True, description="User-Agent header of every request"

@@ -28,6 +28,7 @@ from ...errors import DataStoreError, error_text, param_error
 from ...opening import DATASET_OPEN_PARAMS, ZARR_OPEN_PARAMS
 from ...schema import JsonNumberSchema, JsonObjectSchema, JsonStringSchema
 from ..base import ApiDataStore, writable_cache_store
+from ..params import cache_store_schemas, url_schema
 from ..web import RETRY_PARAMS, WebClient, retry_options
 from .api import SERVICE, ClmsApi
 
@@ -78,18 +79,10 @@ class ClmsDataStore(ApiDataStore):
         return JsonObjectSchema(
             properties=dict(
                 credentials=_credentials_schema(),
-                api_url=JsonStringSchema(
-                    default=CLMS_API_URL,
-                    pattern="^https?://",
-                    description="Base URL of the CLMS API",
-                ),
-                cache_store_id=JsonStringSchema(
-                    default="file",
-                    description="ID of the filesystem data store preloaded packages are kept in",
-                ),
-                cache_store_params=JsonObjectSchema(
-                    additional_properties=True,
-                    description="Parameters of the cache store, over the defaults "
+                api_url=url_schema(CLMS_API_URL, "Base URL of the CLMS API"),
+                **cache_store_schemas(
+                    "preloaded packages are",
+                    "Parameters of the cache store, over the defaults "
                     "{root: 'clms_cache', max_depth: 2} ({dataset}/{file}.zarr is two deep)",
                 ),
                 poll_interval=JsonNumberSchema(

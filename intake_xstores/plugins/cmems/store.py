@@ -30,7 +30,7 @@ from ...schema import (
     JsonStringSchema,
 )
 from ..base import ApiDataStore
-from ..params import bbox_schema
+from ..params import bbox_schema, url_schema
 from ..web import RETRY_PARAMS, WebClient, retry_options
 from . import metadata
 
@@ -84,10 +84,9 @@ class CmemsDataStore(ApiDataStore):
                     description="Copernicus Marine password (accepted as xcube-cmems does; "
                     "sent nowhere)",
                 ),
-                metadata_url=JsonStringSchema(
-                    default=CMEMS_METADATA_URL,
-                    pattern="^https?://",
-                    description="URL of the service's clients configuration, which names its "
+                metadata_url=url_schema(
+                    CMEMS_METADATA_URL,
+                    "URL of the service's clients configuration, which names its "
                     "STAC metadata (the toolbox's COPERNICUSMARINE_CONFIG_URL)",
                 ),
                 storage_options=get_protocol("https").get_storage_options_schema(),

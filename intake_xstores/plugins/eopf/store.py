@@ -37,6 +37,7 @@ from ...schema import (
 )
 from ...store import DataStore
 from ..listing import CollectionListing
+from ..params import url_schema
 from ..web import RETRY_PARAMS, RETRY_STATUSES
 from . import products
 
@@ -161,11 +162,7 @@ class EopfZarrDataStore(CollectionListing, DataStore):
     def get_data_store_params_schema(cls) -> JsonObjectSchema:
         return JsonObjectSchema(
             properties=dict(
-                stac_url=JsonStringSchema(
-                    default=EOPF_STAC_URL,
-                    pattern="^https?://",
-                    description="URL of the EOPF STAC API",
-                ),
+                stac_url=url_schema(EOPF_STAC_URL, "URL of the EOPF STAC API"),
                 storage_options=JsonObjectSchema(
                     additional_properties=True,
                     description="fsspec options for reading the products (their URLs' "

@@ -31,7 +31,7 @@ from ...schema import (
     JsonStringSchema,
 )
 from ..base import ApiDataStore
-from ..params import max_workers_schema
+from ..params import max_workers_schema, url_schema
 from ..web import RETRY_PARAMS, retry_options
 from .collections import COLLECTIONS, Band, Collection
 
@@ -40,9 +40,7 @@ NEEDS = Needs(("requests", "requests_oauthlib", "tifffile"), "sentinelhub")
 
 
 def _url(description: str, default: str | None) -> JsonStringSchema:
-    return JsonStringSchema(
-        pattern="^https?://", default=default, nullable=True, description=description
-    )
+    return url_schema(default, description, nullable=True)
 
 
 class SentinelHubDataStore(ApiDataStore):
@@ -72,11 +70,7 @@ class SentinelHubDataStore(ApiDataStore):
                     nullable=True,
                     description="OAuth client secret (default: $SH_CLIENT_SECRET)",
                 ),
-                instance_url=JsonStringSchema(
-                    pattern="^https?://",
-                    default=cls.INSTANCE_URL,
-                    description="Base URL of the Sentinel Hub instance",
-                ),
+                instance_url=url_schema(cls.INSTANCE_URL, "Base URL of the Sentinel Hub instance"),
                 oauth2_url=_url(
                     "OAuth2 URL; tokens come from {oauth2_url}/token "
                     f"(default: {cls._default_oauth2_url()})",

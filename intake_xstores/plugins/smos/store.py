@@ -24,7 +24,7 @@ from ...schema import (
     JsonStringSchema,
 )
 from ..base import ApiDataStore
-from ..params import bbox_schema
+from ..params import bbox_schema, url_schema
 from ..web import RETRY_PARAMS, WebClient, retry_options
 
 #: Where ESA publishes SMOS (Creodias): the STAC collection and the archive.
@@ -104,10 +104,9 @@ class SmosDataStore(ApiDataStore):
     def get_data_store_params_schema(cls) -> JsonObjectSchema:
         return JsonObjectSchema(
             properties=dict(
-                stac_url=JsonStringSchema(
-                    default=DEFAULT_STAC_URL,
-                    pattern="^https?://",
-                    description="URL of the STAC collection of SMOS L2 products "
+                stac_url=url_schema(
+                    DEFAULT_STAC_URL,
+                    "URL of the STAC collection of SMOS L2 products "
                     "(items are fetched from <stac_url>/items)",
                 ),
                 stac_page_limit=JsonIntegerSchema(

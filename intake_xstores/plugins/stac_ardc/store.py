@@ -36,7 +36,7 @@ from ...schema import (
 )
 from ...store import DataStore
 from ..listing import CollectionListing
-from ..params import bbox_schema
+from ..params import bbox_schema, url_schema
 from ..web import RETRY_PARAMS, retry_options
 from .collections import CDSE_COLLECTIONS, PC_COLLECTIONS, Collection
 
@@ -70,11 +70,7 @@ class ArdcDataStore(CollectionListing, DataStore):
 
     @classmethod
     def _url_schema(cls) -> JsonStringSchema:
-        return JsonStringSchema(
-            default=cls.default_url,
-            pattern="^https?://",
-            description=f"URL of the {cls.provider} STAC API",
-        )
+        return url_schema(cls.default_url, f"URL of the {cls.provider} STAC API")
 
     # --- services -------------------------------------------------------------
 
@@ -331,10 +327,8 @@ class CdseArdcDataStore(ArdcDataStore):
                 url=cls._url_schema(),
                 key=JsonStringSchema(secret=True, description="CDSE S3 access key"),
                 secret=JsonStringSchema(secret=True, description="CDSE S3 secret key"),
-                endpoint_url=JsonStringSchema(
-                    default=CDSE_S3_ENDPOINT,
-                    pattern="^https?://",
-                    description="CDSE's S3 endpoint (where s3://eodata/... assets are)",
+                endpoint_url=url_schema(
+                    CDSE_S3_ENDPOINT, "CDSE's S3 endpoint (where s3://eodata/... assets are)"
                 ),
                 region_name=JsonStringSchema(default="default", description="S3 region name"),
                 **_COMMON_PARAMS,
@@ -380,11 +374,9 @@ class PcArdcDataStore(ArdcDataStore):
         return JsonObjectSchema(
             properties=dict(
                 url=cls._url_schema(),
-                signer_url=JsonStringSchema(
-                    default=PC_SAS_TOKEN_URL,
-                    pattern="^https?://",
-                    description="Token endpoint answering {token, msft:expiry} at "
-                    "<url>/<account>/<container>",
+                signer_url=url_schema(
+                    PC_SAS_TOKEN_URL,
+                    "Token endpoint answering {token, msft:expiry} at <url>/<account>/<container>",
                 ),
                 blob_endpoints=JsonArraySchema(
                     items=JsonStringSchema(pattern="^https?://"),

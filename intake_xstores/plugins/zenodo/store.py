@@ -29,6 +29,7 @@ from ...opening import DATASET_OPEN_PARAMS, ZARR_OPEN_PARAMS
 from ...schema import JsonComplexSchema, JsonIntegerSchema, JsonObjectSchema, JsonStringSchema
 from ...store import new_data_store
 from ..base import ApiDataStore, writable_cache_store
+from ..params import cache_store_schemas, url_schema
 from ..web import RETRY_PARAMS, WebClient, retry_options
 from .archive import ARCHIVE_SUFFIXES, LAZY_ARCHIVE_SUFFIXES, zarr_roots
 
@@ -74,18 +75,10 @@ class ZenodoDataStore(ApiDataStore):
                     ],
                     description="Zenodo record ID, e.g. '8154445' (a number)",
                 ),
-                api_url=JsonStringSchema(
-                    default=ZENODO_API_URL,
-                    pattern="^https?://",
-                    description="Base URL of Zenodo (of a mirror, if any)",
-                ),
-                cache_store_id=JsonStringSchema(
-                    default="file",
-                    description="ID of the filesystem data store preloaded data is kept in",
-                ),
-                cache_store_params=JsonObjectSchema(
-                    additional_properties=True,
-                    description="Parameters of the cache store; by default "
+                api_url=url_schema(ZENODO_API_URL, "Base URL of Zenodo (of a mirror, if any)"),
+                **cache_store_schemas(
+                    "preloaded data is",
+                    "Parameters of the cache store; by default "
                     "{root: 'zenodo_cache/<record>', max_depth: 10}",
                 ),
                 access_token=JsonStringSchema(
