@@ -32,6 +32,7 @@ from ...schema import (
     JsonIntegerSchema,
     JsonNumberSchema,
     JsonObjectSchema,
+    JsonSchema,
     JsonStringSchema,
 )
 from ...store import DataStore
@@ -69,8 +70,20 @@ class ArdcDataStore(CollectionListing, DataStore):
     collections: ClassVar[dict[str, Collection]]
 
     @classmethod
-    def _url_schema(cls) -> JsonStringSchema:
-        return url_schema(cls.default_url, f"URL of the {cls.provider} STAC API")
+    def get_data_store_params_schema(cls) -> JsonObjectSchema:
+        return JsonObjectSchema(
+            properties=dict(
+                url=url_schema(cls.default_url, f"URL of the {cls.provider} STAC API"),
+                **cls._provider_params(),
+                **_COMMON_PARAMS,
+            ),
+            additional_properties=False,
+        )
+
+    @classmethod
+    @abstractmethod
+    def _provider_params(cls) -> dict[str, JsonSchema]:
+        """The store parameters of this provider's assets (credentials, endpoints)."""
 
     # --- services -------------------------------------------------------------
 
@@ -321,19 +334,14 @@ class CdseArdcDataStore(ArdcDataStore):
     collections = CDSE_COLLECTIONS
 
     @classmethod
-    def get_data_store_params_schema(cls) -> JsonObjectSchema:
-        return JsonObjectSchema(
-            properties=dict(
-                url=cls._url_schema(),
-                key=JsonStringSchema(secret=True, description="CDSE S3 access key"),
-                secret=JsonStringSchema(secret=True, description="CDSE S3 secret key"),
-                endpoint_url=url_schema(
-                    CDSE_S3_ENDPOINT, "CDSE's S3 endpoint (where s3://eodata/... assets are)"
-                ),
-                region_name=JsonStringSchema(default="default", description="S3 region name"),
-                **_COMMON_PARAMS,
+    def _provider_params(cls) -> dict[str, JsonSchema]:
+        return dict(
+            key=JsonStringSchema(secret=True, description="CDSE S3 access key"),
+            secret=JsonStringSchema(secret=True, description="CDSE S3 secret key"),
+            endpoint_url=url_schema(
+                CDSE_S3_ENDPOINT, "CDSE's S3 endpoint (where s3://eodata/... assets are)"
             ),
-            additional_properties=False,
+            region_name=JsonStringSchema(default="default", description="S3 region name"),
         )
 
     def _driver(self):
@@ -368,25 +376,20 @@ class PcArdcDataStore(ArdcDataStore):
     collections = PC_COLLECTIONS
 
     @classmethod
-    def get_data_store_params_schema(cls) -> JsonObjectSchema:
+    def _provider_params(cls) -> dict[str, JsonSchema]:
         from ..stac.sas import PC_SAS_TOKEN_URL
 
-        return JsonObjectSchema(
-            properties=dict(
-                url=cls._url_schema(),
-                signer_url=url_schema(
-                    PC_SAS_TOKEN_URL,
-                    "Token endpoint answering {token, msft:expiry} at <url>/<account>/<container>",
-                ),
-                blob_endpoints=JsonArraySchema(
-                    items=JsonStringSchema(pattern="^https?://"),
-                    default=[],
-                    description="Path-style Blob endpoints (an emulator's, "
-                    "http://host:port) whose hrefs are signed too",
-                ),
-                **_COMMON_PARAMS,
+        return dict(
+            signer_url=url_schema(
+                PC_SAS_TOKEN_URL,
+                "Token endpoint answering {token, msft:expiry} at <url>/<account>/<container>",
             ),
-            additional_properties=False,
+            blob_endpoints=JsonArraySchema(
+                items=JsonStringSchema(pattern="^https?://"),
+                default=[],
+                description="Path-style Blob endpoints (an emulator's, "
+                "http://host:port) whose hrefs are signed too",
+            ),
         )
 
     @functools.cached_property
