@@ -12,7 +12,10 @@ base gives the rest a default: data types (``default_data_types``), no open
 parameters, descriptors built from the catalogue entries, search over the
 catalogue, and a check of every ``open_data`` call (data ID, ``data_type``,
 ``opener_id`` and the open parameters against
-``get_open_data_params_schema``) before the subclass's code runs.
+``get_open_data_params_schema``) before the subclass's code runs. Helpers
+for what several stores do alike: :meth:`~ApiDataStore.one_opener_ids`,
+:meth:`~ApiDataStore.check_data_type`, :meth:`~ApiDataStore.processed_open_params`,
+``preload_params`` and :func:`writable_cache_store`.
 """
 
 from __future__ import annotations
