@@ -29,7 +29,7 @@ from ...schema import (
 )
 from ..base import ApiDataStore
 from ..params import max_workers_schema, plain_bbox_schema, url_schema
-from ..web import RETRY_PARAMS
+from ..web import web_store_params_schema
 from .portal import SERVICE
 
 OPENSEARCH_URL = "https://archive.opensearch.ceda.ac.uk/opensearch/request"
@@ -53,30 +53,26 @@ class CciOdpDataStore(ApiDataStore):
 
     @classmethod
     def get_data_store_params_schema(cls) -> JsonObjectSchema:
-        return JsonObjectSchema(
-            properties=dict(
-                endpoint_url=url_schema(OPENSEARCH_URL, "URL of the portal's OpenSearch requests"),
-                endpoint_description_url=url_schema(
-                    DESCRIPTION_URL, "URL of the OpenSearch description listing the datasets"
-                ),
-                user_agent=JsonStringSchema(
-                    nullable=True, description="User-Agent header of every request"
-                ),
-                cache_size=JsonIntegerSchema(
-                    minimum=0,
-                    default=0,
-                    description="Megabytes of chunks kept in memory once read, so that "
-                    "reading them again asks no server (0: none)",
-                ),
-                enable_warnings=JsonBooleanSchema(
-                    default=False,
-                    description="Warn of files the portal lists without an OPeNDAP link "
-                    "or a date (they are left out)",
-                ),
-                max_workers=max_workers_schema("OPeNDAP"),
-                **RETRY_PARAMS,
+        return web_store_params_schema(
+            endpoint_url=url_schema(OPENSEARCH_URL, "URL of the portal's OpenSearch requests"),
+            endpoint_description_url=url_schema(
+                DESCRIPTION_URL, "URL of the OpenSearch description listing the datasets"
             ),
-            additional_properties=False,
+            user_agent=JsonStringSchema(
+                nullable=True, description="User-Agent header of every request"
+            ),
+            cache_size=JsonIntegerSchema(
+                minimum=0,
+                default=0,
+                description="Megabytes of chunks kept in memory once read, so that "
+                "reading them again asks no server (0: none)",
+            ),
+            enable_warnings=JsonBooleanSchema(
+                default=False,
+                description="Warn of files the portal lists without an OPeNDAP link "
+                "or a date (they are left out)",
+            ),
+            max_workers=max_workers_schema("OPeNDAP"),
         )
 
     def __init__(self, **params: Any):

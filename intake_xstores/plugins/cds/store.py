@@ -33,7 +33,7 @@ from ...schema import (
 )
 from ..base import ApiDataStore
 from ..params import bbox_schema
-from ..web import RETRY_PARAMS
+from ..web import web_store_params_schema
 from .datasets import DATASETS, CdsDataset
 
 CDS_API_URL = "https://cds.climate.copernicus.eu/api"
@@ -51,47 +51,42 @@ class CdsDataStore(ApiDataStore):
 
     @classmethod
     def get_data_store_params_schema(cls) -> JsonObjectSchema:
-        return JsonObjectSchema(
-            properties=dict(
-                endpoint_url=JsonStringSchema(
-                    pattern="^https?://",
-                    description=f"URL of the CDS API; by default CDSAPI_URL, the url of "
-                    f"~/.cdsapirc, else {CDS_API_URL}",
-                ),
-                cds_api_key=JsonStringSchema(
-                    secret=True,
-                    min_length=1,
-                    description="Your CDS API key (from your CDS profile page); by default "
-                    "CDSAPI_KEY or the key of ~/.cdsapirc",
-                ),
-                normalize_names=JsonBooleanSchema(
-                    default=False,
-                    description="Make variable names Python identifiers (other characters "
-                    "become '_')",
-                ),
-                poll_interval=JsonNumberSchema(
-                    exclusive_minimum=0,
-                    default=1.0,
-                    description="Seconds between the first polls of a job's status; each "
-                    "next waits 1.5 times as long, up to poll_interval_max",
-                ),
-                poll_interval_max=JsonNumberSchema(
-                    exclusive_minimum=0,
-                    default=30.0,
-                    description="Most seconds between polls of a job's status",
-                ),
-                job_timeout=JsonNumberSchema(
-                    exclusive_minimum=0,
-                    description="Seconds to wait for a job to finish before giving up "
-                    "(the job is then deleted); by default no limit",
-                ),
-                progress=JsonBooleanSchema(
-                    default=True,
-                    description="Show a progress bar while a job is queued, runs and downloads",
-                ),
-                **RETRY_PARAMS,
+        return web_store_params_schema(
+            endpoint_url=JsonStringSchema(
+                pattern="^https?://",
+                description=f"URL of the CDS API; by default CDSAPI_URL, the url of "
+                f"~/.cdsapirc, else {CDS_API_URL}",
             ),
-            additional_properties=False,
+            cds_api_key=JsonStringSchema(
+                secret=True,
+                min_length=1,
+                description="Your CDS API key (from your CDS profile page); by default "
+                "CDSAPI_KEY or the key of ~/.cdsapirc",
+            ),
+            normalize_names=JsonBooleanSchema(
+                default=False,
+                description="Make variable names Python identifiers (other characters become '_')",
+            ),
+            poll_interval=JsonNumberSchema(
+                exclusive_minimum=0,
+                default=1.0,
+                description="Seconds between the first polls of a job's status; each "
+                "next waits 1.5 times as long, up to poll_interval_max",
+            ),
+            poll_interval_max=JsonNumberSchema(
+                exclusive_minimum=0,
+                default=30.0,
+                description="Most seconds between polls of a job's status",
+            ),
+            job_timeout=JsonNumberSchema(
+                exclusive_minimum=0,
+                description="Seconds to wait for a job to finish before giving up "
+                "(the job is then deleted); by default no limit",
+            ),
+            progress=JsonBooleanSchema(
+                default=True,
+                description="Show a progress bar while a job is queued, runs and downloads",
+            ),
         )
 
     # --- the catalogue (known without the service) ------------------------------

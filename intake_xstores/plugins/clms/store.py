@@ -29,7 +29,7 @@ from ...opening import DATASET_OPEN_PARAMS, ZARR_OPEN_PARAMS
 from ...schema import JsonNumberSchema, JsonObjectSchema, JsonStringSchema
 from ..base import ApiDataStore, writable_cache_store
 from ..params import cache_store_schemas, url_schema
-from ..web import RETRY_PARAMS, WebClient, retry_options
+from ..web import WebClient, retry_options, web_store_params_schema
 from .api import SERVICE, ClmsApi
 
 CLMS_API_URL = "https://land.copernicus.eu/api"
@@ -76,33 +76,29 @@ class ClmsDataStore(ApiDataStore):
 
     @classmethod
     def get_data_store_params_schema(cls) -> JsonObjectSchema:
-        return JsonObjectSchema(
-            properties=dict(
-                credentials=_credentials_schema(),
-                api_url=url_schema(CLMS_API_URL, "Base URL of the CLMS API"),
-                **cache_store_schemas(
-                    "preloaded packages are",
-                    "Parameters of the cache store, over the defaults "
-                    "{root: 'clms_cache', max_depth: 2} ({dataset}/{file}.zarr is two deep)",
-                ),
-                poll_interval=JsonNumberSchema(
-                    minimum=0,
-                    default=10.0,
-                    description="Seconds between asking CLMS whether a data request is ready",
-                ),
-                request_timeout=JsonNumberSchema(
-                    exclusive_minimum=0,
-                    default=24 * 3600.0,
-                    description="Seconds to wait for CLMS to prepare a download package",
-                ),
-                storage_options=JsonObjectSchema(
-                    additional_properties=True,
-                    description="Options of the HTTP client (fsspec's 'https' filesystem) "
-                    "for downloads and NetCDF files: headers, client_kwargs, ssl",
-                ),
-                **RETRY_PARAMS,
+        return web_store_params_schema(
+            credentials=_credentials_schema(),
+            api_url=url_schema(CLMS_API_URL, "Base URL of the CLMS API"),
+            **cache_store_schemas(
+                "preloaded packages are",
+                "Parameters of the cache store, over the defaults "
+                "{root: 'clms_cache', max_depth: 2} ({dataset}/{file}.zarr is two deep)",
             ),
-            additional_properties=False,
+            poll_interval=JsonNumberSchema(
+                minimum=0,
+                default=10.0,
+                description="Seconds between asking CLMS whether a data request is ready",
+            ),
+            request_timeout=JsonNumberSchema(
+                exclusive_minimum=0,
+                default=24 * 3600.0,
+                description="Seconds to wait for CLMS to prepare a download package",
+            ),
+            storage_options=JsonObjectSchema(
+                additional_properties=True,
+                description="Options of the HTTP client (fsspec's 'https' filesystem) "
+                "for downloads and NetCDF files: headers, client_kwargs, ssl",
+            ),
         )
 
     # --- the service ------------------------------------------------------------

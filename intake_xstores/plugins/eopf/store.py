@@ -38,7 +38,7 @@ from ...schema import (
 from ...store import DataStore
 from ..listing import CollectionListing
 from ..params import url_schema
-from ..web import RETRY_PARAMS, RETRY_STATUSES
+from ..web import RETRY_STATUSES, web_store_params_schema
 from . import products
 
 EOPF_STAC_URL = "https://stac.core.eopf.eodc.eu"
@@ -160,17 +160,13 @@ class EopfZarrDataStore(CollectionListing, DataStore):
 
     @classmethod
     def get_data_store_params_schema(cls) -> JsonObjectSchema:
-        return JsonObjectSchema(
-            properties=dict(
-                stac_url=url_schema(EOPF_STAC_URL, "URL of the EOPF STAC API"),
-                storage_options=JsonObjectSchema(
-                    additional_properties=True,
-                    description="fsspec options for reading the products (their URLs' "
-                    "protocol: https, or s3 with key/secret/client_kwargs)",
-                ),
-                **RETRY_PARAMS,
+        return web_store_params_schema(
+            stac_url=url_schema(EOPF_STAC_URL, "URL of the EOPF STAC API"),
+            storage_options=JsonObjectSchema(
+                additional_properties=True,
+                description="fsspec options for reading the products (their URLs' "
+                "protocol: https, or s3 with key/secret/client_kwargs)",
             ),
-            additional_properties=False,
         )
 
     # --- data IDs -----------------------------------------------------------------

@@ -32,7 +32,7 @@ from ...schema import (
 )
 from ..base import ApiDataStore
 from ..params import max_workers_schema, url_schema
-from ..web import RETRY_PARAMS, retry_options
+from ..web import retry_options, web_store_params_schema
 from .collections import COLLECTIONS, Band, Collection
 
 OPENER_ID = "dataset:zarr:sentinelhub"
@@ -58,52 +58,48 @@ class SentinelHubDataStore(ApiDataStore):
     @classmethod
     def get_data_store_params_schema(cls) -> JsonObjectSchema:
         under = f"under instance_url ({cls.INSTANCE_URL})"
-        return JsonObjectSchema(
-            properties=dict(
-                client_id=JsonStringSchema(
-                    secret=True,
-                    nullable=True,
-                    description="OAuth client ID (default: $SH_CLIENT_ID)",
-                ),
-                client_secret=JsonStringSchema(
-                    secret=True,
-                    nullable=True,
-                    description="OAuth client secret (default: $SH_CLIENT_SECRET)",
-                ),
-                instance_url=url_schema(cls.INSTANCE_URL, "Base URL of the Sentinel Hub instance"),
-                oauth2_url=_url(
-                    "OAuth2 URL; tokens come from {oauth2_url}/token "
-                    f"(default: {cls._default_oauth2_url()})",
-                    None,
-                ),
-                process_url=_url(f"Process API URL (default: /api/v1/process {under})", None),
-                catalog_url=_url(
-                    f"Catalog API (STAC) URL (default: /api/v1/catalog/1.0.0 {under})", None
-                ),
-                configuration_url=_url(
-                    f"Configuration API URL (default: /configuration/v1 {under})", None
-                ),
-                ssl_verify=JsonComplexSchema(
-                    any_of=[JsonBooleanSchema(), JsonStringSchema(min_length=1)],
-                    default=True,
-                    description="Verify the services' TLS certificates: true, false, or the "
-                    "path of a CA bundle to trust (for this store only)",
-                ),
-                error_policy=JsonStringSchema(
-                    enum=["fail", "warn", "ignore"],
-                    default="fail",
-                    description="When a tile fails for good: raise, or fill it with NaN "
-                    "with a warning ('warn') or silently ('ignore')",
-                ),
-                enable_warnings=JsonBooleanSchema(
-                    default=False,
-                    description="Warn when the configuration API does not list a "
-                    "collection's bands (the built-in ones are used)",
-                ),
-                max_workers=max_workers_schema("Process API"),
-                **RETRY_PARAMS,
+        return web_store_params_schema(
+            client_id=JsonStringSchema(
+                secret=True,
+                nullable=True,
+                description="OAuth client ID (default: $SH_CLIENT_ID)",
             ),
-            additional_properties=False,
+            client_secret=JsonStringSchema(
+                secret=True,
+                nullable=True,
+                description="OAuth client secret (default: $SH_CLIENT_SECRET)",
+            ),
+            instance_url=url_schema(cls.INSTANCE_URL, "Base URL of the Sentinel Hub instance"),
+            oauth2_url=_url(
+                "OAuth2 URL; tokens come from {oauth2_url}/token "
+                f"(default: {cls._default_oauth2_url()})",
+                None,
+            ),
+            process_url=_url(f"Process API URL (default: /api/v1/process {under})", None),
+            catalog_url=_url(
+                f"Catalog API (STAC) URL (default: /api/v1/catalog/1.0.0 {under})", None
+            ),
+            configuration_url=_url(
+                f"Configuration API URL (default: /configuration/v1 {under})", None
+            ),
+            ssl_verify=JsonComplexSchema(
+                any_of=[JsonBooleanSchema(), JsonStringSchema(min_length=1)],
+                default=True,
+                description="Verify the services' TLS certificates: true, false, or the "
+                "path of a CA bundle to trust (for this store only)",
+            ),
+            error_policy=JsonStringSchema(
+                enum=["fail", "warn", "ignore"],
+                default="fail",
+                description="When a tile fails for good: raise, or fill it with NaN "
+                "with a warning ('warn') or silently ('ignore')",
+            ),
+            enable_warnings=JsonBooleanSchema(
+                default=False,
+                description="Warn when the configuration API does not list a "
+                "collection's bands (the built-in ones are used)",
+            ),
+            max_workers=max_workers_schema("Process API"),
         )
 
     @classmethod

@@ -25,7 +25,7 @@ from ...schema import (
 )
 from ..base import ApiDataStore
 from ..params import bbox_schema, url_schema
-from ..web import RETRY_PARAMS, WebClient, retry_options
+from ..web import WebClient, retry_options, web_store_params_schema
 
 #: Where ESA publishes SMOS (Creodias): the STAC collection and the archive.
 DEFAULT_STAC_URL = "https://datahub.creodias.eu/stac/collections/SMOS"
@@ -102,43 +102,39 @@ class SmosDataStore(ApiDataStore):
 
     @classmethod
     def get_data_store_params_schema(cls) -> JsonObjectSchema:
-        return JsonObjectSchema(
-            properties=dict(
-                stac_url=url_schema(
-                    DEFAULT_STAC_URL,
-                    "URL of the STAC collection of SMOS L2 products "
-                    "(items are fetched from <stac_url>/items)",
-                ),
-                stac_page_limit=JsonIntegerSchema(
-                    minimum=1, default=100, description="Items asked for per STAC page"
-                ),
-                source_path=JsonStringSchema(
-                    default=DEFAULT_SOURCE_PATH,
-                    min_length=1,
-                    description="Root (bucket) of the product archive; product paths "
-                    "from STAC are taken below it",
-                ),
-                source_protocol=JsonStringSchema(
-                    default="s3", min_length=1, description="fsspec protocol of the archive"
-                ),
-                source_storage_options=_storage_options_schema(),
-                grid_path=JsonStringSchema(
-                    min_length=1,
-                    description="Path or URL of the SMOS grid lookup table: a Zarr dataset "
-                    "with seqnum(lat, lon), the DGG point shown by each pixel; needed to "
-                    "open data",
-                ),
-                grid_storage_options=JsonObjectSchema(
-                    additional_properties=True,
-                    description="fsspec options for reading grid_path, if remote",
-                ),
-                cache_path=JsonStringSchema(
-                    min_length=1,
-                    description="Local folder keeping product files once read; none: no file cache",
-                ),
-                **RETRY_PARAMS,
+        return web_store_params_schema(
+            stac_url=url_schema(
+                DEFAULT_STAC_URL,
+                "URL of the STAC collection of SMOS L2 products "
+                "(items are fetched from <stac_url>/items)",
             ),
-            additional_properties=False,
+            stac_page_limit=JsonIntegerSchema(
+                minimum=1, default=100, description="Items asked for per STAC page"
+            ),
+            source_path=JsonStringSchema(
+                default=DEFAULT_SOURCE_PATH,
+                min_length=1,
+                description="Root (bucket) of the product archive; product paths "
+                "from STAC are taken below it",
+            ),
+            source_protocol=JsonStringSchema(
+                default="s3", min_length=1, description="fsspec protocol of the archive"
+            ),
+            source_storage_options=_storage_options_schema(),
+            grid_path=JsonStringSchema(
+                min_length=1,
+                description="Path or URL of the SMOS grid lookup table: a Zarr dataset "
+                "with seqnum(lat, lon), the DGG point shown by each pixel; needed to "
+                "open data",
+            ),
+            grid_storage_options=JsonObjectSchema(
+                additional_properties=True,
+                description="fsspec options for reading grid_path, if remote",
+            ),
+            cache_path=JsonStringSchema(
+                min_length=1,
+                description="Local folder keeping product files once read; none: no file cache",
+            ),
         )
 
     # --- the catalogue: fixed, no network ---------------------------------
