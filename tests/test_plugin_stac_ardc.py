@@ -292,9 +292,10 @@ def test_s2_offset_follows_the_processing_baseline(baseline, offset):
 
 
 def test_query_maps_onto_cql2():
-    from intake_xstores.plugins.stac_ardc.search import matches, query_to_cql2
+    from intake_xstores.plugins.stac.query import matches_query, query_to_cql2
+    from intake_xstores.plugins.stac_ardc.search import stac_query
 
-    query = {"eo:cloud_cover": {"lt": 20}, "platform": "sentinel-2a"}
+    query = stac_query({"eo:cloud_cover": {"lt": 20}, "platform": "sentinel-2a"})
     assert query_to_cql2(query) == {
         "op": "and",
         "args": [
@@ -302,9 +303,9 @@ def test_query_maps_onto_cql2():
             {"op": "=", "args": [{"property": "platform"}, "sentinel-2a"]},
         ],
     }
-    assert matches({"eo:cloud_cover": 10, "platform": "sentinel-2a"}, query)
-    assert not matches({"eo:cloud_cover": 30, "platform": "sentinel-2a"}, query)
-    assert not matches({"platform": "sentinel-2a"}, query)  # no cloud cover: no match
+    assert matches_query({"eo:cloud_cover": 10, "platform": "sentinel-2a"}, query)
+    assert not matches_query({"eo:cloud_cover": 30, "platform": "sentinel-2a"}, query)
+    assert not matches_query({"platform": "sentinel-2a"}, query)  # no cloud cover: no match
 
 
 # --- Planetary Computer -----------------------------------------------------------

@@ -12,12 +12,16 @@ base gives the rest a default: data types (``default_data_types``), no open
 parameters, descriptors built from the catalogue entries, search over the
 catalogue, and a check of every ``open_data`` call (data ID, ``data_type``,
 ``opener_id`` and the open parameters against
-``get_open_data_params_schema``) before the subclass's code runs.
+``get_open_data_params_schema``) before the subclass's code runs. Helpers
+for what several stores do alike: :meth:`~ApiDataStore.one_opener_ids`,
+:meth:`~ApiDataStore.check_data_type`, :meth:`~ApiDataStore.processed_open_params`,
+``preload_params`` and :func:`writable_cache_store`.
 """
 
 from __future__ import annotations
 
 import functools
+import importlib
 import threading
 from abc import abstractmethod
 from collections.abc import Callable, Container, Iterator
@@ -27,7 +31,7 @@ from ..datatype import ANY_TYPE, DATASET_TYPE, DataType, DataTypeLike
 from ..descriptor import DataDescriptor, descriptor_from_metadata
 from ..errors import DataStoreError, DataStoreParamsError, param_error
 from ..schema import JsonObjectSchema
-from ..store import DataStore
+from ..store import DataStore, new_data_store
 
 
 class ApiDataStore(DataStore):
@@ -35,6 +39,10 @@ class ApiDataStore(DataStore):
 
     default_data_types: ClassVar[tuple[str, ...]] = (DATASET_TYPE.alias,)
     """The data types of every data ID, unless a subclass says otherwise per data ID."""
+
+    preload_params: ClassVar[str | None] = None
+    """``"module:NAME"`` of the store's own preload parameters (a dict of schemas),
+    added to the default ones; imported only when asked for, as preloading is."""
 
     def __init__(self, **params: Any):
         super().__init__(**params)
@@ -130,6 +138,26 @@ class ApiDataStore(DataStore):
             )
         return wanted.alias
 
+    def check_data_type(self, data_id: str, data_type: DataTypeLike) -> None:
+        """Raise unless *data_id* can be *data_type*; the error names the types it can be."""
+        if not self._is_of_type(data_id, data_type):
+            types = " or ".join(repr(t) for t in self.get_data_types_for_data(data_id))
+            raise param_error("data_type", data_type, allowed=f"{types} for {data_id!r}")
+
+    def one_opener_ids(
+        self, opener_id: str, data_id: str | None = None, data_type: DataTypeLike = None
+    ) -> tuple[str, ...]:
+        """``get_data_opener_ids`` of a store with the one opener *opener_id*: an
+        error for an unknown *data_id*, no opener for a *data_type* none of
+        :attr:`default_data_types` is."""
+        if data_id is not None:
+            self.entry(data_id)
+        if data_type is not None and not any(
+            DataType.normalize(t).is_super_type_of(data_type) for t in self.default_data_types
+        ):
+            return ()
+        return (opener_id,)
+
     # --- descriptions and search ------------------------------------------------
 
     def describe_data(self, data_id: str, data_type: DataTypeLike = None) -> DataDescriptor:
@@ -187,6 +215,13 @@ class ApiDataStore(DataStore):
             self.entry(data_id)
         return JsonObjectSchema(additional_properties=False)
 
+    def get_preload_data_params_schema(self) -> JsonObjectSchema:
+        schema = super().get_preload_data_params_schema()
+        if self.preload_params is not None:
+            module, _, name = self.preload_params.partition(":")
+            schema.properties.update(getattr(importlib.import_module(module), name))
+        return schema
+
     def check_open_request(
         self, data_id: str, opener_id: str | None, open_params: dict[str, Any]
     ) -> None:
@@ -215,6 +250,29 @@ class ApiDataStore(DataStore):
             raise DataStoreParamsError(
                 f"Open parameters of {data_id!r} of {self.catalog_name}: {error}"
             ) from None
+
+    def processed_open_params(self, data_id: str, open_params: dict[str, Any]) -> dict[str, Any]:
+        """*open_params* without ``data_type``, defaults filled in by the schema of
+        *data_id*: what ``open_data`` works from once :meth:`check_open_request`
+        has let the request through (so data type and opener need no second check)."""
+        params = {k: v for k, v in open_params.items() if k != "data_type"}
+        return self.get_open_data_params_schema(data_id).process(params)
+
+
+def writable_cache_store(store_id: str, params: dict[str, Any]) -> Any:
+    """The data store *store_id* with *params*, where a store keeps what it
+    preloads: an error naming ``cache_store_id`` unless it is a writable
+    filesystem store (preloading writes Zarr cubes through its filesystem)."""
+    from ..fs.store import FsDataStore
+
+    store = new_data_store(store_id, **params)
+    if not isinstance(store, FsDataStore) or store.read_only:
+        raise param_error(
+            "cache_store_id",
+            store_id,
+            allowed="a writable filesystem store, such as 'file', 'memory' or 's3'",
+        )
+    return store
 
 
 def _checking_open_request(open_data: Callable[..., Any]) -> Callable[..., Any]:

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..errors import DataStoreError, error_text
-from ..schema import JsonIntegerSchema, JsonNumberSchema, JsonSchema
+from ..schema import JsonIntegerSchema, JsonNumberSchema, JsonObjectSchema, JsonSchema
 
 #: Statuses worth retrying: the server asks to slow down or failed for now.
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -49,6 +49,21 @@ RETRY_PARAMS: dict[str, JsonSchema] = dict(
         "asks for longer with Retry-After",
     ),
 )
+
+
+def web_store_params_schema(**properties: JsonSchema) -> JsonObjectSchema:
+    """The store parameters of a web-service store: its own *properties*, then
+    the retry ones (:data:`RETRY_PARAMS`), and no others."""
+    return JsonObjectSchema(
+        properties=dict(**properties, **RETRY_PARAMS), additional_properties=False
+    )
+
+
+def retry_options(params: dict[str, Any]) -> dict[str, Any]:
+    """The retry parameters (:data:`RETRY_PARAMS`) among a store's *params*, as
+    the keyword arguments its clients take."""
+    return {name: params[name] for name in RETRY_PARAMS}
+
 
 Progress = Callable[[int, int | None], None]
 

@@ -24,12 +24,12 @@ from ...schema import (
     JsonBooleanSchema,
     JsonDatetimeSchema,
     JsonIntegerSchema,
-    JsonNumberSchema,
     JsonObjectSchema,
     JsonStringSchema,
 )
 from ..base import ApiDataStore
-from ..web import RETRY_PARAMS
+from ..params import max_workers_schema, plain_bbox_schema, url_schema
+from ..web import web_store_params_schema
 from .portal import SERVICE
 
 OPENSEARCH_URL = "https://archive.opensearch.ceda.ac.uk/opensearch/request"
@@ -53,41 +53,26 @@ class CciOdpDataStore(ApiDataStore):
 
     @classmethod
     def get_data_store_params_schema(cls) -> JsonObjectSchema:
-        return JsonObjectSchema(
-            properties=dict(
-                endpoint_url=JsonStringSchema(
-                    pattern="^https?://",
-                    default=OPENSEARCH_URL,
-                    description="URL of the portal's OpenSearch requests",
-                ),
-                endpoint_description_url=JsonStringSchema(
-                    pattern="^https?://",
-                    default=DESCRIPTION_URL,
-                    description="URL of the OpenSearch description listing the datasets",
-                ),
-                user_agent=JsonStringSchema(
-                    nullable=True, description="User-Agent header of every request"
-                ),
-                cache_size=JsonIntegerSchema(
-                    minimum=0,
-                    default=0,
-                    description="Megabytes of chunks kept in memory once read, so that "
-                    "reading them again asks no server (0: none)",
-                ),
-                enable_warnings=JsonBooleanSchema(
-                    default=False,
-                    description="Warn of files the portal lists without an OPeNDAP link "
-                    "or a date (they are left out)",
-                ),
-                max_workers=JsonIntegerSchema(
-                    minimum=1,
-                    maximum=64,
-                    default=8,
-                    description="OPeNDAP requests in flight at once when a cube is read",
-                ),
-                **RETRY_PARAMS,
+        return web_store_params_schema(
+            endpoint_url=url_schema(OPENSEARCH_URL, "URL of the portal's OpenSearch requests"),
+            endpoint_description_url=url_schema(
+                DESCRIPTION_URL, "URL of the OpenSearch description listing the datasets"
             ),
-            additional_properties=False,
+            user_agent=JsonStringSchema(
+                nullable=True, description="User-Agent header of every request"
+            ),
+            cache_size=JsonIntegerSchema(
+                minimum=0,
+                default=0,
+                description="Megabytes of chunks kept in memory once read, so that "
+                "reading them again asks no server (0: none)",
+            ),
+            enable_warnings=JsonBooleanSchema(
+                default=False,
+                description="Warn of files the portal lists without an OPeNDAP link "
+                "or a date (they are left out)",
+            ),
+            max_workers=max_workers_schema("OPeNDAP"),
         )
 
     def __init__(self, **params: Any):
@@ -124,14 +109,6 @@ class CciOdpDataStore(ApiDataStore):
 
     def fetch_catalog(self) -> dict[str, dict[str, Any]]:
         return self.client.data_ids(self._params["endpoint_description_url"])
-
-    @classmethod
-    def get_data_types(cls) -> tuple[str, ...]:
-        return (DATASET_TYPE.alias,)
-
-    def get_data_types_for_data(self, data_id: str) -> tuple[str, ...]:
-        self.entry(data_id)
-        return (DATASET_TYPE.alias,)
 
     def record(self, data_id: str) -> dict[str, Any]:
         """The dataset's OpenSearch record, asked once."""
@@ -249,7 +226,7 @@ class CciOdpDataStore(ApiDataStore):
             properties=dict(
                 start_date=JsonDatetimeSchema(description="Finds data ending at or after it"),
                 end_date=JsonDatetimeSchema(description="Finds data starting at or before it"),
-                bbox=_bbox_schema("[west, south, east, north]; finds data intersecting it"),
+                bbox=plain_bbox_schema("[west, south, east, north]; finds data intersecting it"),
                 cci_attrs=JsonObjectSchema(
                     properties={a: JsonStringSchema(min_length=1) for a in CCI_ATTRS},
                     additional_properties=False,
@@ -294,9 +271,7 @@ class CciOdpDataStore(ApiDataStore):
     def get_data_opener_ids(
         self, data_id: str | None = None, data_type: DataTypeLike = None
     ) -> tuple[str, ...]:
-        if data_id is not None:
-            self.entry(data_id)
-        return (OPENER_ID,)
+        return self.one_opener_ids(OPENER_ID, data_id)
 
     def get_open_data_params_schema(
         self, data_id: str | None = None, opener_id: str | None = None
@@ -315,7 +290,7 @@ class CciOdpDataStore(ApiDataStore):
                     max_items=2,
                     description="[start, end]: the files overlapping it (default: all)",
                 ),
-                bbox=_bbox_schema("[west, south, east, north] in degrees (default: all)"),
+                bbox=plain_bbox_schema("[west, south, east, north] in degrees (default: all)"),
                 normalize_data=JsonBooleanSchema(
                     default=True,
                     description="Name the spatial dimensions lat/lon and let latitudes go north",
@@ -330,10 +305,7 @@ class CciOdpDataStore(ApiDataStore):
 
         from .cube import cube_store
 
-        if opener_id not in (None, OPENER_ID):
-            raise param_error("opener_id", opener_id, allowed=repr(OPENER_ID))
-        open_params.pop("data_type", None)
-        params = self.get_open_data_params_schema(data_id).process(open_params)
+        params = self.processed_open_params(data_id, open_params)
         files = self._select_times(self.files(data_id), params.get("time_range"), data_id)
         names = params.get("variable_names") or list(files.data_vars)
         attrs = {
@@ -381,9 +353,3 @@ class CciOdpDataStore(ApiDataStore):
         return dataclasses.replace(
             files, times=[files.times[i] for i in keep], urls=[files.urls[i] for i in keep]
         )
-
-
-def _bbox_schema(description: str) -> JsonArraySchema:
-    return JsonArraySchema(
-        items=JsonNumberSchema(), min_items=4, max_items=4, description=description
-    )

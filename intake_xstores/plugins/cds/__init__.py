@@ -7,18 +7,14 @@ point ``cds``; it needs the ``cds`` extra (``cdsapi``, which brings ECMWF's
 
 from __future__ import annotations
 
-from intake_xstores.registry import (
-    EXTENSION_POINT_DATA_STORES,
-    ExtensionRegistry,
-    import_component,
+from .. import data_store_plugin
+
+init_plugin = data_store_plugin(
+    {
+        "cds": (
+            "intake_xstores.plugins.cds.store:CdsDataStore",
+            "Copernicus Climate Data Store: ERA5, soil moisture and sea ice "
+            "datasets retrieved as jobs of the CDS API",
+        )
+    }
 )
-
-
-def init_plugin(ext_registry: ExtensionRegistry) -> None:
-    ext_registry.add_extension(
-        EXTENSION_POINT_DATA_STORES,
-        "cds",
-        loader=import_component("intake_xstores.plugins.cds.store:CdsDataStore"),
-        description="Copernicus Climate Data Store: ERA5, soil moisture and sea ice "
-        "datasets retrieved as jobs of the CDS API",
-    )

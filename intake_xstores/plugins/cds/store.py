@@ -32,7 +32,8 @@ from ...schema import (
     JsonStringSchema,
 )
 from ..base import ApiDataStore
-from ..web import RETRY_PARAMS
+from ..params import bbox_schema
+from ..web import web_store_params_schema
 from .datasets import DATASETS, CdsDataset
 
 CDS_API_URL = "https://cds.climate.copernicus.eu/api"
@@ -50,47 +51,42 @@ class CdsDataStore(ApiDataStore):
 
     @classmethod
     def get_data_store_params_schema(cls) -> JsonObjectSchema:
-        return JsonObjectSchema(
-            properties=dict(
-                endpoint_url=JsonStringSchema(
-                    pattern="^https?://",
-                    description=f"URL of the CDS API; by default CDSAPI_URL, the url of "
-                    f"~/.cdsapirc, else {CDS_API_URL}",
-                ),
-                cds_api_key=JsonStringSchema(
-                    secret=True,
-                    min_length=1,
-                    description="Your CDS API key (from your CDS profile page); by default "
-                    "CDSAPI_KEY or the key of ~/.cdsapirc",
-                ),
-                normalize_names=JsonBooleanSchema(
-                    default=False,
-                    description="Make variable names Python identifiers (other characters "
-                    "become '_')",
-                ),
-                poll_interval=JsonNumberSchema(
-                    exclusive_minimum=0,
-                    default=1.0,
-                    description="Seconds between the first polls of a job's status; each "
-                    "next waits 1.5 times as long, up to poll_interval_max",
-                ),
-                poll_interval_max=JsonNumberSchema(
-                    exclusive_minimum=0,
-                    default=30.0,
-                    description="Most seconds between polls of a job's status",
-                ),
-                job_timeout=JsonNumberSchema(
-                    exclusive_minimum=0,
-                    description="Seconds to wait for a job to finish before giving up "
-                    "(the job is then deleted); by default no limit",
-                ),
-                progress=JsonBooleanSchema(
-                    default=True,
-                    description="Show a progress bar while a job is queued, runs and downloads",
-                ),
-                **RETRY_PARAMS,
+        return web_store_params_schema(
+            endpoint_url=JsonStringSchema(
+                pattern="^https?://",
+                description=f"URL of the CDS API; by default CDSAPI_URL, the url of "
+                f"~/.cdsapirc, else {CDS_API_URL}",
             ),
-            additional_properties=False,
+            cds_api_key=JsonStringSchema(
+                secret=True,
+                min_length=1,
+                description="Your CDS API key (from your CDS profile page); by default "
+                "CDSAPI_KEY or the key of ~/.cdsapirc",
+            ),
+            normalize_names=JsonBooleanSchema(
+                default=False,
+                description="Make variable names Python identifiers (other characters become '_')",
+            ),
+            poll_interval=JsonNumberSchema(
+                exclusive_minimum=0,
+                default=1.0,
+                description="Seconds between the first polls of a job's status; each "
+                "next waits 1.5 times as long, up to poll_interval_max",
+            ),
+            poll_interval_max=JsonNumberSchema(
+                exclusive_minimum=0,
+                default=30.0,
+                description="Most seconds between polls of a job's status",
+            ),
+            job_timeout=JsonNumberSchema(
+                exclusive_minimum=0,
+                description="Seconds to wait for a job to finish before giving up "
+                "(the job is then deleted); by default no limit",
+            ),
+            progress=JsonBooleanSchema(
+                default=True,
+                description="Show a progress bar while a job is queued, runs and downloads",
+            ),
         )
 
     # --- the catalogue (known without the service) ------------------------------
@@ -106,18 +102,10 @@ class CdsDataStore(ApiDataStore):
         self.entry(data_id)
         return DATASETS[data_id]
 
-    @classmethod
-    def get_data_types(cls) -> tuple[str, ...]:
-        return (DATASET_TYPE.alias,)
-
-    def get_data_types_for_data(self, data_id: str) -> tuple[str, ...]:
-        self._dataset(data_id)
-        return (DATASET_TYPE.alias,)
-
     def describe_data(self, data_id: str, data_type: DataTypeLike = None) -> DatasetDescriptor:
         """Describe *data_id* from what the CDS catalogue publishes of it (no request)."""
         d = self._dataset(data_id)
-        self._check_type(data_id, data_type)
+        self.check_data_type(data_id, data_type)
         x, y = ("lon", "lat") if d.crs == "EPSG:4326" else ("xc", "yc")
         return DatasetDescriptor(
             data_id,
@@ -134,22 +122,12 @@ class CdsDataStore(ApiDataStore):
             open_params_schema=self.get_open_data_params_schema(data_id),
         )
 
-    def _check_type(self, data_id: str, data_type: DataTypeLike) -> None:
-        if not self._is_of_type(data_id, data_type):
-            raise param_error(
-                "data_type", data_type, allowed=f"{DATASET_TYPE.alias!r} for {data_id!r}"
-            )
-
     # --- opening ------------------------------------------------------------------
 
     def get_data_opener_ids(
         self, data_id: str | None = None, data_type: DataTypeLike = None
     ) -> tuple[str, ...]:
-        if data_id is not None:
-            self._dataset(data_id)
-        if data_type is not None and not DATASET_TYPE.is_super_type_of(data_type):
-            return ()
-        return (OPENER_ID,)
+        return self.one_opener_ids(OPENER_ID, data_id, data_type)
 
     def get_open_data_params_schema(
         self, data_id: str | None = None, opener_id: str | None = None
@@ -200,10 +178,7 @@ class CdsDataStore(ApiDataStore):
         """Retrieve *data_id* for ``time_range`` (required), ``variable_names``, ``bbox``
         and ``spatial_res``; wait for the CDS job, download and read its result."""
         d = self._dataset(data_id)
-        self._check_type(data_id, open_params.pop("data_type", None))
-        if opener_id is not None and opener_id != OPENER_ID:
-            raise param_error("opener_id", opener_id, allowed=repr(OPENER_ID))
-        params = self.get_open_data_params_schema(data_id).process(open_params)
+        params = self.processed_open_params(data_id, open_params)
         params.setdefault("bbox", list(_full_bbox(d)))
         west, south, east, north = params["bbox"]
         if west >= east or south >= north:
@@ -286,12 +261,10 @@ def _full_bbox(d: CdsDataset) -> tuple[float, float, float, float]:
 
 
 def _bbox_schema(west: float, south: float, east: float, north: float) -> JsonArraySchema:
-    return JsonArraySchema(
-        items=[
-            JsonNumberSchema(minimum=west, maximum=east),
-            JsonNumberSchema(minimum=south, maximum=north),
-            JsonNumberSchema(minimum=west, maximum=east),
-            JsonNumberSchema(minimum=south, maximum=north),
-        ],
-        description="Area [west, south, east, north] in the units of crs; by default all",
+    return bbox_schema(
+        "Area [west, south, east, north] in the units of crs; by default all",
+        west,
+        south,
+        east,
+        north,
     )

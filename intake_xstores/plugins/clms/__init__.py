@@ -7,18 +7,14 @@ rasterio).
 
 from __future__ import annotations
 
-from intake_xstores.registry import (
-    EXTENSION_POINT_DATA_STORES,
-    ExtensionRegistry,
-    import_component,
+from .. import data_store_plugin
+
+init_plugin = data_store_plugin(
+    {
+        "clms": (
+            "intake_xstores.plugins.clms.store:ClmsDataStore",
+            "Copernicus Land Monitoring Service: download packages preloaded "
+            "into one Zarr cube each, NetCDF datasets opened lazily",
+        )
+    }
 )
-
-
-def init_plugin(ext_registry: ExtensionRegistry) -> None:
-    ext_registry.add_extension(
-        EXTENSION_POINT_DATA_STORES,
-        "clms",
-        loader=import_component("intake_xstores.plugins.clms.store:ClmsDataStore"),
-        description="Copernicus Land Monitoring Service: download packages preloaded "
-        "into one Zarr cube each, NetCDF datasets opened lazily",
-    )

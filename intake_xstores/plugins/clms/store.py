@@ -22,14 +22,14 @@ import io
 import re
 from typing import Any
 
-from ...datatype import DATASET_TYPE, DataTypeLike
+from ...datatype import DataTypeLike
 from ...descriptor import DataDescriptor, DatasetDescriptor
 from ...errors import DataStoreError, error_text, param_error
 from ...opening import DATASET_OPEN_PARAMS, ZARR_OPEN_PARAMS
 from ...schema import JsonNumberSchema, JsonObjectSchema, JsonStringSchema
-from ...store import new_data_store
-from ..base import ApiDataStore
-from ..web import RETRY_PARAMS, WebClient
+from ..base import ApiDataStore, writable_cache_store
+from ..params import cache_store_schemas, url_schema
+from ..web import WebClient, retry_options, web_store_params_schema
 from .api import SERVICE, ClmsApi
 
 CLMS_API_URL = "https://land.copernicus.eu/api"
@@ -72,43 +72,33 @@ class ClmsDataStore(ApiDataStore):
     ``cache_store_params`` (by default the folder ``clms_cache``).
     """
 
+    preload_params = "intake_xstores.plugins.clms.preload:PRELOAD_PARAMS"
+
     @classmethod
     def get_data_store_params_schema(cls) -> JsonObjectSchema:
-        return JsonObjectSchema(
-            properties=dict(
-                credentials=_credentials_schema(),
-                api_url=JsonStringSchema(
-                    default=CLMS_API_URL,
-                    pattern="^https?://",
-                    description="Base URL of the CLMS API",
-                ),
-                cache_store_id=JsonStringSchema(
-                    default="file",
-                    description="ID of the filesystem data store preloaded packages are kept in",
-                ),
-                cache_store_params=JsonObjectSchema(
-                    additional_properties=True,
-                    description="Parameters of the cache store, over the defaults "
-                    "{root: 'clms_cache', max_depth: 2} ({dataset}/{file}.zarr is two deep)",
-                ),
-                poll_interval=JsonNumberSchema(
-                    minimum=0,
-                    default=10.0,
-                    description="Seconds between asking CLMS whether a data request is ready",
-                ),
-                request_timeout=JsonNumberSchema(
-                    exclusive_minimum=0,
-                    default=24 * 3600.0,
-                    description="Seconds to wait for CLMS to prepare a download package",
-                ),
-                storage_options=JsonObjectSchema(
-                    additional_properties=True,
-                    description="Options of the HTTP client (fsspec's 'https' filesystem) "
-                    "for downloads and NetCDF files: headers, client_kwargs, ssl",
-                ),
-                **RETRY_PARAMS,
+        return web_store_params_schema(
+            credentials=_credentials_schema(),
+            api_url=url_schema(CLMS_API_URL, "Base URL of the CLMS API"),
+            **cache_store_schemas(
+                "preloaded packages are",
+                "Parameters of the cache store, over the defaults "
+                "{root: 'clms_cache', max_depth: 2} ({dataset}/{file}.zarr is two deep)",
             ),
-            additional_properties=False,
+            poll_interval=JsonNumberSchema(
+                minimum=0,
+                default=10.0,
+                description="Seconds between asking CLMS whether a data request is ready",
+            ),
+            request_timeout=JsonNumberSchema(
+                exclusive_minimum=0,
+                default=24 * 3600.0,
+                description="Seconds to wait for CLMS to prepare a download package",
+            ),
+            storage_options=JsonObjectSchema(
+                additional_properties=True,
+                description="Options of the HTTP client (fsspec's 'https' filesystem) "
+                "for downloads and NetCDF files: headers, client_kwargs, ssl",
+            ),
         )
 
     # --- the service ------------------------------------------------------------
@@ -123,9 +113,7 @@ class ClmsDataStore(ApiDataStore):
         return ClmsApi(
             p["api_url"],
             p.get("credentials"),
-            num_retries=p["num_retries"],
-            retry_backoff_base=p["retry_backoff_base"],
-            retry_backoff_max=p["retry_backoff_max"],
+            **retry_options(p),
         )
 
     @functools.cached_property
@@ -135,9 +123,7 @@ class ClmsDataStore(ApiDataStore):
         return WebClient(
             SERVICE,
             p.get("storage_options"),
-            num_retries=p["num_retries"],
-            retry_backoff_base=p["retry_backoff_base"],
-            retry_backoff_max=p["retry_backoff_max"],
+            **retry_options(p),
         )
 
     def fetch_catalog(self) -> dict[str, dict[str, Any]]:
@@ -166,22 +152,13 @@ class ClmsDataStore(ApiDataStore):
     @functools.cached_property
     def cache_store(self):
         """The writable filesystem store preloaded packages are kept in."""
-        from ...fs.store import FsDataStore
-
         store_id = self._params["cache_store_id"]
         params = {
             "root": "clms_cache",
             "max_depth": 2,
             **(self._params.get("cache_store_params") or {}),
         }
-        store = new_data_store(store_id, **params)
-        if not isinstance(store, FsDataStore) or store.read_only:
-            raise param_error(
-                "cache_store_id",
-                store_id,
-                allowed="a writable filesystem store, such as 'file', 'memory' or 's3'",
-            )
-        return store
+        return writable_cache_store(store_id, params)
 
     @staticmethod
     def cache_data_id(data_id: str) -> str:
@@ -194,14 +171,6 @@ class ClmsDataStore(ApiDataStore):
         return self.cache_store.has_data(self.cache_data_id(data_id))
 
     # --- data types and descriptions ------------------------------------------
-
-    @classmethod
-    def get_data_types(cls) -> tuple[str, ...]:
-        return (DATASET_TYPE.alias,)
-
-    def get_data_types_for_data(self, data_id: str) -> tuple[str, ...]:
-        self.entry(data_id)
-        return (DATASET_TYPE.alias,)
 
     def describe_data(self, data_id: str, data_type: DataTypeLike = None) -> DataDescriptor:
         """A preloaded package or a NetCDF dataset from its metadata (the cube's
@@ -268,12 +237,7 @@ class ClmsDataStore(ApiDataStore):
 
     def open_data(self, data_id: str, opener_id: str | None = None, **open_params: Any) -> Any:
         """Open a NetCDF dataset lazily, or a package from the cache once preloaded."""
-        self.entry(data_id)
-        self._check_type(data_id, open_params.pop("data_type", None))
-        allowed = self.get_data_opener_ids(data_id)
-        if opener_id is not None and opener_id not in allowed:
-            raise param_error("opener_id", opener_id, allowed=", ".join(map(repr, allowed)))
-        params = self.get_open_data_params_schema(data_id).process(open_params)
+        params = self.processed_open_params(data_id, open_params)
         if not self.is_package(data_id):
             return self._open_netcdf(data_id, params)
         if not self.is_preloaded(data_id):
@@ -319,13 +283,6 @@ class ClmsDataStore(ApiDataStore):
             ) from error
 
     # --- preloading -----------------------------------------------------------
-
-    def get_preload_data_params_schema(self) -> JsonObjectSchema:
-        from .preload import PRELOAD_PARAMS
-
-        schema = super().get_preload_data_params_schema()
-        schema.properties.update(PRELOAD_PARAMS)
-        return schema
 
     def preload_data(self, *data_ids: str, **preload_params: Any):
         """Ask CLMS for the download packages *data_ids*, wait for them, and merge

@@ -6,18 +6,14 @@ point ``cmems``; it needs the ``cmems`` extra (aiohttp, through fsspec).
 
 from __future__ import annotations
 
-from intake_xstores.registry import (
-    EXTENSION_POINT_DATA_STORES,
-    ExtensionRegistry,
-    import_component,
+from .. import data_store_plugin
+
+init_plugin = data_store_plugin(
+    {
+        "cmems": (
+            "intake_xstores.plugins.cmems.store:CmemsDataStore",
+            "Copernicus Marine Service: datasets of its STAC metadata opened "
+            "lazily from their ARCO Zarr stores",
+        )
+    }
 )
-
-
-def init_plugin(ext_registry: ExtensionRegistry) -> None:
-    ext_registry.add_extension(
-        EXTENSION_POINT_DATA_STORES,
-        "cmems",
-        loader=import_component("intake_xstores.plugins.cmems.store:CmemsDataStore"),
-        description="Copernicus Marine Service: datasets of its STAC metadata opened "
-        "lazily from their ARCO Zarr stores",
-    )

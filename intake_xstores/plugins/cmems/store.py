@@ -26,12 +26,12 @@ from ...errors import DataStoreError, error_text, param_error
 from ...schema import (
     JsonArraySchema,
     JsonDatetimeSchema,
-    JsonNumberSchema,
     JsonObjectSchema,
     JsonStringSchema,
 )
 from ..base import ApiDataStore
-from ..web import RETRY_PARAMS, WebClient
+from ..params import bbox_schema, url_schema
+from ..web import RETRY_PARAMS, WebClient, retry_options
 from . import metadata
 
 #: The toolbox's clients configuration (``COPERNICUSMARINE_CONFIG_URL``).
@@ -84,10 +84,9 @@ class CmemsDataStore(ApiDataStore):
                     description="Copernicus Marine password (accepted as xcube-cmems does; "
                     "sent nowhere)",
                 ),
-                metadata_url=JsonStringSchema(
-                    default=CMEMS_METADATA_URL,
-                    pattern="^https?://",
-                    description="URL of the service's clients configuration, which names its "
+                metadata_url=url_schema(
+                    CMEMS_METADATA_URL,
+                    "URL of the service's clients configuration, which names its "
                     "STAC metadata (the toolbox's COPERNICUSMARINE_CONFIG_URL)",
                 ),
                 storage_options=get_protocol("https").get_storage_options_schema(),
@@ -103,9 +102,7 @@ class CmemsDataStore(ApiDataStore):
         return WebClient(
             "Copernicus Marine",
             p.get("storage_options"),
-            num_retries=p["num_retries"],
-            retry_backoff_base=p["retry_backoff_base"],
-            retry_backoff_max=p["retry_backoff_max"],
+            **retry_options(p),
         )
 
     # --- the catalogue ----------------------------------------------------------
@@ -124,17 +121,9 @@ class CmemsDataStore(ApiDataStore):
             entry["item"] = self.client.get_json(entry["item_url"], f"dataset {data_id!r}")
         return entry["item"]
 
-    @classmethod
-    def get_data_types(cls) -> tuple[str, ...]:
-        return (DATASET_TYPE.alias,)
-
-    def get_data_types_for_data(self, data_id: str) -> tuple[str, ...]:
-        self.entry(data_id)
-        return (DATASET_TYPE.alias,)
-
     def describe_data(self, data_id: str, data_type: DataTypeLike = None) -> DatasetDescriptor:
         """Describe *data_id* from its STAC item alone (the dataset is not opened)."""
-        self._check_type(data_id, data_type)
+        self.check_data_type(data_id, data_type)
         item, entry = self.item(data_id), self.entry(data_id)
         dims = metadata.dimensions(item)
         time = dims.get("time", {}).get("extent") or [None, None]
@@ -164,23 +153,12 @@ class CmemsDataStore(ApiDataStore):
             open_params_schema=self.get_open_data_params_schema(data_id),
         )
 
-    def _check_type(self, data_id: str, data_type: DataTypeLike) -> None:
-        self.entry(data_id)
-        if not self._is_of_type(data_id, data_type):
-            raise param_error(
-                "data_type", data_type, allowed=f"{DATASET_TYPE.alias!r} for {data_id!r}"
-            )
-
     # --- opening ------------------------------------------------------------------
 
     def get_data_opener_ids(
         self, data_id: str | None = None, data_type: DataTypeLike = None
     ) -> tuple[str, ...]:
-        if data_id is not None:
-            self.entry(data_id)
-        if data_type is not None and not DATASET_TYPE.is_super_type_of(data_type):
-            return ()
-        return (OPENER_ID,)
+        return self.one_opener_ids(OPENER_ID, data_id, data_type)
 
     def get_open_data_params_schema(
         self, data_id: str | None = None, opener_id: str | None = None
@@ -198,13 +176,8 @@ class CmemsDataStore(ApiDataStore):
                     items=[JsonDatetimeSchema(nullable=True)] * 2,
                     description="Time range [start, end]; by default all",
                 ),
-                bbox=JsonArraySchema(
-                    items=[
-                        JsonNumberSchema(minimum=-180, maximum=360),
-                        JsonNumberSchema(minimum=-90, maximum=90),
-                    ]
-                    * 2,  # fmt: skip
-                    description="Area [west, south, east, north] in degrees; by default all",
+                bbox=bbox_schema(
+                    "Area [west, south, east, north] in degrees; by default all", east=360
                 ),
             ),
             additional_properties=False,
@@ -214,10 +187,7 @@ class CmemsDataStore(ApiDataStore):
         """Open *data_id* lazily from the ARCO Zarr store that suits the request."""
         import xarray as xr
 
-        self._check_type(data_id, open_params.pop("data_type", None))
-        if opener_id is not None and opener_id != OPENER_ID:
-            raise param_error("opener_id", opener_id, allowed=repr(OPENER_ID))
-        params = self.get_open_data_params_schema(data_id).process(open_params)
+        params = self.processed_open_params(data_id, open_params)
         bbox, time_range = params.get("bbox"), params.get("time_range")
         if bbox is not None and (bbox[0] >= bbox[2] or bbox[1] >= bbox[3]):
             raise param_error("bbox", bbox, problem="west must be < east and south < north")

@@ -20,7 +20,6 @@ from __future__ import annotations
 import datetime
 import functools
 import itertools
-from collections.abc import Container, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,7 +36,9 @@ from ...schema import (
     JsonStringSchema,
 )
 from ...store import DataStore
-from ..web import RETRY_PARAMS, RETRY_STATUSES
+from ..listing import CollectionListing
+from ..params import url_schema
+from ..web import RETRY_STATUSES, web_store_params_schema
 from . import products
 
 EOPF_STAC_URL = "https://stac.core.eopf.eodc.eu"
@@ -145,7 +146,12 @@ def _described(schema, description: str):
     return schema
 
 
-class EopfZarrDataStore(DataStore):
+def _is_dataset_type(data_type: DataTypeLike) -> bool:
+    data_type = DataType.normalize(data_type)
+    return data_type is ANY_TYPE or DATASET_TYPE.is_super_type_of(data_type)
+
+
+class EopfZarrDataStore(CollectionListing, DataStore):
     """EOPF Sentinel Zarr products, found through the STAC API at ``stac_url``.
 
     ``storage_options`` are the fsspec options of the products' URLs (by
@@ -154,47 +160,21 @@ class EopfZarrDataStore(DataStore):
 
     @classmethod
     def get_data_store_params_schema(cls) -> JsonObjectSchema:
-        return JsonObjectSchema(
-            properties=dict(
-                stac_url=JsonStringSchema(
-                    default=EOPF_STAC_URL,
-                    pattern="^https?://",
-                    description="URL of the EOPF STAC API",
-                ),
-                storage_options=JsonObjectSchema(
-                    additional_properties=True,
-                    description="fsspec options for reading the products (their URLs' "
-                    "protocol: https, or s3 with key/secret/client_kwargs)",
-                ),
-                **RETRY_PARAMS,
+        return web_store_params_schema(
+            stac_url=url_schema(EOPF_STAC_URL, "URL of the EOPF STAC API"),
+            storage_options=JsonObjectSchema(
+                additional_properties=True,
+                description="fsspec options for reading the products (their URLs' "
+                "protocol: https, or s3 with key/secret/client_kwargs)",
             ),
-            additional_properties=False,
         )
 
     # --- data IDs -----------------------------------------------------------------
 
-    @classmethod
-    def get_data_types(cls) -> tuple[str, ...]:
-        return (DATASET_TYPE.alias,)
+    collection_ids = COLLECTIONS
+    lists_type = staticmethod(_is_dataset_type)
 
-    def get_data_types_for_data(self, data_id: str) -> tuple[str, ...]:
-        self._collection(data_id)
-        return (DATASET_TYPE.alias,)
-
-    def get_data_ids(
-        self, data_type: DataTypeLike = None, include_attrs: Container[str] | bool = False
-    ) -> Iterator[str | tuple[str, dict[str, Any]]]:
-        if not _is_dataset_type(data_type):
-            return
-        for data_id in COLLECTIONS:
-            item = self._listing_item(data_id, include_attrs)
-            if item is not None:
-                yield item
-
-    def has_data(self, data_id: str, data_type: DataTypeLike = None) -> bool:
-        return data_id in COLLECTIONS and _is_dataset_type(data_type)
-
-    def _collection(self, data_id: str) -> Collection:
+    def collection(self, data_id: str) -> Collection:
         if data_id not in COLLECTIONS:
             raise DataStoreError(
                 f"Data resource {data_id!r} is not an EOPF collection of this store; "
@@ -251,7 +231,7 @@ class EopfZarrDataStore(DataStore):
 
     def describe_data(self, data_id: str, data_type: DataTypeLike = None) -> DatasetDescriptor:
         """The collection's extent (from the STAC API) and its variables."""
-        collection = self._collection(data_id)
+        collection = self.collection(data_id)
         if not self.has_data(data_id, data_type):
             raise param_error("data_type", data_type, allowed="'dataset'")
         try:
@@ -293,12 +273,12 @@ class EopfZarrDataStore(DataStore):
     def get_open_data_params_schema(
         self, data_id: str | None = None, opener_id: str | None = None
     ) -> JsonObjectSchema:
-        return open_params_schema(self._collection(data_id) if data_id else None)
+        return open_params_schema(self.collection(data_id) if data_id else None)
 
     def open_data(self, data_id: str, opener_id: str | None = None, **open_params: Any) -> Any:
         """One lazy cube of *data_id*'s products in ``bbox`` and ``time_range``,
         on the grid of ``crs`` and ``spatial_res``, one time step per solar day."""
-        collection = self._collection(data_id)
+        collection = self.collection(data_id)
         open_params.pop("data_type", None)
         if opener_id not in (None, *self.get_data_opener_ids()):
             raise param_error("opener_id", opener_id, allowed="'dataset:zarr:eopf-zarr'")
@@ -336,11 +316,6 @@ class EopfZarrDataStore(DataStore):
             raise DataStoreError(
                 f"Cannot read the EOPF product {item.get('id')!r} ({href}): {error_text(error)}"
             ) from error
-
-
-def _is_dataset_type(data_type: DataTypeLike) -> bool:
-    data_type = DataType.normalize(data_type)
-    return data_type is ANY_TYPE or DATASET_TYPE.is_super_type_of(data_type)
 
 
 def _target_grid(params: dict[str, Any]):

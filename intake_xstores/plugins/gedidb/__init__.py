@@ -12,18 +12,14 @@ their own extra, not part of ``[all]``: ``pip install "intake_xstores[gedidb]"``
 
 from __future__ import annotations
 
-from intake_xstores.registry import (
-    EXTENSION_POINT_DATA_STORES,
-    ExtensionRegistry,
-    import_component,
+from .. import data_store_plugin
+
+init_plugin = data_store_plugin(
+    {
+        "gedidb": (
+            "intake_xstores.plugins.gedidb.store:GediDbDataStore",
+            "GEDI lidar shots (L2A, L2B, L4A, L4C) from a gedidb TileDB "
+            "database, as GeoDataFrames or vector data cubes (read-only)",
+        )
+    }
 )
-
-
-def init_plugin(ext_registry: ExtensionRegistry) -> None:
-    ext_registry.add_extension(
-        EXTENSION_POINT_DATA_STORES,
-        "gedidb",
-        loader=import_component("intake_xstores.plugins.gedidb.store:GediDbDataStore"),
-        description="GEDI lidar shots (L2A, L2B, L4A, L4C) from a gedidb TileDB "
-        "database, as GeoDataFrames or vector data cubes (read-only)",
-    )

@@ -35,6 +35,7 @@ from ...schema import (
     JsonStringSchema,
 )
 from ..base import ApiDataStore
+from ..params import bbox_schema, url_schema
 from .provider import array_uri, new_provider
 
 #: The public database of GFZ Potsdam (anonymous S3).
@@ -93,10 +94,8 @@ class GediDbDataStore(ApiDataStore):
                     min_length=1,
                     description="Bucket holding the database, for storage_type 's3'",
                 ),
-                endpoint_url=JsonStringSchema(
-                    default=GEDIDB_URL,
-                    pattern="^https?://",
-                    description="S3 endpoint URL (default: GFZ Potsdam's public database)",
+                endpoint_url=url_schema(
+                    GEDIDB_URL, "S3 endpoint URL (default: GFZ Potsdam's public database)"
                 ),
                 region=JsonStringSchema(default="eu-central-1", description="S3 region"),
                 key=JsonStringSchema(
@@ -231,11 +230,10 @@ class GediDbDataStore(ApiDataStore):
         time_range = JsonDateSchema.new_range()
         time_range.description = "Start and end date (inclusive) of the shots"
         properties = dict(
-            bbox=JsonArraySchema(
-                items=[*_lon_lat(), *_lon_lat()],
+            bbox=bbox_schema(
+                "Bounding box [west, south, east, north]: all shots in it",
                 min_items=4,
                 max_items=4,
-                description="Bounding box [west, south, east, north]: all shots in it",
             ),
             point=JsonArraySchema(
                 items=_lon_lat(),

@@ -20,6 +20,7 @@ from ...schema import (
     JsonObjectSchema,
     JsonStringSchema,
 )
+from ..params import plain_bbox_schema
 from .collections import Collection
 from .cube import CubeSpec
 
@@ -41,12 +42,7 @@ def open_params_schema(bands: list[str] | None, custom: bool) -> JsonObjectSchem
             unique_items=True,
             description="Bands to read (default: all of the collection)",
         ),
-        bbox=JsonArraySchema(
-            items=JsonNumberSchema(),
-            min_items=4,
-            max_items=4,
-            description="[west, south, east, north] in units of crs",
-        ),
+        bbox=plain_bbox_schema("[west, south, east, north] in units of crs"),
         crs=JsonStringSchema(
             pattern=CRS_PATTERN,
             default="EPSG:4326",

@@ -27,12 +27,12 @@ from ...schema import (
     JsonArraySchema,
     JsonBooleanSchema,
     JsonComplexSchema,
-    JsonIntegerSchema,
     JsonObjectSchema,
     JsonStringSchema,
 )
 from ..base import ApiDataStore
-from ..web import RETRY_PARAMS
+from ..params import max_workers_schema, url_schema
+from ..web import retry_options, web_store_params_schema
 from .collections import COLLECTIONS, Band, Collection
 
 OPENER_ID = "dataset:zarr:sentinelhub"
@@ -40,9 +40,7 @@ NEEDS = Needs(("requests", "requests_oauthlib", "tifffile"), "sentinelhub")
 
 
 def _url(description: str, default: str | None) -> JsonStringSchema:
-    return JsonStringSchema(
-        pattern="^https?://", default=default, nullable=True, description=description
-    )
+    return url_schema(default, description, nullable=True)
 
 
 class SentinelHubDataStore(ApiDataStore):
@@ -60,61 +58,48 @@ class SentinelHubDataStore(ApiDataStore):
     @classmethod
     def get_data_store_params_schema(cls) -> JsonObjectSchema:
         under = f"under instance_url ({cls.INSTANCE_URL})"
-        return JsonObjectSchema(
-            properties=dict(
-                client_id=JsonStringSchema(
-                    secret=True,
-                    nullable=True,
-                    description="OAuth client ID (default: $SH_CLIENT_ID)",
-                ),
-                client_secret=JsonStringSchema(
-                    secret=True,
-                    nullable=True,
-                    description="OAuth client secret (default: $SH_CLIENT_SECRET)",
-                ),
-                instance_url=JsonStringSchema(
-                    pattern="^https?://",
-                    default=cls.INSTANCE_URL,
-                    description="Base URL of the Sentinel Hub instance",
-                ),
-                oauth2_url=_url(
-                    "OAuth2 URL; tokens come from {oauth2_url}/token "
-                    f"(default: {cls._default_oauth2_url()})",
-                    None,
-                ),
-                process_url=_url(f"Process API URL (default: /api/v1/process {under})", None),
-                catalog_url=_url(
-                    f"Catalog API (STAC) URL (default: /api/v1/catalog/1.0.0 {under})", None
-                ),
-                configuration_url=_url(
-                    f"Configuration API URL (default: /configuration/v1 {under})", None
-                ),
-                ssl_verify=JsonComplexSchema(
-                    any_of=[JsonBooleanSchema(), JsonStringSchema(min_length=1)],
-                    default=True,
-                    description="Verify the services' TLS certificates: true, false, or the "
-                    "path of a CA bundle to trust (for this store only)",
-                ),
-                error_policy=JsonStringSchema(
-                    enum=["fail", "warn", "ignore"],
-                    default="fail",
-                    description="When a tile fails for good: raise, or fill it with NaN "
-                    "with a warning ('warn') or silently ('ignore')",
-                ),
-                enable_warnings=JsonBooleanSchema(
-                    default=False,
-                    description="Warn when the configuration API does not list a "
-                    "collection's bands (the built-in ones are used)",
-                ),
-                max_workers=JsonIntegerSchema(
-                    minimum=1,
-                    maximum=64,
-                    default=8,
-                    description="Process API requests in flight at once when a cube is read",
-                ),
-                **RETRY_PARAMS,
+        return web_store_params_schema(
+            client_id=JsonStringSchema(
+                secret=True,
+                nullable=True,
+                description="OAuth client ID (default: $SH_CLIENT_ID)",
             ),
-            additional_properties=False,
+            client_secret=JsonStringSchema(
+                secret=True,
+                nullable=True,
+                description="OAuth client secret (default: $SH_CLIENT_SECRET)",
+            ),
+            instance_url=url_schema(cls.INSTANCE_URL, "Base URL of the Sentinel Hub instance"),
+            oauth2_url=_url(
+                "OAuth2 URL; tokens come from {oauth2_url}/token "
+                f"(default: {cls._default_oauth2_url()})",
+                None,
+            ),
+            process_url=_url(f"Process API URL (default: /api/v1/process {under})", None),
+            catalog_url=_url(
+                f"Catalog API (STAC) URL (default: /api/v1/catalog/1.0.0 {under})", None
+            ),
+            configuration_url=_url(
+                f"Configuration API URL (default: /configuration/v1 {under})", None
+            ),
+            ssl_verify=JsonComplexSchema(
+                any_of=[JsonBooleanSchema(), JsonStringSchema(min_length=1)],
+                default=True,
+                description="Verify the services' TLS certificates: true, false, or the "
+                "path of a CA bundle to trust (for this store only)",
+            ),
+            error_policy=JsonStringSchema(
+                enum=["fail", "warn", "ignore"],
+                default="fail",
+                description="When a tile fails for good: raise, or fill it with NaN "
+                "with a warning ('warn') or silently ('ignore')",
+            ),
+            enable_warnings=JsonBooleanSchema(
+                default=False,
+                description="Warn when the configuration API does not list a "
+                "collection's bands (the built-in ones are used)",
+            ),
+            max_workers=max_workers_schema("Process API"),
         )
 
     @classmethod
@@ -165,9 +150,7 @@ class SentinelHubDataStore(ApiDataStore):
             self.SERVICE,
             oauth2_url=self.oauth2_url,
             verify=p["ssl_verify"],
-            num_retries=p["num_retries"],
-            retry_backoff_base=p["retry_backoff_base"],
-            retry_backoff_max=p["retry_backoff_max"],
+            **retry_options(p),
             max_workers=p["max_workers"],
             **credentials,
         )
@@ -180,14 +163,6 @@ class SentinelHubDataStore(ApiDataStore):
 
     def fetch_catalog(self) -> dict[str, dict[str, Any]]:
         return {i: {"title": c.title} for i, c in COLLECTIONS.items()}
-
-    @classmethod
-    def get_data_types(cls) -> tuple[str, ...]:
-        return (DATASET_TYPE.alias,)
-
-    def get_data_types_for_data(self, data_id: str) -> tuple[str, ...]:
-        self.entry(data_id)
-        return (DATASET_TYPE.alias,)
 
     def _collection(self, data_id: str, collection_id: str | None = None) -> Collection:
         self.entry(data_id)
@@ -310,9 +285,7 @@ class SentinelHubDataStore(ApiDataStore):
     def get_data_opener_ids(
         self, data_id: str | None = None, data_type: DataTypeLike = None
     ) -> tuple[str, ...]:
-        if data_id is not None:
-            self.entry(data_id)
-        return (OPENER_ID,)
+        return self.one_opener_ids(OPENER_ID, data_id)
 
     def get_open_data_params_schema(
         self, data_id: str | None = None, opener_id: str | None = None
@@ -332,10 +305,7 @@ class SentinelHubDataStore(ApiDataStore):
         from .cube import TileFetcher, cube_store
         from .open_params import cube_spec
 
-        if opener_id not in (None, OPENER_ID):
-            raise param_error("opener_id", opener_id, allowed=repr(OPENER_ID))
-        open_params.pop("data_type", None)
-        params = self.get_open_data_params_schema(data_id).process(open_params)
+        params = self.processed_open_params(data_id, open_params)
         collection = self._collection(data_id, params.get("collection_id"))
         spec = cube_spec(self, collection, params)
         units = {b.name: b.units for b in collection.bands}

@@ -12,18 +12,14 @@ point ``smos``; it needs the ``smos`` extra (s3fs, aiohttp).
 
 from __future__ import annotations
 
-from intake_xstores.registry import (
-    EXTENSION_POINT_DATA_STORES,
-    ExtensionRegistry,
-    import_component,
+from .. import data_store_plugin
+
+init_plugin = data_store_plugin(
+    {
+        "smos": (
+            "intake_xstores.plugins.smos.store:SmosDataStore",
+            "ESA SMOS Level-2 soil moisture and ocean salinity on a regular "
+            "lat/lon grid, read from the L2 products a STAC API finds (read-only)",
+        )
+    }
 )
-
-
-def init_plugin(ext_registry: ExtensionRegistry) -> None:
-    ext_registry.add_extension(
-        EXTENSION_POINT_DATA_STORES,
-        "smos",
-        loader=import_component("intake_xstores.plugins.smos.store:SmosDataStore"),
-        description="ESA SMOS Level-2 soil moisture and ocean salinity on a regular "
-        "lat/lon grid, read from the L2 products a STAC API finds (read-only)",
-    )

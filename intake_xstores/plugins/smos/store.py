@@ -18,15 +18,14 @@ from ...datatype import DATASET_TYPE, MULTI_LEVEL_DATASET_TYPE, DataType, DataTy
 from ...descriptor import DataDescriptor, DatasetDescriptor, MultiLevelDatasetDescriptor
 from ...errors import DataStoreError, param_error
 from ...schema import (
-    JsonArraySchema,
     JsonDateSchema,
     JsonIntegerSchema,
-    JsonNumberSchema,
     JsonObjectSchema,
     JsonStringSchema,
 )
 from ..base import ApiDataStore
-from ..web import RETRY_PARAMS, WebClient
+from ..params import bbox_schema, url_schema
+from ..web import WebClient, retry_options, web_store_params_schema
 
 #: Where ESA publishes SMOS (Creodias): the STAC collection and the archive.
 DEFAULT_STAC_URL = "https://datahub.creodias.eu/stac/collections/SMOS"
@@ -103,44 +102,39 @@ class SmosDataStore(ApiDataStore):
 
     @classmethod
     def get_data_store_params_schema(cls) -> JsonObjectSchema:
-        return JsonObjectSchema(
-            properties=dict(
-                stac_url=JsonStringSchema(
-                    default=DEFAULT_STAC_URL,
-                    pattern="^https?://",
-                    description="URL of the STAC collection of SMOS L2 products "
-                    "(items are fetched from <stac_url>/items)",
-                ),
-                stac_page_limit=JsonIntegerSchema(
-                    minimum=1, default=100, description="Items asked for per STAC page"
-                ),
-                source_path=JsonStringSchema(
-                    default=DEFAULT_SOURCE_PATH,
-                    min_length=1,
-                    description="Root (bucket) of the product archive; product paths "
-                    "from STAC are taken below it",
-                ),
-                source_protocol=JsonStringSchema(
-                    default="s3", min_length=1, description="fsspec protocol of the archive"
-                ),
-                source_storage_options=_storage_options_schema(),
-                grid_path=JsonStringSchema(
-                    min_length=1,
-                    description="Path or URL of the SMOS grid lookup table: a Zarr dataset "
-                    "with seqnum(lat, lon), the DGG point shown by each pixel; needed to "
-                    "open data",
-                ),
-                grid_storage_options=JsonObjectSchema(
-                    additional_properties=True,
-                    description="fsspec options for reading grid_path, if remote",
-                ),
-                cache_path=JsonStringSchema(
-                    min_length=1,
-                    description="Local folder keeping product files once read; none: no file cache",
-                ),
-                **RETRY_PARAMS,
+        return web_store_params_schema(
+            stac_url=url_schema(
+                DEFAULT_STAC_URL,
+                "URL of the STAC collection of SMOS L2 products "
+                "(items are fetched from <stac_url>/items)",
             ),
-            additional_properties=False,
+            stac_page_limit=JsonIntegerSchema(
+                minimum=1, default=100, description="Items asked for per STAC page"
+            ),
+            source_path=JsonStringSchema(
+                default=DEFAULT_SOURCE_PATH,
+                min_length=1,
+                description="Root (bucket) of the product archive; product paths "
+                "from STAC are taken below it",
+            ),
+            source_protocol=JsonStringSchema(
+                default="s3", min_length=1, description="fsspec protocol of the archive"
+            ),
+            source_storage_options=_storage_options_schema(),
+            grid_path=JsonStringSchema(
+                min_length=1,
+                description="Path or URL of the SMOS grid lookup table: a Zarr dataset "
+                "with seqnum(lat, lon), the DGG point shown by each pixel; needed to "
+                "open data",
+            ),
+            grid_storage_options=JsonObjectSchema(
+                additional_properties=True,
+                description="fsspec options for reading grid_path, if remote",
+            ),
+            cache_path=JsonStringSchema(
+                min_length=1,
+                description="Local folder keeping product files once read; none: no file cache",
+            ),
         )
 
     # --- the catalogue: fixed, no network ---------------------------------
@@ -208,17 +202,10 @@ class SmosDataStore(ApiDataStore):
             self.entry(data_id)
         properties = dict(
             time_range=JsonDateSchema.new_range(min_date=MISSION_START),
-            bbox=JsonArraySchema(
-                items=[
-                    JsonNumberSchema(minimum=-180, maximum=180),
-                    JsonNumberSchema(minimum=-90, maximum=90),
-                    JsonNumberSchema(minimum=-180, maximum=180),
-                    JsonNumberSchema(minimum=-90, maximum=90),
-                ],
+            bbox=bbox_schema(
+                "Bounding box [west, south, east, north] in degrees; default: the whole globe",
                 min_items=4,
                 max_items=4,
-                description="Bounding box [west, south, east, north] in degrees; "
-                "default: the whole globe",
             ),
         )
         properties[
@@ -319,9 +306,7 @@ class SmosDataStore(ApiDataStore):
         p = self._params
         return WebClient(
             "SMOS STAC",
-            num_retries=p["num_retries"],
-            retry_backoff_base=p["retry_backoff_base"],
-            retry_backoff_max=p["retry_backoff_max"],
+            **retry_options(p),
         )
 
     @functools.cached_property

@@ -15,38 +15,27 @@ point ``stac``; the stores need the ``stac`` extra (pystac, pystac-client).
 
 from __future__ import annotations
 
-from intake_xstores.registry import (
-    EXTENSION_POINT_DATA_STORES,
-    ExtensionRegistry,
-    import_component,
+from .. import data_store_plugin
+
+init_plugin = data_store_plugin(
+    {
+        "stac": (
+            "intake_xstores.plugins.stac.store:StacDataStore",
+            "The items of a STAC API or static STAC catalog",
+        ),
+        "stac-xcube": (
+            "intake_xstores.plugins.stac.xcube:StacXcubeDataStore",
+            "The cubes of a STAC catalog published by an xcube server, opened through "
+            "the data stores its items name",
+        ),
+        "stac-cdse": (
+            "intake_xstores.plugins.stac.providers:StacCdseDataStore",
+            "The items of the Copernicus Data Space Ecosystem's STAC catalog, assets on its S3",
+        ),
+        "stac-pc": (
+            "intake_xstores.plugins.stac.providers:StacPcDataStore",
+            "The items of Microsoft Planetary Computer's STAC catalog, "
+            "assets signed with SAS tokens",
+        ),
+    }
 )
-
-_STORES = (
-    ("stac", "store:StacDataStore", "The items of a STAC API or static STAC catalog"),
-    (
-        "stac-xcube",
-        "xcube:StacXcubeDataStore",
-        "The cubes of a STAC catalog published by an xcube server, opened through "
-        "the data stores its items name",
-    ),
-    (
-        "stac-cdse",
-        "providers:StacCdseDataStore",
-        "The items of the Copernicus Data Space Ecosystem's STAC catalog, assets on its S3",
-    ),
-    (
-        "stac-pc",
-        "providers:StacPcDataStore",
-        "The items of Microsoft Planetary Computer's STAC catalog, assets signed with SAS tokens",
-    ),
-)
-
-
-def init_plugin(ext_registry: ExtensionRegistry) -> None:
-    for store_id, spec, description in _STORES:
-        ext_registry.add_extension(
-            EXTENSION_POINT_DATA_STORES,
-            store_id,
-            loader=import_component(f"intake_xstores.plugins.stac.{spec}"),
-            description=description,
-        )

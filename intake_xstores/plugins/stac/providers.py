@@ -22,6 +22,7 @@ from typing import Any
 from ...datatype import DataTypeLike
 from ...errors import DataStoreError
 from ...schema import JsonArraySchema, JsonObjectSchema, JsonStringSchema
+from ..web import retry_options
 from .assets import DataAsset
 from .store import StacDataStore, storage_options_schema
 
@@ -132,9 +133,7 @@ class StacPcDataStore(_ProviderStore):
             p["sas_url"],
             self.asset_storage_options("https"),
             blob_endpoints=p["blob_endpoints"],
-            num_retries=p["num_retries"],
-            retry_backoff_base=p["retry_backoff_base"],
-            retry_backoff_max=p["retry_backoff_max"],
+            **retry_options(p),
         )
 
     def asset_path(self, asset: DataAsset) -> str:

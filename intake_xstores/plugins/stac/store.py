@@ -28,7 +28,7 @@ from ...schema import (
     JsonStringSchema,
 )
 from ...store import DataStore
-from ..web import RETRY_PARAMS, RETRY_STATUSES, WebClient
+from ..web import RETRY_PARAMS, RETRY_STATUSES, WebClient, retry_options
 from .assets import EXTENSIONS, MEDIA_TYPES, DataAsset, data_assets, select_assets
 from .catalog import StacCatalog, UnknownItemError, open_catalog
 from .query import check_query
@@ -121,9 +121,7 @@ class StacDataStore(DataStore):
         return WebClient(
             f"The {self.provider} catalog",
             self.asset_storage_options("https"),
-            num_retries=p["num_retries"],
-            retry_backoff_base=p["retry_backoff_base"],
-            retry_backoff_max=p["retry_backoff_max"],
+            **retry_options(p),
         )
 
     def api_options(self) -> dict[str, Any]:

@@ -7,27 +7,19 @@ pystac-client, rasterio).
 
 from __future__ import annotations
 
-from intake_xstores.registry import (
-    EXTENSION_POINT_DATA_STORES,
-    ExtensionRegistry,
-    import_component,
+from .. import data_store_plugin
+
+init_plugin = data_store_plugin(
+    {
+        "stac-cdse-ardc": (
+            "intake_xstores.plugins.stac_ardc.store:CdseArdcDataStore",
+            "Sentinel-2 collections of the Copernicus Data Space Ecosystem as "
+            "analysis-ready data cubes (STAC search, assets on S3, odc-stac)",
+        ),
+        "stac-pc-ardc": (
+            "intake_xstores.plugins.stac_ardc.store:PcArdcDataStore",
+            "Planetary Computer collections (Sentinel-2, Landsat, HLS) as "
+            "analysis-ready data cubes (STAC search, SAS-signed blobs, odc-stac)",
+        ),
+    }
 )
-
-_STORES = "intake_xstores.plugins.stac_ardc.store"
-
-
-def init_plugin(ext_registry: ExtensionRegistry) -> None:
-    ext_registry.add_extension(
-        EXTENSION_POINT_DATA_STORES,
-        "stac-cdse-ardc",
-        loader=import_component(f"{_STORES}:CdseArdcDataStore"),
-        description="Sentinel-2 collections of the Copernicus Data Space Ecosystem as "
-        "analysis-ready data cubes (STAC search, assets on S3, odc-stac)",
-    )
-    ext_registry.add_extension(
-        EXTENSION_POINT_DATA_STORES,
-        "stac-pc-ardc",
-        loader=import_component(f"{_STORES}:PcArdcDataStore"),
-        description="Planetary Computer collections (Sentinel-2, Landsat, HLS) as "
-        "analysis-ready data cubes (STAC search, SAS-signed blobs, odc-stac)",
-    )

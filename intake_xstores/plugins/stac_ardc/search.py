@@ -11,63 +11,20 @@ are paged by following the ``next`` links the server returns.
 from __future__ import annotations
 
 import json
-import operator
 import threading
 import urllib.parse
 from typing import Any
 
-from ...errors import DataStoreError, error_text, param_error
-
-#: STAC API ``query`` extension operators: their CQL2 names, and their meaning.
-QUERY_OPERATORS: dict[str, tuple[str, Any]] = {
-    "eq": ("=", operator.eq),
-    "neq": ("<>", operator.ne),
-    "lt": ("<", operator.lt),
-    "lte": ("<=", operator.le),
-    "gt": (">", operator.gt),
-    "gte": (">=", operator.ge),
-    "in": ("in", lambda value, allowed: value in allowed),
-}
+from ...errors import DataStoreError, error_text
+from ..stac.query import check_query, matches_query, query_to_cql2
 
 
-def query_conditions(query: dict[str, Any]) -> list[tuple[str, str, Any]]:
-    """``(property, operator, value)`` of a STAC ``query`` (``{"eo:cloud_cover": {"lt": 20}}``)."""
-    conditions = []
-    for prop, ops in query.items():
-        if not isinstance(ops, dict):
-            ops = {"eq": ops}
-        for op, value in ops.items():
-            if op not in QUERY_OPERATORS:
-                raise param_error(
-                    "query",
-                    {prop: ops},
-                    problem=f"unknown operator {op!r}",
-                    allowed=", ".join(QUERY_OPERATORS),
-                )
-            conditions.append((prop, op, value))
-    return conditions
-
-
-def query_to_cql2(query: dict[str, Any]) -> dict[str, Any]:
-    """A STAC ``query`` as a CQL2-JSON ``filter``, for APIs with the filter extension."""
-    args = [
-        {"op": QUERY_OPERATORS[op][0], "args": [{"property": prop}, value]}
-        for prop, op, value in query_conditions(query)
-    ]
-    return args[0] if len(args) == 1 else {"op": "and", "args": args}
-
-
-def matches(properties: dict[str, Any], query: dict[str, Any]) -> bool:
-    """Whether item *properties* satisfy a STAC ``query`` (missing properties do not)."""
-    for prop, op, value in query_conditions(query):
-        if prop not in properties:
-            return False
-        try:
-            if not QUERY_OPERATORS[op][1](properties[prop], value):
-                return False
-        except TypeError:  # e.g. a string compared with a number
-            return False
-    return True
+def stac_query(query: dict[str, Any]) -> dict[str, Any]:
+    """*query* checked, its shorthand ``{"platform": "sentinel-2a"}`` (equality)
+    written out, in the form :mod:`..stac.query` maps onto CQL2 and evaluates."""
+    full = {p: c if isinstance(c, dict) else {"eq": c} for p, c in query.items()}
+    check_query(full)
+    return full
 
 
 class StacApi:
@@ -172,7 +129,7 @@ class StacApi:
             datetime=f"{time_range[0]}T00:00:00Z/{time_range[1]}T23:59:59.999Z",
             limit=self.page_size,
         )
-        query_conditions(query or {})  # refuse bad operators before asking
+        query = stac_query(query or {})  # refuse bad operators before asking
 
         def run():
             client = self.client
@@ -185,7 +142,7 @@ class StacApi:
                 where = "here"
             items = list(client.search(**params).items())
             if where == "here":
-                items = [i for i in items if matches(i.properties, query)]
+                items = [i for i in items if matches_query(i.properties, query)]
             return items
 
         return self._call(f"searching collection {collection_id!r}", run)

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import functools
 from abc import abstractmethod
-from collections.abc import Container, Iterator
 from typing import Any, ClassVar
 
 from ...datatype import ANY_TYPE, DATASET_TYPE, DataType, DataTypeLike
@@ -33,10 +32,13 @@ from ...schema import (
     JsonIntegerSchema,
     JsonNumberSchema,
     JsonObjectSchema,
+    JsonSchema,
     JsonStringSchema,
 )
 from ...store import DataStore
-from ..web import RETRY_PARAMS
+from ..listing import CollectionListing
+from ..params import bbox_schema, url_schema
+from ..web import RETRY_PARAMS, retry_options
 from .collections import CDSE_COLLECTIONS, PC_COLLECTIONS, Collection
 
 CDSE_STAC_URL = "https://stac.dataspace.copernicus.eu/v1"
@@ -60,7 +62,7 @@ _COMMON_PARAMS = dict(
 )
 
 
-class ArdcDataStore(DataStore):
+class ArdcDataStore(CollectionListing, DataStore):
     """A STAC API's collections as data IDs, each opened as one data cube."""
 
     provider: ClassVar[str]
@@ -68,12 +70,20 @@ class ArdcDataStore(DataStore):
     collections: ClassVar[dict[str, Collection]]
 
     @classmethod
-    def _url_schema(cls) -> JsonStringSchema:
-        return JsonStringSchema(
-            default=cls.default_url,
-            pattern="^https?://",
-            description=f"URL of the {cls.provider} STAC API",
+    def get_data_store_params_schema(cls) -> JsonObjectSchema:
+        return JsonObjectSchema(
+            properties=dict(
+                url=url_schema(cls.default_url, f"URL of the {cls.provider} STAC API"),
+                **cls._provider_params(),
+                **_COMMON_PARAMS,
+            ),
+            additional_properties=False,
         )
+
+    @classmethod
+    @abstractmethod
+    def _provider_params(cls) -> dict[str, JsonSchema]:
+        """The store parameters of this provider's assets (credentials, endpoints)."""
 
     # --- services -------------------------------------------------------------
 
@@ -83,11 +93,7 @@ class ArdcDataStore(DataStore):
 
         NEEDS.check(f"Data store {type(self).__name__}")
         p = self._params
-        return StacApi(p["url"], page_size=p["page_size"], **self._retry_options())
-
-    def _retry_options(self) -> dict[str, Any]:
-        """The store's retry parameters, for the clients of its services."""
-        return {name: self._params[name] for name in RETRY_PARAMS}
+        return StacApi(p["url"], page_size=p["page_size"], **retry_options(self._params))
 
     def collection(self, data_id: str) -> Collection:
         """The collection *data_id*, or an error naming those this store opens."""
@@ -108,25 +114,13 @@ class ArdcDataStore(DataStore):
 
     # --- listing and describing -------------------------------------------------
 
-    @classmethod
-    def get_data_types(cls) -> tuple[str, ...]:
-        return (DATASET_TYPE.alias,)
+    @property
+    def collection_ids(self) -> dict[str, Collection]:
+        return self.collections
 
-    def get_data_types_for_data(self, data_id: str) -> tuple[str, ...]:
-        self.collection(data_id)
-        return (DATASET_TYPE.alias,)
-
-    def get_data_ids(
-        self, data_type: DataTypeLike = None, include_attrs: Container[str] | bool = False
-    ) -> Iterator[str | tuple[str, dict[str, Any]]]:
-        if _is_dataset(data_type):
-            for data_id in self.collections:
-                item = self._listing_item(data_id, include_attrs)
-                if item is not None:
-                    yield item
-
-    def has_data(self, data_id: str, data_type: DataTypeLike = None) -> bool:
-        return isinstance(data_id, str) and data_id in self.collections and _is_dataset(data_type)
+    @staticmethod
+    def lists_type(data_type: DataTypeLike) -> bool:
+        return _is_dataset(data_type)
 
     def describe_data(self, data_id: str, data_type: DataTypeLike = None) -> DatasetDescriptor:
         """Describe the collection from its STAC metadata (extent, bands); reads no pixel."""
@@ -179,17 +173,11 @@ class ArdcDataStore(DataStore):
         default_res = collection.default_res if collection else None
         return JsonObjectSchema(
             properties=dict(
-                bbox=JsonArraySchema(
-                    items=[
-                        JsonNumberSchema(minimum=-180, maximum=180),
-                        JsonNumberSchema(minimum=-90, maximum=90),
-                        JsonNumberSchema(minimum=-180, maximum=180),
-                        JsonNumberSchema(minimum=-90, maximum=90),
-                    ],
+                bbox=bbox_schema(
+                    "Bounding box [west, south, east, north] in degrees "
+                    "(longitude, latitude) of the cube",
                     min_items=4,
                     max_items=4,
-                    description="Bounding box [west, south, east, north] in degrees "
-                    "(longitude, latitude) of the cube",
                 ),
                 time_range=JsonDateSchema.new_range(),
                 spatial_res=JsonNumberSchema(
@@ -346,21 +334,14 @@ class CdseArdcDataStore(ArdcDataStore):
     collections = CDSE_COLLECTIONS
 
     @classmethod
-    def get_data_store_params_schema(cls) -> JsonObjectSchema:
-        return JsonObjectSchema(
-            properties=dict(
-                url=cls._url_schema(),
-                key=JsonStringSchema(secret=True, description="CDSE S3 access key"),
-                secret=JsonStringSchema(secret=True, description="CDSE S3 secret key"),
-                endpoint_url=JsonStringSchema(
-                    default=CDSE_S3_ENDPOINT,
-                    pattern="^https?://",
-                    description="CDSE's S3 endpoint (where s3://eodata/... assets are)",
-                ),
-                region_name=JsonStringSchema(default="default", description="S3 region name"),
-                **_COMMON_PARAMS,
+    def _provider_params(cls) -> dict[str, JsonSchema]:
+        return dict(
+            key=JsonStringSchema(secret=True, description="CDSE S3 access key"),
+            secret=JsonStringSchema(secret=True, description="CDSE S3 secret key"),
+            endpoint_url=url_schema(
+                CDSE_S3_ENDPOINT, "CDSE's S3 endpoint (where s3://eodata/... assets are)"
             ),
-            additional_properties=False,
+            region_name=JsonStringSchema(default="default", description="S3 region name"),
         )
 
     def _driver(self):
@@ -395,27 +376,20 @@ class PcArdcDataStore(ArdcDataStore):
     collections = PC_COLLECTIONS
 
     @classmethod
-    def get_data_store_params_schema(cls) -> JsonObjectSchema:
+    def _provider_params(cls) -> dict[str, JsonSchema]:
         from ..stac.sas import PC_SAS_TOKEN_URL
 
-        return JsonObjectSchema(
-            properties=dict(
-                url=cls._url_schema(),
-                signer_url=JsonStringSchema(
-                    default=PC_SAS_TOKEN_URL,
-                    pattern="^https?://",
-                    description="Token endpoint answering {token, msft:expiry} at "
-                    "<url>/<account>/<container>",
-                ),
-                blob_endpoints=JsonArraySchema(
-                    items=JsonStringSchema(pattern="^https?://"),
-                    default=[],
-                    description="Path-style Blob endpoints (an emulator's, "
-                    "http://host:port) whose hrefs are signed too",
-                ),
-                **_COMMON_PARAMS,
+        return dict(
+            signer_url=url_schema(
+                PC_SAS_TOKEN_URL,
+                "Token endpoint answering {token, msft:expiry} at <url>/<account>/<container>",
             ),
-            additional_properties=False,
+            blob_endpoints=JsonArraySchema(
+                items=JsonStringSchema(pattern="^https?://"),
+                default=[],
+                description="Path-style Blob endpoints (an emulator's, "
+                "http://host:port) whose hrefs are signed too",
+            ),
         )
 
     @functools.cached_property
@@ -424,7 +398,7 @@ class PcArdcDataStore(ArdcDataStore):
 
         p = self._params
         return SasTokenSigner(
-            p["signer_url"], blob_endpoints=p["blob_endpoints"], **self._retry_options()
+            p["signer_url"], blob_endpoints=p["blob_endpoints"], **retry_options(self._params)
         )
 
     def _driver(self):

@@ -24,12 +24,13 @@ from typing import Any
 
 from ...datatype import DATASET_TYPE, DataTypeLike
 from ...descriptor import DataDescriptor, DatasetDescriptor
-from ...errors import DataStoreError, error_text, param_error
+from ...errors import DataStoreError, error_text
 from ...opening import DATASET_OPEN_PARAMS, ZARR_OPEN_PARAMS
 from ...schema import JsonComplexSchema, JsonIntegerSchema, JsonObjectSchema, JsonStringSchema
 from ...store import new_data_store
-from ..base import ApiDataStore
-from ..web import RETRY_PARAMS, WebClient
+from ..base import ApiDataStore, writable_cache_store
+from ..params import cache_store_schemas, url_schema
+from ..web import RETRY_PARAMS, WebClient, retry_options
 from .archive import ARCHIVE_SUFFIXES, LAZY_ARCHIVE_SUFFIXES, zarr_roots
 
 ZENODO_API_URL = "https://zenodo.org"
@@ -61,6 +62,8 @@ class ZenodoDataStore(ApiDataStore):
     The store is read-only.
     """
 
+    preload_params = "intake_xstores.plugins.zenodo.preload:PRELOAD_PARAMS"
+
     @classmethod
     def get_data_store_params_schema(cls) -> JsonObjectSchema:
         return JsonObjectSchema(
@@ -72,18 +75,10 @@ class ZenodoDataStore(ApiDataStore):
                     ],
                     description="Zenodo record ID, e.g. '8154445' (a number)",
                 ),
-                api_url=JsonStringSchema(
-                    default=ZENODO_API_URL,
-                    pattern="^https?://",
-                    description="Base URL of Zenodo (of a mirror, if any)",
-                ),
-                cache_store_id=JsonStringSchema(
-                    default="file",
-                    description="ID of the filesystem data store preloaded data is kept in",
-                ),
-                cache_store_params=JsonObjectSchema(
-                    additional_properties=True,
-                    description="Parameters of the cache store; by default "
+                api_url=url_schema(ZENODO_API_URL, "Base URL of Zenodo (of a mirror, if any)"),
+                **cache_store_schemas(
+                    "preloaded data is",
+                    "Parameters of the cache store; by default "
                     "{root: 'zenodo_cache/<record>', max_depth: 10}",
                 ),
                 access_token=JsonStringSchema(
@@ -127,9 +122,7 @@ class ZenodoDataStore(ApiDataStore):
         return WebClient(
             "Zenodo",
             self.http_options,
-            num_retries=p["num_retries"],
-            retry_backoff_base=p["retry_backoff_base"],
-            retry_backoff_max=p["retry_backoff_max"],
+            **retry_options(p),
         )
 
     @functools.cached_property
@@ -182,20 +175,11 @@ class ZenodoDataStore(ApiDataStore):
     @functools.cached_property
     def cache_store(self):
         """The writable filesystem store preloaded data is kept in."""
-        from ...fs.store import FsDataStore
-
         store_id = self._params["cache_store_id"]
         params = self._params.get("cache_store_params")
         if params is None:
             params = {"root": f"zenodo_cache/{self.record_id}", "max_depth": 10}
-        store = new_data_store(store_id, **params)
-        if not isinstance(store, FsDataStore) or store.read_only:
-            raise param_error(
-                "cache_store_id",
-                store_id,
-                allowed="a writable filesystem store, such as 'file', 'memory' or 's3'",
-            )
-        return store
+        return writable_cache_store(store_id, params)
 
     def preloaded(self, data_id: str) -> list[str] | None:
         """The cache's data IDs made of *data_id* by preloading, or ``None`` if not preloaded."""
@@ -370,13 +354,6 @@ class ZenodoDataStore(ApiDataStore):
             ) from error
 
     # --- preloading -----------------------------------------------------------
-
-    def get_preload_data_params_schema(self) -> JsonObjectSchema:
-        from .preload import PRELOAD_PARAMS
-
-        schema = super().get_preload_data_params_schema()
-        schema.properties.update(PRELOAD_PARAMS)
-        return schema
 
     def preload_data(self, *data_ids: str, **preload_params: Any):
         """Download, unpack and convert *data_ids* (by default every file that
