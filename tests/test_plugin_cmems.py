@@ -114,3 +114,14 @@ def test_an_open_ended_time_range_reads_to_the_end(marine, store):
     ds = store.open_data(PHY, time_range=["2024-01-05", None], bbox=[-5, 40, -4, 41])
     assert ds.time.dt.day.values.tolist() == [5, 6]
     assert ds.attrs["arco_layout"] == "geoChunked"
+
+
+def test_credentials_default_to_the_toolbox_variables_and_stay_hidden(marine, monkeypatch):
+    monkeypatch.setenv("COPERNICUSMARINE_SERVICE_USERNAME", "selkie")
+    monkeypatch.setenv("COPERNICUSMARINE_SERVICE_PASSWORD", "kelp-1234567890")
+    store = new_data_store("cmems", metadata_url=marine["url"])
+    assert store.params["cmems_username"] == "selkie"
+    assert store.list_data_ids() == [PHY, WAV]
+    assert "kelp-1234567890" not in repr(store)
+    given = new_data_store("cmems", metadata_url=marine["url"], cmems_username="mermaid")
+    assert given.params["cmems_username"] == "mermaid"

@@ -17,6 +17,7 @@ secret, and sent nowhere.
 from __future__ import annotations
 
 import functools
+import os
 import warnings
 from typing import Any
 
@@ -49,6 +50,12 @@ RETIRED_PARAMS = {
 
 _RENAMES = {"latitude": "lat", "longitude": "lon"}
 
+#: Where the Copernicus Marine toolbox reads credentials that are not given.
+CREDENTIAL_VARIABLES = {
+    "cmems_username": "COPERNICUSMARINE_SERVICE_USERNAME",
+    "cmems_password": "COPERNICUSMARINE_SERVICE_PASSWORD",
+}
+
 
 class CmemsDataStore(ApiDataStore):
     """The Copernicus Marine Service's datasets, described from metadata, opened lazily."""
@@ -62,6 +69,9 @@ class CmemsDataStore(ApiDataStore):
                 DeprecationWarning,
                 stacklevel=3,
             )
+        for name, variable in CREDENTIAL_VARIABLES.items():
+            if params.get(name) is None and os.environ.get(variable):
+                params[name] = os.environ[variable]
         super().__init__(**params)
 
     @classmethod
@@ -76,12 +86,14 @@ class CmemsDataStore(ApiDataStore):
             properties=dict(
                 cmems_username=JsonStringSchema(
                     secret=True,
-                    description="Copernicus Marine user name (accepted as xcube-cmems does; "
+                    description="Copernicus Marine user name, by default "
+                    "$COPERNICUSMARINE_SERVICE_USERNAME (accepted as xcube-cmems does; "
                     "the metadata and ARCO stores are public, so it is sent nowhere)",
                 ),
                 cmems_password=JsonStringSchema(
                     secret=True,
-                    description="Copernicus Marine password (accepted as xcube-cmems does; "
+                    description="Copernicus Marine password, by default "
+                    "$COPERNICUSMARINE_SERVICE_PASSWORD (accepted as xcube-cmems does; "
                     "sent nowhere)",
                 ),
                 metadata_url=url_schema(
