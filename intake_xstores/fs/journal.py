@@ -46,6 +46,12 @@ _METADATA_NAMES = (".zmetadata", ".zgroup", ".zattrs", ".zarray", "zarr.json")
 _TEMP_NAME = re.compile(r"^\.tmp-[0-9a-f]{12}-(?P<name>.+)$")
 
 
+def in_own_words(text: str, path: str, name: str) -> str:
+    """*text*, a library's error message, with *path* and its hidden temps named
+    *name*: libraries name the paths they were given, which users never saw."""
+    return re.sub(r"\.tmp-[0-9a-f]{12}-", "", text).replace(path, name)
+
+
 def journal_path(path: str) -> str:
     parent, name = posixpath.split(path.rstrip("/"))
     return posixpath.join(parent, JOURNAL_PREFIX + name)

@@ -241,10 +241,11 @@ class FsDataStore(MutableDataStore):
         return FsDataAccessor(data_type, format_id, self.protocol.name, fs=self.fs)
 
     @contextlib.contextmanager
-    def _speaking_of(self, data_id: str, reading: bool = False, format_id: str = ""):
+    def _speaking_of(self, data_id: str, path: str, reading: bool = False, format_id: str = ""):
         """Let the accessor, the formats and the journal name *data_id* in their
-        messages (see :func:`~intake_xstores.errors.naming`), and, when
-        *reading*, say so plainly if the data read is not there.
+        messages (see :func:`~intake_xstores.errors.naming`), a library's error
+        at *path* name it too, and, when *reading*, say so plainly if the data
+        read is not there.
 
         Checking existence only after a failure keeps a successful open or
         describe free of extra round trips to remote storage.
@@ -262,7 +263,8 @@ class FsDataStore(MutableDataStore):
                 raise self._missing(data_id) from None
             doing = "read" if reading else "write"
             as_format = f" as {format_id}" if format_id else ""
-            text = f"Cannot {doing} {data_id!r}{as_format}: {error_text(error)}"
+            said = journal.in_own_words(error_text(error), path, data_id)
+            text = f"Cannot {doing} {data_id!r}{as_format}: {said}"
             raise DataStoreError(scrub(text)) from error
 
     @classmethod
@@ -420,13 +422,13 @@ class FsDataStore(MutableDataStore):
     def _recover(self, data_id: str, path: str) -> None:
         """Finish or undo an interrupted write to *data_id* (see :mod:`.journal`)."""
         if not self.protocol.read_only:
-            with self._speaking_of(data_id):
+            with self._speaking_of(data_id, path):
                 journal.recover(self.fs, path)
 
     def describe_data(self, data_id: str, data_type: DataTypeLike = None) -> DataDescriptor:
         path = self._selected_path(data_id)
         alias, format_id = self._resolve(data_id, data_type=data_type)
-        with self._speaking_of(data_id, reading=True, format_id=format_id):
+        with self._speaking_of(data_id, path, reading=True, format_id=format_id):
             descriptor = get_format(format_id).describe(self.fs, path, data_id, alias)
         descriptor.open_params_schema = self._accessor(
             alias, format_id
@@ -481,7 +483,7 @@ class FsDataStore(MutableDataStore):
     def open_data(self, data_id: str, opener_id: str | None = None, **open_params: Any) -> Any:
         path = self._selected_path(data_id)
         alias, format_id = self._resolve(data_id, opener_id, open_params.pop("data_type", None))
-        with self._speaking_of(data_id, reading=True, format_id=format_id):
+        with self._speaking_of(data_id, path, reading=True, format_id=format_id):
             accessor = self._accessor(alias, format_id)
             return accessor.open_data(path, data_type=alias, **open_params)
 
@@ -543,7 +545,7 @@ class FsDataStore(MutableDataStore):
         write_params = self._data_id_params_as_paths(
             accessor.get_write_data_params_schema(), write_params
         )
-        with self._speaking_of(data_id, format_id=format_id):
+        with self._speaking_of(data_id, path, format_id=format_id):
             accessor.write_data(data, path, replace=replace, **write_params)
         return data_id
 
@@ -572,7 +574,7 @@ class FsDataStore(MutableDataStore):
         self._check_writable("delete data")
         self.get_delete_data_params_schema(data_id).validate_instance(delete_params)
         path = self._existing(data_id)
-        with self._speaking_of(data_id):
+        with self._speaking_of(data_id, path):
             self._accessor(*self._resolve(data_id)).delete_data(path)
 
     def cleanup(self) -> list[str]:
