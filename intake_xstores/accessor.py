@@ -136,49 +136,35 @@ def split_accessor_id(accessor_id: str) -> tuple[str, str, str]:
     return parts[0], parts[1], parts[2]
 
 
-def _find(
-    point: str,
-    predicate: Callable[[Extension], bool] | None,
-    data_type: str | None,
-    format_id: str | None,
-    storage_id: str | None,
-    extension_registry: ExtensionRegistry | None = None,
-) -> list[Extension]:
-    registry = extension_registry or get_extension_registry()
-    candidates = registry.find_extensions(point)
-    wanted = {"data_type": data_type, "format_id": format_id, "storage_id": storage_id}
-    return [
-        e
-        for e in candidates
-        if all(v is None or e.metadata.get(k) == v for k, v in wanted.items())
-        and (predicate is None or predicate(e))
-    ]
+def _finder(point: str, kind: str) -> Callable[..., list[Extension]]:
+    """The public finder of the extensions at *point* (openers or writers)."""
+
+    def find(
+        predicate: Callable[[Extension], bool] | None = None,
+        extension_registry: ExtensionRegistry | None = None,
+        *,
+        data_type: str | None = None,
+        format_id: str | None = None,
+        storage_id: str | None = None,
+    ) -> list[Extension]:
+        registry = extension_registry or get_extension_registry()
+        wanted = {"data_type": data_type, "format_id": format_id, "storage_id": storage_id}
+        return [
+            e
+            for e in registry.find_extensions(point)
+            if all(v is None or e.metadata.get(k) == v for k, v in wanted.items())
+            and (predicate is None or predicate(e))
+        ]
+
+    find.__name__ = find.__qualname__ = f"find_data_{kind}_extensions"
+    find.__doc__ = (
+        f"{kind.capitalize()} extensions, optionally filtered by data type, format and storage."
+    )
+    return find
 
 
-def find_data_opener_extensions(
-    predicate: Callable[[Extension], bool] | None = None,
-    extension_registry: ExtensionRegistry | None = None,
-    *,
-    data_type: str | None = None,
-    format_id: str | None = None,
-    storage_id: str | None = None,
-) -> list[Extension]:
-    """Opener extensions, optionally filtered by data type, format and storage."""
-    point = EXTENSION_POINT_DATA_OPENERS
-    return _find(point, predicate, data_type, format_id, storage_id, extension_registry)
-
-
-def find_data_writer_extensions(
-    predicate: Callable[[Extension], bool] | None = None,
-    extension_registry: ExtensionRegistry | None = None,
-    *,
-    data_type: str | None = None,
-    format_id: str | None = None,
-    storage_id: str | None = None,
-) -> list[Extension]:
-    """Writer extensions, optionally filtered by data type, format and storage."""
-    point = EXTENSION_POINT_DATA_WRITERS
-    return _find(point, predicate, data_type, format_id, storage_id, extension_registry)
+find_data_opener_extensions = _finder(EXTENSION_POINT_DATA_OPENERS, "opener")
+find_data_writer_extensions = _finder(EXTENSION_POINT_DATA_WRITERS, "writer")
 
 
 def _new_accessor(

@@ -1,5 +1,8 @@
 """Errors raised by the data store framework."""
 
+import contextlib
+import contextvars
+from collections.abc import Iterator
 from typing import Any
 
 import jsonschema
@@ -48,6 +51,30 @@ class DataExistsError(DataStoreError):
 
     def __reduce__(self):
         return type(self), (self.data_id,)
+
+
+#: The data ID a store is acting on. Accessors, formats and the write journal
+#: see paths only (a write's hidden temp, too), yet their messages should name
+#: the data as the user did; chunk reads run inside Dask tasks long after an
+#: open, so openers take the name when they open. Set with :func:`naming`.
+_DATA_ID: contextvars.ContextVar[str | None] = contextvars.ContextVar("data_id", default=None)
+
+
+@contextlib.contextmanager
+def naming(data_id: str) -> Iterator[None]:
+    """Let messages made inside (see :func:`shown`) call the data *data_id*."""
+    token = _DATA_ID.set(data_id)
+    try:
+        yield
+    finally:
+        _DATA_ID.reset(token)
+
+
+def shown(path: str) -> str:
+    """What a message calls the data at *path* (or at its hidden temp): the data ID
+    the store is acting on (see :func:`naming`), else *path* itself, as when an
+    accessor is used without a store."""
+    return _DATA_ID.get() or path
 
 
 def error_text(error: BaseException) -> str:

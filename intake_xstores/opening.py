@@ -8,7 +8,6 @@ Shared by the filesystem formats (``fs/formats``) and the reference store
 
 from __future__ import annotations
 
-import contextvars
 import difflib
 import functools
 import json
@@ -22,7 +21,7 @@ from typing import Any
 
 from zarr.storage import WrapperStore
 
-from .errors import DataStoreError, DataStoreParamsError, error_text, param_error
+from .errors import DataStoreError, DataStoreParamsError, error_text, param_error, shown
 from .schema import (
     JsonArraySchema,
     JsonBooleanSchema,
@@ -96,13 +95,6 @@ ZARR_OPEN_PARAMS: dict[str, JsonSchema] = dict(
 )
 
 
-#: The data ID a store is opening, set by the store around the open: chunks are
-#: read long after, inside Dask tasks, and their errors should still name it.
-OPENING_DATA_ID: contextvars.ContextVar[str | None] = contextvars.ContextVar(
-    "opening_data_id", default=None
-)
-
-
 def _read_chunk(data_id: str, format_id: str, array: Any, index: Any, *args: Any, **kwargs: Any):
     from dask.array.core import getter
 
@@ -126,13 +118,13 @@ def open_xarray(
     through here, so each such name is an error naming it and what exists.
     Variables are dropped after opening, once their names are checked. Every
     chunk read of the Dask arrays goes through a getter (a picklable partial,
-    for distributed workers) whose errors name the data (the data ID being
-    opened, else *path*) and the format.
+    for distributed workers) whose errors name the data (see
+    :func:`~intake_xstores.errors.shown`) and the format.
     """
     kwargs = {k: v for k, v in params.items() if k in DATASET_OPEN_PARAMS}
     kwargs.setdefault("chunks", {})  # lazy: Dask arrays in the stored chunking
     if kwargs["chunks"] is not None:
-        name = OPENING_DATA_ID.get() or path
+        name = shown(path)
         kwargs["from_array_kwargs"] = {"getitem": functools.partial(_read_chunk, name, format_id)}
     drop = kwargs.pop("drop_variables", None)
     drop = [drop] if isinstance(drop, str) else list(drop or ())
@@ -223,10 +215,10 @@ class AccessStore(WrapperStore):
         corrupt = f"corrupt metadata of variable {variable!r} ({key!r}): {problem}"
         if not self.skip_bad_variables:
             raise DataStoreError(
-                f"Cannot read {self.path!r} as zarr: {corrupt}; "
+                f"Cannot read {shown(self.path)!r} as zarr: {corrupt}; "
                 "pass skip_bad_variables=True to open it without that variable"
             )
-        warnings.warn(f"Skipping, in {self.path!r}, {corrupt}", UserWarning, stacklevel=2)
+        warnings.warn(f"Skipping, in {shown(self.path)!r}, {corrupt}", UserWarning, stacklevel=2)
         return None
 
 

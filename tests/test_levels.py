@@ -270,3 +270,18 @@ def test_levels_keep_their_tiles_when_chunks_are_large(memory_store):
     memory_store.write_data(cube, "long.levels", num_levels=1, tile_size=64)
     chunks = memory_store.open_data("long.levels").get_dataset(0).chl.chunks
     assert chunks[1:] == ((64,), (64, 64))
+
+
+def test_format_errors_name_the_data_id_through_a_store_and_the_path_without_one(
+    memory_store,
+):
+    from intake_xstores import new_data_opener
+
+    memory_store.fs.pipe(store_path(memory_store, "empty.levels", "notes.txt"), b"no levels")
+    with pytest.raises(DataStoreError, match="^'empty.levels' is not a multi-level") as info:
+        memory_store.open_data("empty.levels")
+    assert memory_store.root not in str(info.value)
+
+    path = store_path(memory_store, "empty.levels")
+    with pytest.raises(DataStoreError, match=f"^{path!r} is not a multi-level"):
+        new_data_opener("mldataset:levels:memory").open_data(path)

@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from ..accessor import DataOpener, DataWriter
-from ..errors import DataExistsError, DataStoreError, error_text, param_error
+from ..errors import DataExistsError, DataStoreError, error_text, param_error, shown
 from ..schema import JsonBooleanSchema, JsonObjectSchema, JsonStringSchema
 from .components import get_format, get_protocol
 from .journal import WriteJournal, remove
@@ -26,7 +26,8 @@ from .journal import WriteJournal, remove
 class FsDataAccessor(DataOpener, DataWriter):
     """Opens and writes *data_type* in *format_id* on the *protocol* filesystem.
 
-    Data IDs given to it are paths on that filesystem.
+    Data IDs given to it are paths on that filesystem; its messages name them,
+    or the data ID a store names (see :func:`~intake_xstores.errors.naming`).
     """
 
     def __init__(self, data_type: str, format_id: str, protocol: str, fs=None, **storage_options):
@@ -58,10 +59,10 @@ class FsDataAccessor(DataOpener, DataWriter):
             return self.format.open(fs, data_id, data_type, **params)
         except FileNotFoundError as error:
             if not fs.exists(data_id):
-                raise DataStoreError(f"Data resource {data_id!r} does not exist") from None
+                raise DataStoreError(f"Data resource {shown(data_id)!r} does not exist") from None
             # there, but a part its metadata names is not (e.g. stale consolidated metadata)
             raise DataStoreError(
-                f"Cannot read {data_id!r} as {self.format.id}: {error_text(error)}"
+                f"Cannot read {shown(data_id)!r} as {self.format.id}: {error_text(error)}"
             ) from error
 
     def get_write_data_params_schema(self) -> JsonObjectSchema:
@@ -84,7 +85,7 @@ class FsDataAccessor(DataOpener, DataWriter):
                 self._append(journal, data, existing, **params)
                 return data_id
             if existing and not replace:
-                raise DataExistsError(data_id)
+                raise DataExistsError(shown(data_id))
             temp = journal.temp_path()
             journal.record("write", temp=temp)
             try:
@@ -126,7 +127,7 @@ class FsDataAccessor(DataOpener, DataWriter):
     def delete_data(self, data_id: str, **delete_params: Any) -> None:
         files = self.format.files(self.fs, data_id)
         if not files:
-            raise DataStoreError(f"Data resource {data_id!r} does not exist")
+            raise DataStoreError(f"Data resource {shown(data_id)!r} does not exist")
         remove(self.fs, files)
 
 

@@ -42,6 +42,16 @@ def format_classes(registry: ExtensionRegistry | None = None) -> list[type[FsFor
     return [e.component for e in registry.find_extensions(FORMATS)]
 
 
+def format_class_of(path: str, formats: list[type[FsFormat]] | None = None):
+    """The first of *formats* (by default the registered ones) whose filename
+    extensions *path* ends with, whatever its case; None if there is none."""
+    lower = path.lower()
+    for cls in format_classes() if formats is None else formats:
+        if lower.endswith(cls.extensions):
+            return cls
+    return None
+
+
 def format_class(format_id: str, registry: ExtensionRegistry | None = None):
     """The format class *format_id*, or None if none is registered."""
     registry = registry or get_extension_registry()

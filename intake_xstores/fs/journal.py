@@ -34,7 +34,7 @@ import time
 import uuid
 from typing import Any
 
-from ..errors import DataStoreError, error_text
+from ..errors import DataStoreError, error_text, shown
 from .kinds import kind_of
 
 JOURNAL_PREFIX = ".journal-"
@@ -44,6 +44,12 @@ STALE_SECONDS = 3600
 
 _METADATA_NAMES = (".zmetadata", ".zgroup", ".zattrs", ".zarray", "zarr.json")
 _TEMP_NAME = re.compile(r"^\.tmp-[0-9a-f]{12}-(?P<name>.+)$")
+
+
+def in_own_words(text: str, path: str, name: str) -> str:
+    """*text*, a library's error message, with *path* and its hidden temps named
+    *name*: libraries name the paths they were given, which users never saw."""
+    return re.sub(r"\.tmp-[0-9a-f]{12}-", "", text).replace(path, name)
 
 
 def journal_path(path: str) -> str:
@@ -67,7 +73,7 @@ class WriteJournal:
         _HELD.add(self.state["owner"]["write"])
         if not _create_exclusive(self.fs, self.file, self._encoded()):
             raise DataStoreError(
-                f"Cannot write {self.path!r}: another write to it is in progress "
+                f"Cannot write {shown(self.path)!r}: another write to it is in progress "
                 f"(its journal {self.file!r} exists); try again when it has finished"
             )
         self._remove_leftover_temps()
@@ -151,7 +157,7 @@ def recover(fs, path: str) -> bool:
             _rm_quietly(fs, state["temp"])
     except Exception as error:  # noqa: BLE001 - raised with the data ID named
         raise DataStoreError(
-            f"Cannot finish the interrupted write to {path!r}: {error_text(error)}; "
+            f"Cannot finish the interrupted write to {shown(path)!r}: {error_text(error)}; "
             f"its journal {file!r} is kept for the next try"
         ) from error
     _remove_journal(fs, file)

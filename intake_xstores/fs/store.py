@@ -23,7 +23,7 @@ from typing import Any, Literal
 from ..accessor import split_accessor_id
 from ..datatype import ANY_TYPE, DataType, DataTypeLike, data_type_of
 from ..descriptor import DataDescriptor
-from ..errors import DataStoreError, DataStoreParamsError, error_text, param_error
+from ..errors import DataStoreError, DataStoreParamsError, error_text, naming, param_error
 from ..schema import (
     JsonArraySchema,
     JsonBooleanSchema,
@@ -36,12 +36,11 @@ from ..secrets import redact_url, scrub
 from ..store import MutableDataStore
 from . import journal
 from .accessor import FsDataAccessor
-from .components import format_class, format_classes, get_format, get_protocol
+from .components import format_class, format_class_of, format_classes, get_format, get_protocol
 from .protocols import FsProtocol
 
 _DEFAULT_FORMATS = {"dataset": "zarr", "mldataset": "levels", "geodataframe": "geojson"}
 _LISTING_CONCURRENCY = 64
-_TEMP_PREFIX = re.compile(r"\.tmp-[0-9a-f]{12}-")  # a write's hidden temp: see journal.py
 _INVALID_CHARS = re.compile(r"[\x00-\x1f\x7f]")
 _DATA_IDS = "a non-empty path relative to the store root"
 
@@ -192,11 +191,8 @@ class FsDataStore(MutableDataStore):
     # --- formats and data types ---------------------------------------------
 
     def _format_id_of(self, data_id: str) -> str | None:
-        lower = data_id.lower().rstrip("/")
-        for fmt in format_classes():
-            if lower.endswith(fmt.extensions):
-                return fmt.id
-        return None
+        fmt = format_class_of(data_id.rstrip("/"))
+        return None if fmt is None else fmt.id
 
     def _resolve(
         self,
@@ -246,25 +242,30 @@ class FsDataStore(MutableDataStore):
 
     @contextlib.contextmanager
     def _speaking_of(self, data_id: str, path: str, reading: bool = False, format_id: str = ""):
-        """Let the accessor's errors name the data ID the user gave, not our path,
-        and, when *reading*, say so plainly if the data read is not there.
+        """Let the accessor, the formats and the journal name *data_id* in their
+        messages (see :func:`~intake_xstores.errors.naming`), a library's error
+        at *path* name it too, and, when *reading*, say so plainly if the data
+        read is not there.
 
         Checking existence only after a failure keeps a successful open or
         describe free of extra round trips to remote storage.
         """
         try:
-            yield
+            with naming(data_id):
+                yield
         except DataStoreError as error:
-            text = _TEMP_PREFIX.sub("", str(error)).replace(repr(path), repr(data_id))
-            raise type(error)(scrub(text)) from None
+            text = scrub(str(error))
+            if text == str(error):
+                raise
+            raise type(error)(text) from None
         except Exception as error:
             if reading and not self.has_data(data_id):
                 raise self._missing(data_id) from None
             doing = "read" if reading else "write"
             as_format = f" as {format_id}" if format_id else ""
-            text = f"Cannot {doing} {data_id!r}{as_format}: {error_text(error)}"
-            text = _TEMP_PREFIX.sub("", text)
-            raise DataStoreError(scrub(text.replace(path, data_id))) from error
+            said = journal.in_own_words(error_text(error), path, data_id)
+            text = f"Cannot {doing} {data_id!r}{as_format}: {said}"
+            raise DataStoreError(scrub(text)) from error
 
     @classmethod
     def get_data_types(cls) -> tuple[str, ...]:
@@ -482,15 +483,9 @@ class FsDataStore(MutableDataStore):
     def open_data(self, data_id: str, opener_id: str | None = None, **open_params: Any) -> Any:
         path = self._selected_path(data_id)
         alias, format_id = self._resolve(data_id, opener_id, open_params.pop("data_type", None))
-        from ..opening import OPENING_DATA_ID  # imports zarr: not before data is opened
-
-        opening = OPENING_DATA_ID.set(data_id)
-        try:
-            with self._speaking_of(data_id, path, reading=True, format_id=format_id):
-                accessor = self._accessor(alias, format_id)
-                return accessor.open_data(path, data_type=alias, **open_params)
-        finally:
-            OPENING_DATA_ID.reset(opening)
+        with self._speaking_of(data_id, path, reading=True, format_id=format_id):
+            accessor = self._accessor(alias, format_id)
+            return accessor.open_data(path, data_type=alias, **open_params)
 
     # --- writing ------------------------------------------------------------
 

@@ -22,7 +22,7 @@ import posixpath
 import re
 from typing import Any
 
-from ...errors import DataStoreError, param_error
+from ...errors import DataStoreError, param_error, shown
 from ...opening import ZARR_OPEN_PARAMS
 from ...schema import (
     JsonArraySchema,
@@ -220,7 +220,7 @@ def read_levels_meta(fs, path: str) -> dict[str, Any]:
     except FileNotFoundError:
         meta = None
     except ValueError as error:
-        raise DataStoreError(f"Invalid {META_NAME} in {path!r}: {error}") from None
+        raise DataStoreError(f"Invalid {META_NAME} in {shown(path)!r}: {error}") from None
     if meta is None:  # e.g. written by a tool that does not write .zlevels
         names = {posixpath.basename(p.rstrip("/")) for p in fs.ls(path, detail=False)}
         indexes = {int(m.group(1)) for n in names if (m := re.fullmatch(r"(\d+)\.zarr", n))}
@@ -233,12 +233,12 @@ def read_levels_meta(fs, path: str) -> dict[str, Any]:
     num_levels = meta.get("num_levels")
     if not isinstance(num_levels, int) or num_levels < 1:
         raise DataStoreError(
-            f"{path!r} is not a multi-level dataset: it has no levels "
+            f"{shown(path)!r} is not a multi-level dataset: it has no levels "
             f"(num_levels={num_levels!r}); expected 0.zarr (or {LINK_NAME}), 1.zarr, ..."
         )
     if not str(meta.get("version", LEVELS_VERSION)).startswith("1."):
         raise DataStoreError(
-            f"Unsupported {META_NAME} version {meta['version']!r} in {path!r}; "
+            f"Unsupported {META_NAME} version {meta['version']!r} in {shown(path)!r}; "
             f"this version reads 1.x"
         )
     return meta
@@ -288,19 +288,15 @@ def _link_to(fs, path: str, base_path: str) -> str:
 
 def _format_of(path: str, what: str):
     """The registered dataset format for *path*, by its extension."""
-    from ..components import format_classes, get_format
+    from ..components import format_class_of, format_classes, get_format
 
-    lower = path.lower()
-    candidates = []
-    for cls in format_classes():
-        if "dataset" in cls.data_types and cls is not LevelsFormat:
-            candidates.extend(cls.extensions)
-            if lower.endswith(cls.extensions):
-                return get_format(cls.id)
+    datasets = [c for c in format_classes() if "dataset" in c.data_types and c is not LevelsFormat]
+    cls = format_class_of(path, datasets)
+    if cls is not None:
+        return get_format(cls.id)
+    candidates = sorted(e for c in datasets for e in c.extensions)
     raise param_error(
-        what,
-        path,
-        allowed=f"a dataset with one of the extensions {', '.join(sorted(candidates))}",
+        what, path, allowed=f"a dataset with one of the extensions {', '.join(candidates)}"
     )
 
 
@@ -313,7 +309,7 @@ def _open_linked(fs, path: str, link: str, params: dict[str, Any]):
         return fmt.open(fs, target, "dataset", **known)
     except FileNotFoundError:
         raise DataStoreError(
-            f"The base dataset {link!r} linked from {path!r} does not exist"
+            f"The base dataset {link!r} linked from {shown(path)!r} does not exist"
         ) from None
 
 

@@ -7,7 +7,7 @@ import shutil
 import threading
 from typing import TYPE_CHECKING, Any
 
-from ...errors import DataStoreError
+from ...errors import DataStoreError, shown
 from ...opening import DATASET_OPEN_PARAMS, open_xarray
 from ...schema import JsonObjectSchema
 from ..kinds import kind_of
@@ -64,6 +64,6 @@ def _raise_if_disk_full(path: str, data: xr.Dataset, error: Exception) -> None:
     free = shutil.disk_usage(os.path.dirname(os.path.abspath(path))).free
     if isinstance(error, OSError) and error.errno == 28 or free < data.nbytes:
         raise DataStoreError(
-            f"No space left to write {path!r}: {free} bytes free on its device, "
+            f"No space left to write {shown(path)!r}: {free} bytes free on its device, "
             f"the data takes about {data.nbytes} bytes ({type(error).__name__}: {error})"
         ) from error

@@ -9,7 +9,7 @@ import posixpath
 import tempfile
 from typing import Any
 
-from ...errors import DataStoreError
+from ...errors import DataStoreError, shown
 from ...extras import Needs
 from ...schema import JsonArraySchema, JsonObjectSchema, JsonStringSchema
 from ..kinds import kind_of
@@ -67,7 +67,7 @@ def _refuse_unread_geometries(content: bytes, frame, path: str) -> None:
     for index, (feature, lost) in enumerate(zip(features, missing, strict=True)):
         if lost and isinstance(feature, dict) and feature.get("geometry") is not None:
             raise DataStoreError(
-                f"Cannot read {path!r} as geojson: the geometry of feature {index} "
+                f"Cannot read {shown(path)!r} as geojson: the geometry of feature {index} "
                 f"is invalid ({json.dumps(feature['geometry'])[:200]})"
             )
 
