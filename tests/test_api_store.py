@@ -89,6 +89,15 @@ def test_every_open_is_checked_before_the_plugin_code_runs():
     assert store.open_data("de", opener_id="dataset:greeting:memory", data_type="dataset")
 
 
+def test_a_store_with_one_opener_declares_only_its_id():
+    store = CountingGreetings(name="you")
+    assert store.get_data_opener_ids() == ("dataset:greeting:memory",)
+    assert store.get_data_opener_ids("en", data_type="dataset") == ("dataset:greeting:memory",)
+    assert store.get_data_opener_ids(data_type="mldataset") == ()
+    with pytest.raises(DataStoreError, match="'fr' is not in the greetings"):
+        store.get_data_opener_ids("fr")
+
+
 def test_a_catalogue_entry_that_cannot_be_a_descriptor_is_named():
     class Broken(GreetingsStore):
         def fetch_catalog(self):

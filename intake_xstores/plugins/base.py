@@ -7,13 +7,14 @@ after :meth:`refresh`.
 
 A subclass implements only what is specific to its service:
 :attr:`~ApiDataStore.catalog_name`, :meth:`~ApiDataStore.fetch_catalog`,
-``get_data_opener_ids`` and ``open_data`` (and its store parameters). The
+``get_data_opener_ids`` (or the class attribute ``opener_id``, for a store with
+one opener) and ``open_data`` (and its store parameters). The
 base gives the rest a default: data types (``default_data_types``), no open
 parameters, descriptors built from the catalogue entries, search over the
 catalogue, and a check of every ``open_data`` call (data ID, ``data_type``,
 ``opener_id`` and the open parameters against
 ``get_open_data_params_schema``) before the subclass's code runs. Helpers
-for what several stores do alike: :meth:`~ApiDataStore.one_opener_ids`,
+for what several stores do alike:
 :meth:`~ApiDataStore.check_data_type`, :meth:`~ApiDataStore.processed_open_params`,
 ``preload_params`` and :func:`writable_cache_store`.
 """
@@ -38,6 +39,8 @@ class ApiDataStore(DataStore):
     """A read-only store listing the entries of a web service's catalogue."""
 
     default_data_types: ClassVar[tuple[str, ...]] = (DATASET_TYPE.alias,)
+    #: The one opener of a store that has one; others override get_data_opener_ids.
+    opener_id: ClassVar[str | None] = None
     """The data types of every data ID, unless a subclass says otherwise per data ID."""
 
     preload_params: ClassVar[str | None] = None
@@ -144,19 +147,22 @@ class ApiDataStore(DataStore):
             types = " or ".join(repr(t) for t in self.get_data_types_for_data(data_id))
             raise param_error("data_type", data_type, allowed=f"{types} for {data_id!r}")
 
-    def one_opener_ids(
-        self, opener_id: str, data_id: str | None = None, data_type: DataTypeLike = None
+    def get_data_opener_ids(
+        self, data_id: str | None = None, data_type: DataTypeLike = None
     ) -> tuple[str, ...]:
-        """``get_data_opener_ids`` of a store with the one opener *opener_id*: an
-        error for an unknown *data_id*, no opener for a *data_type* none of
-        :attr:`default_data_types` is."""
+        """:attr:`opener_id`: an error for an unknown *data_id*, no opener for a
+        *data_type* none of :attr:`default_data_types` is."""
+        if self.opener_id is None:
+            raise NotImplementedError(
+                f"{type(self).__name__} must set opener_id or override get_data_opener_ids"
+            )
         if data_id is not None:
             self.entry(data_id)
         if data_type is not None and not any(
             DataType.normalize(t).is_super_type_of(data_type) for t in self.default_data_types
         ):
             return ()
-        return (opener_id,)
+        return (self.opener_id,)
 
     # --- descriptions and search ------------------------------------------------
 

@@ -51,6 +51,8 @@ CCI_ATTRS = (*DRS_FIELDS, "institute")
 class CciOdpDataStore(ApiDataStore):
     """The datasets of the ESA CCI Open Data Portal (read-only); see the module docstring."""
 
+    opener_id = OPENER_ID
+
     @classmethod
     def get_data_store_params_schema(cls) -> JsonObjectSchema:
         return web_store_params_schema(
@@ -267,11 +269,6 @@ class CciOdpDataStore(ApiDataStore):
             yield self.describe_data(data_id)
 
     # --- opening ----------------------------------------------------------------------
-
-    def get_data_opener_ids(
-        self, data_id: str | None = None, data_type: DataTypeLike = None
-    ) -> tuple[str, ...]:
-        return self.one_opener_ids(OPENER_ID, data_id)
 
     def get_open_data_params_schema(
         self, data_id: str | None = None, opener_id: str | None = None

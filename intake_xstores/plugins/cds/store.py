@@ -49,6 +49,8 @@ class CdsDataStore(ApiDataStore):
     the result and returns it as a normalised dataset in memory.
     """
 
+    opener_id = OPENER_ID
+
     @classmethod
     def get_data_store_params_schema(cls) -> JsonObjectSchema:
         return web_store_params_schema(
@@ -123,11 +125,6 @@ class CdsDataStore(ApiDataStore):
         )
 
     # --- opening ------------------------------------------------------------------
-
-    def get_data_opener_ids(
-        self, data_id: str | None = None, data_type: DataTypeLike = None
-    ) -> tuple[str, ...]:
-        return self.one_opener_ids(OPENER_ID, data_id, data_type)
 
     def get_open_data_params_schema(
         self, data_id: str | None = None, opener_id: str | None = None

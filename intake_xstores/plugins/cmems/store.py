@@ -60,6 +60,8 @@ CREDENTIAL_VARIABLES = {
 class CmemsDataStore(ApiDataStore):
     """The Copernicus Marine Service's datasets, described from metadata, opened lazily."""
 
+    opener_id = OPENER_ID
+
     def __init__(self, **params: Any):
         retired = [name for name in RETIRED_PARAMS if params.get(name) is not None]
         for name in retired:
@@ -166,11 +168,6 @@ class CmemsDataStore(ApiDataStore):
         )
 
     # --- opening ------------------------------------------------------------------
-
-    def get_data_opener_ids(
-        self, data_id: str | None = None, data_type: DataTypeLike = None
-    ) -> tuple[str, ...]:
-        return self.one_opener_ids(OPENER_ID, data_id, data_type)
 
     def get_open_data_params_schema(
         self, data_id: str | None = None, opener_id: str | None = None

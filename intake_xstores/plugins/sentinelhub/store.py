@@ -51,6 +51,8 @@ class SentinelHubDataStore(ApiDataStore):
     given). The API URLs default to paths under ``instance_url``.
     """
 
+    opener_id = OPENER_ID
+
     SERVICE = "Sentinel Hub"
     INSTANCE_URL = "https://services.sentinel-hub.com"
     OAUTH2_PATH = "/oauth"
@@ -281,11 +283,6 @@ class SentinelHubDataStore(ApiDataStore):
                 )
 
     # --- opening ------------------------------------------------------------------
-
-    def get_data_opener_ids(
-        self, data_id: str | None = None, data_type: DataTypeLike = None
-    ) -> tuple[str, ...]:
-        return self.one_opener_ids(OPENER_ID, data_id)
 
     def get_open_data_params_schema(
         self, data_id: str | None = None, opener_id: str | None = None

@@ -11,6 +11,8 @@ from intake_xstores.plugins.base import ApiDataStore
 class GreetingsStore(ApiDataStore):
     """One dataset per language; its only variable holds the greeting."""
 
+    opener_id = "dataset:greeting:memory"
+
     catalog_name = "the greetings"
 
     @classmethod
@@ -25,9 +27,6 @@ class GreetingsStore(ApiDataStore):
             "en": {"word": "Hello", "bbox": [-8.0, 50.0, 2.0, 59.0]},
             "de": {"word": "Hallo", "bbox": [6.0, 47.0, 15.0, 55.0]},
         }
-
-    def get_data_opener_ids(self, data_id=None, data_type=None):
-        return ("dataset:greeting:memory",)
 
     def open_data(self, data_id, opener_id=None, **open_params):
         text = f"{self.entry(data_id)['word']}, {self.params['name']}!"
