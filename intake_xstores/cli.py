@@ -29,7 +29,7 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, NoReturn
 
 #: Exit status of a failed command (argparse uses 2 for usage errors).
@@ -294,7 +294,8 @@ def split_location(text: str, data_id_required: bool) -> tuple[str, str | None]:
 
 
 def cmd_copy(args: argparse.Namespace) -> None:
-    """Copy a dataset from one store to another, converting formats on the way."""
+    """Copy SOURCE to TARGET; the target data ID's extension picks the format
+    written (.zarr, .nc, .geojson, ...)."""
     from .store import MutableDataStore
 
     src_id, src_data_id = split_location(args.source, data_id_required=True)
@@ -412,11 +413,9 @@ def cmd_gui(args: argparse.Namespace) -> None:
     serve(args.catalogs, port=args.port, address=args.address, show=args.show)
 
 
-# --- the parser ------------------------------------------------------------
-
-
 def cmd_preload(args: argparse.Namespace) -> None:
-    """Preload data IDs into the store's cache, with progress; Ctrl-C cancels."""
+    """Preload DATA_IDs (default: all the store preloads) with progress; Ctrl-C
+    cancels cleanly. Prints the store to open them from."""
     from .preload import NullPreloadHandle, PreloadStatus
 
     store = _store(args.store_id, args.params)
@@ -444,25 +443,18 @@ def cmd_preload(args: argparse.Namespace) -> None:
     print(f"preloaded into {cache!r}")
 
 
-def _add_preload_parser(sub: Any) -> None:
-    p = sub.add_parser(
-        "preload",
-        help="fetch data IDs into a store's cache ahead of opening them",
-        description="Preload DATA_IDs (default: all the store preloads) with progress; "
-        "Ctrl-C cancels cleanly. Prints the store to open them from.",
-    )
-    p.add_argument("store_id", metavar="STORE_ID")
-    p.add_argument("data_ids", metavar="DATA_ID", nargs="*")
-    _add_params(p)
-    p.add_argument(
-        "--preload-param",
-        dest="preload_params",
-        action="append",
-        metavar="KEY=VALUE",
-        help="preload parameter, e.g. max_workers=4 (repeatable; VALUE is JSON if it parses)",
-    )
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
-    p.set_defaults(func=cmd_preload)
+# --- the parser ------------------------------------------------------------
+
+
+def _command(
+    sub: Any, func: Callable[[argparse.Namespace], None], says: str
+) -> argparse.ArgumentParser:
+    """The subcommand running *func*, named after it (``cmd_open_params``:
+    ``open-params``); *says* is its one-line help, its docstring the description."""
+    name = func.__name__.removeprefix("cmd_").replace("_", "-")
+    p = sub.add_parser(name, help=says, description=func.__doc__)
+    p.set_defaults(func=func)
+    return p
 
 
 def _add_params(p: argparse.ArgumentParser) -> None:
@@ -508,16 +500,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    p = sub.add_parser("stores", help="list the installed data stores")
+    p = _command(sub, cmd_stores, "list the installed data stores")
     p.add_argument("--json", action="store_true", help="print JSON")
-    p.set_defaults(func=cmd_stores)
 
-    p = sub.add_parser("params", help="show a data store's parameters")
+    p = _command(sub, cmd_params, "show a data store's parameters")
     p.add_argument("store_id", metavar="STORE_ID")
     p.add_argument("--json", action="store_true", help="print the JSON Schema")
-    p.set_defaults(func=cmd_params)
 
-    p = sub.add_parser("list", help="list the data IDs of a store")
+    p = _command(sub, cmd_list, "list the data IDs of a store")
     p.add_argument("store_id", metavar="STORE_ID")
     _add_params(p)
     p.add_argument("-t", "--data-type", help="only data of this type (dataset, geodataframe, ...)")
@@ -531,42 +521,26 @@ def build_parser() -> argparse.ArgumentParser:
         f"by default {','.join(DEFAULT_LIST_ATTRS)}",
     )
     p.add_argument("--json", action="store_true", help="with --attrs: print JSON")
-    p.set_defaults(func=cmd_list)
 
-    p = sub.add_parser(
-        "clean", help="finish or undo interrupted writes in a store, remove their temps"
-    )
+    p = _command(sub, cmd_clean, "finish or undo interrupted writes in a store, remove their temps")
     p.add_argument("store_id", metavar="STORE_ID")
     _add_params(p)
-    p.set_defaults(func=cmd_clean)
 
-    for name, func, says, json_says in (
+    for func, says, json_says in (
         (
-            "describe",
             cmd_describe,
             "describe a data ID (bbox, time range, variables)",
             "print the full descriptor as JSON",
         ),
-        (
-            "open-params",
-            cmd_open_params,
-            "show the parameters of opening a data ID",
-            "print the JSON Schema",
-        ),
+        (cmd_open_params, "show the parameters of opening a data ID", "print the JSON Schema"),
     ):
-        p = sub.add_parser(name, help=says)
+        p = _command(sub, func, says)
         p.add_argument("store_id", metavar="STORE_ID")
         p.add_argument("data_id", metavar="DATA_ID")
         _add_params(p)
         p.add_argument("--json", action="store_true", help=json_says)
-        p.set_defaults(func=func)
 
-    p = sub.add_parser(
-        "copy",
-        help="copy a dataset between stores (e.g. NetCDF to Zarr)",
-        description="Copy SOURCE to TARGET; the target data ID's extension picks "
-        "the format written (.zarr, .nc, .geojson, ...).",
-    )
+    p = _command(sub, cmd_copy, "copy a dataset between stores (e.g. NetCDF to Zarr)")
     p.add_argument("source", metavar="SRC_STORE:DATA_ID")
     p.add_argument("target", metavar="DST_STORE[:DATA_ID]")
     for name, what in (
@@ -597,9 +571,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--replace", action="store_true", help="overwrite an existing target")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
-    p.set_defaults(func=cmd_copy)
 
-    p = sub.add_parser("catalog", help="print an Intake YAML catalog entry for a store")
+    p = _command(sub, cmd_catalog, "print an Intake YAML catalog entry for a store")
     p.add_argument("store_id", metavar="STORE_ID", nargs="?")
     p.add_argument(
         "--from-pool",
@@ -610,9 +583,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--name", help="entry name (default: the store ID)")
     p.add_argument("--description", help="entry description")
     p.add_argument("--v2", action="store_true", help="an Intake 2 catalog (intake.from_yaml_file)")
-    p.set_defaults(func=cmd_catalog)
 
-    p = sub.add_parser("gui", help="browse YAML catalogs in Intake's GUI (Panel)")
+    p = _command(sub, cmd_gui, "browse YAML catalogs in Intake's GUI (Panel)")
     p.add_argument(
         "catalogs",
         metavar="CATALOG",
@@ -623,8 +595,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=5006, help="port to serve on (default: 5006)")
     p.add_argument("--address", default="127.0.0.1", help="address to serve on (default: loopback)")
     p.add_argument("--show", action="store_true", help="open a web browser")
-    p.set_defaults(func=cmd_gui)
-    _add_preload_parser(sub)
+
+    p = _command(sub, cmd_preload, "fetch data IDs into a store's cache ahead of opening them")
+    p.add_argument("store_id", metavar="STORE_ID")
+    p.add_argument("data_ids", metavar="DATA_ID", nargs="*")
+    _add_params(p)
+    p.add_argument(
+        "--preload-param",
+        dest="preload_params",
+        action="append",
+        metavar="KEY=VALUE",
+        help="preload parameter, e.g. max_workers=4 (repeatable; VALUE is JSON if it parses)",
+    )
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     return parser
 
 
