@@ -23,6 +23,7 @@ calls ``handle.raise_if_cancelled()``) between steps.
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import logging
 import sys
@@ -70,6 +71,7 @@ class PreloadStatus(Enum):
         return f"{type(self).__name__}.{self.name}"
 
 
+@dataclasses.dataclass(repr=False)
 class PreloadState:
     """The state of one data ID's preloading, or a partial update of it.
 
@@ -77,21 +79,15 @@ class PreloadState:
     ``progress`` is a fraction from 0 to 1.
     """
 
-    def __init__(
-        self,
-        data_id: str,
-        status: PreloadStatus | None = None,
-        progress: float | None = None,
-        message: str | None = None,
-        exception: BaseException | None = None,
-    ):
-        if not data_id:
+    data_id: str
+    status: PreloadStatus | None = None
+    progress: float | None = None
+    message: str | None = None
+    exception: BaseException | None = None
+
+    def __post_init__(self):
+        if not self.data_id:
             raise ValueError("PreloadState: data_id must be given")
-        self.data_id = data_id
-        self.status = status
-        self.progress = progress
-        self.message = message
-        self.exception = exception
 
     def update(self, event: PreloadState) -> None:
         """Merge the partial state *event* (of the same data ID) into this one."""
@@ -99,20 +95,15 @@ class PreloadState:
             raise TypeError(f"event must be a PreloadState, got {type(event).__name__}")
         if event.data_id != self.data_id:
             return
-        for name in ("status", "progress", "message", "exception"):
-            value = getattr(event, name)
-            if value is not None:
-                setattr(self, name, value)
+        for name, value in event._fields().items():
+            setattr(self, name, value)
 
     def copy(self) -> PreloadState:
-        return PreloadState(self.data_id, self.status, self.progress, self.message, self.exception)
+        return dataclasses.replace(self)
 
     def _fields(self) -> dict[str, Any]:
-        names = ("data_id", "status", "progress", "message", "exception")
-        return {k: getattr(self, k) for k in names if getattr(self, k) is not None}
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, PreloadState) and self._fields() == other._fields()
+        """The fields that are set."""
+        return {k: v for k, v in vars(self).items() if v is not None}
 
     def __str__(self) -> str:
         return ", ".join(f"{k}={v}" for k, v in self._fields().items())
