@@ -31,13 +31,5 @@ def new_fs_data_store(
 ) -> FsDataStore:
     """A filesystem data store of *protocol*; as ``new_data_store(protocol, ...)``
     with the parameters spelled out. ``None`` means "not given"."""
-    params = dict(
-        root=root,
-        max_depth=max_depth,
-        read_only=read_only,
-        includes=includes,
-        excludes=excludes,
-        storage_options=storage_options,
-    )
-    store_class = get_fs_data_store_class(protocol)
-    return store_class(**{k: v for k, v in params.items() if v is not None})
+    given = {name: value for name, value in locals().items() if value is not None}
+    return get_fs_data_store_class(given.pop("protocol"))(**given)

@@ -94,27 +94,11 @@ class SchemaUserParameter(UserParameter):
     ``False``, where Intake's ``bool("false")`` would be ``True``).
     """
 
-    def __init__(
-        self,
-        name: str,
-        description: str | None = None,
-        type: str | None = None,
-        default: Any = None,
-        min: Any = None,
-        max: Any = None,
-        allowed: list | None = None,
-        schema: Mapping[str, Any] | None = None,
-    ):
-        super().__init__(
-            name,
-            description=description,
-            type=type,
-            default=default,
-            min=min,
-            max=max,
-            allowed=allowed,
-        )
-        if default is None:
+    def __init__(self, name: str, schema: Mapping[str, Any] | None = None, **intake_fields: Any):
+        """*intake_fields* as :class:`UserParameter` takes them (``description``,
+        ``type``, ``default``, ``min``, ``max``, ``allowed``)."""
+        super().__init__(name, **intake_fields)
+        if intake_fields.get("default") is None:
             self.default = self.expanded_default = None
         self.schema = dict(schema or {})
 
