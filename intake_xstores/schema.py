@@ -248,6 +248,8 @@ class JsonBooleanSchema(JsonSimpleSchema):
 
 
 class JsonStringSchema(JsonSimpleSchema):
+    """A string; keywords as in ``_keywords`` (``pattern``, ``min_length``, ...)."""
+
     type = "string"
     _keywords = {
         "min_length": "minLength",
@@ -255,26 +257,15 @@ class JsonStringSchema(JsonSimpleSchema):
         "pattern": "pattern",
     }
 
-    def __init__(
-        self,
-        format: str | None = None,
-        pattern: str | None = None,
-        min_length: int | None = None,
-        max_length: int | None = None,
-        **kwargs: Any,
-    ):
-        super().__init__(
-            type="string",
-            format=format,
-            pattern=pattern,
-            min_length=min_length,
-            max_length=max_length,
-            **kwargs,
-        )
+    def __init__(self, format: str | None = None, **kwargs: Any):
+        super().__init__(type="string", format=format, **kwargs)
 
 
 class JsonNumberSchema(JsonSimpleSchema):
-    """A number; ``type="integer"`` makes it an integer (as :class:`JsonIntegerSchema`)."""
+    """A number; ``type="integer"`` makes it an integer (as :class:`JsonIntegerSchema`).
+
+    Keywords as in ``_keywords`` (``minimum``, ``exclusive_maximum``, ...).
+    """
 
     type = "number"
     _keywords = {
@@ -285,27 +276,10 @@ class JsonNumberSchema(JsonSimpleSchema):
         "multiple_of": "multipleOf",
     }
 
-    def __init__(
-        self,
-        type: str = "number",
-        minimum: float | None = None,
-        exclusive_minimum: float | None = None,
-        maximum: float | None = None,
-        exclusive_maximum: float | None = None,
-        multiple_of: float | None = None,
-        **kwargs: Any,
-    ):
+    def __init__(self, type: str = "number", **kwargs: Any):
         if type not in ("integer", "number"):
             raise ValueError('Type must be one of "integer", "number"')
-        super().__init__(
-            type,
-            minimum=minimum,
-            exclusive_minimum=exclusive_minimum,
-            maximum=maximum,
-            exclusive_maximum=exclusive_maximum,
-            multiple_of=multiple_of,
-            **kwargs,
-        )
+        super().__init__(type, **kwargs)
 
 
 class JsonIntegerSchema(JsonNumberSchema):
@@ -388,7 +362,8 @@ class JsonDatetimeSchema(JsonStringSchema):
 
 class JsonArraySchema(JsonSchema):
     """An array. *items* is one schema for every item, or a list of schemas,
-    one per position (written as the standard ``prefixItems``)."""
+    one per position (written as the standard ``prefixItems``); other keywords
+    as in ``_keywords`` (``min_items``, ``unique_items``, ...)."""
 
     type = "array"
     _keywords = {
@@ -399,22 +374,8 @@ class JsonArraySchema(JsonSchema):
         "unique_items": "uniqueItems",
     }
 
-    def __init__(
-        self,
-        items: JsonSchema | Sequence[JsonSchema] | None = None,
-        min_items: int | None = None,
-        max_items: int | None = None,
-        unique_items: bool | None = None,
-        **kwargs: Any,
-    ):
-        super().__init__(
-            type="array",
-            items=items,
-            min_items=min_items,
-            max_items=max_items,
-            unique_items=unique_items,
-            **kwargs,
-        )
+    def __init__(self, items: JsonSchema | Sequence[JsonSchema] | None = None, **kwargs: Any):
+        super().__init__(type="array", items=items, **kwargs)
 
     def to_dict(self) -> dict[str, Any]:
         d = super().to_dict()
