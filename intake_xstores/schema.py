@@ -176,10 +176,22 @@ class JsonSchema:
         return self._from_validated_instance(instance)
 
     def _to_unvalidated_instance(self, value: Any) -> Any:
-        return self.serializer(value) if self.serializer is not None else value
+        if self.serializer is not None:
+            return self.serializer(value)
+        return self._convert(value, "_to_unvalidated_instance")
 
     def _from_validated_instance(self, instance: Any) -> Any:
-        return self.factory(instance) if self.factory is not None else instance
+        value = self._convert(instance, "_from_validated_instance")
+        return self._build(value) if self.factory is not None else value
+
+    def _convert(self, value: Any, method: str) -> Any:
+        """*value* with its parts converted by *method* of their schemas
+        (arrays and objects); a simple value as it is."""
+        return value
+
+    def _build(self, value: Any) -> Any:
+        """The object :attr:`factory` makes of the converted *value*."""
+        return self.factory(value)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, JsonSchema) and self.to_dict() == other.to_dict()
@@ -383,16 +395,10 @@ class JsonArraySchema(JsonSchema):
             d["prefixItems"] = d.pop("items")
         return d
 
-    def _to_unvalidated_instance(self, value: Any) -> Any:
-        if self.serializer is not None:
-            return self.serializer(value)
-        return self._convert_items(value, "_to_unvalidated_instance")
+    def _build(self, value: Any) -> Any:
+        return None if value is None else self.factory(value)
 
-    def _from_validated_instance(self, instance: Any) -> Any:
-        value = self._convert_items(instance, "_from_validated_instance")
-        return self.factory(value) if self.factory is not None and value is not None else value
-
-    def _convert_items(self, sequence: Any, method: str) -> Any:
+    def _convert(self, sequence: Any, method: str) -> Any:
         if sequence is None:
             return None
         schemas = self.items if isinstance(self.items, (list, tuple)) else self.prefix_items
@@ -494,16 +500,10 @@ class JsonObjectSchema(JsonSchema):
                 paths |= prop.secret_paths(prefix + (name,))
         return paths
 
-    def _to_unvalidated_instance(self, value: Any) -> Any:
-        if self.serializer is not None:
-            return self.serializer(value)
-        return self._convert_mapping(value, "_to_unvalidated_instance")
+    def _build(self, value: Any) -> Any:
+        return None if value is None else self.factory(**value)
 
-    def _from_validated_instance(self, instance: Any) -> Any:
-        value = self._convert_mapping(instance, "_from_validated_instance")
-        return self.factory(**value) if self.factory is not None and value is not None else value
-
-    def _convert_mapping(self, value: Any, method: str) -> Any:
+    def _convert(self, value: Any, method: str) -> Any:
         """Convert each property by its schema; an object that is no mapping is
         read by its ``to_dict()`` or, failing that, by its attributes."""
         if value is None:
