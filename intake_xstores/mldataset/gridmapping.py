@@ -8,6 +8,7 @@ the y axis points up. This is that, built on pyproj.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import numpy as np
@@ -20,37 +21,60 @@ DEFAULT_TOLERANCE = 1e-5
 """Relative tolerance when telling whether coordinate steps are all equal."""
 
 
+def _part(field: str, index: int, doc: str | None = None) -> property:
+    """A read-only property: item *index* of the tuple *field*."""
+    return property(lambda self: getattr(self, field)[index], doc=doc)
+
+
+@dataclasses.dataclass(frozen=True, repr=False)
 class GridMapping:
     """A regular (or nearly so) 1-D x/y grid in a CRS.
 
-    ``xy_bbox`` is (x_min, y_min, x_max, y_max) of the pixel edges;
-    ``is_j_axis_up`` tells whether row 0 is the southern (bottom) row.
+    ``crs`` is a ``pyproj.CRS``; ``size`` and ``tile_size`` are (width,
+    height) in pixels; ``xy_res`` the (x, y) pixel size in CRS units;
+    ``xy_bbox`` (x_min, y_min, x_max, y_max) of the pixel edges;
+    ``is_j_axis_up`` tells whether row 0 is the southern (bottom) row, and
+    ``is_regular`` whether all pixels have the same size.
     """
 
-    def __init__(
-        self,
-        crs: Any,
-        size: tuple[int, int],
-        tile_size: tuple[int, int] | int | None,
-        xy_res: tuple[float, float],
-        xy_bbox: tuple[float, float, float, float],
-        is_j_axis_up: bool = False,
-        xy_dim_names: tuple[str, str] = ("x", "y"),
-        is_regular: bool = True,
-    ):
+    crs: Any
+    size: tuple[int, int]
+    tile_size: tuple[int, int] | int | None
+    xy_res: tuple[float, float]
+    xy_bbox: tuple[float, float, float, float]
+    is_j_axis_up: bool = False
+    xy_dim_names: tuple[str, str] = ("x", "y")
+    is_regular: bool = True
+
+    def __post_init__(self):
         import pyproj
 
-        width, height = (int(v) for v in size)
+        width, height = (int(v) for v in self.size)
         if width < 1 or height < 1:
-            raise param_error("size", size, allowed="two positive integers")
-        self._crs = pyproj.CRS.from_user_input(crs)
-        self._size = width, height
-        self._tile_size = normalize_tile_size(tile_size) or self._size
-        self._xy_res = float(xy_res[0]), float(xy_res[1])
-        self._xy_bbox = tuple(float(v) for v in xy_bbox)
-        self._is_j_axis_up = bool(is_j_axis_up)
-        self._xy_dim_names = tuple(xy_dim_names)
-        self._is_regular = bool(is_regular)
+            raise param_error("size", self.size, allowed="two positive integers")
+        normal = dict(
+            crs=pyproj.CRS.from_user_input(self.crs),
+            size=(width, height),
+            tile_size=normalize_tile_size(self.tile_size) or (width, height),
+            xy_res=(float(self.xy_res[0]), float(self.xy_res[1])),
+            xy_bbox=tuple(float(v) for v in self.xy_bbox),
+            is_j_axis_up=bool(self.is_j_axis_up),
+            xy_dim_names=tuple(self.xy_dim_names),
+            is_regular=bool(self.is_regular),
+        )
+        for name, value in normal.items():
+            object.__setattr__(self, name, value)
+
+    width = _part("size", 0)
+    height = _part("size", 1)
+    tile_width = _part("tile_size", 0)
+    tile_height = _part("tile_size", 1)
+    x_res = _part("xy_res", 0)
+    y_res = _part("xy_res", 1)
+    x_min = _part("xy_bbox", 0)
+    y_min = _part("xy_bbox", 1)
+    x_max = _part("xy_bbox", 2)
+    y_max = _part("xy_bbox", 3)
 
     # --- constructors -------------------------------------------------------
 
@@ -132,135 +156,35 @@ class GridMapping:
         xy_dim_names: tuple[str, str] | None = None,
     ) -> GridMapping:
         """A copy with a new tile size, axis direction or dimension names."""
-        return GridMapping(
-            self._crs,
-            self._size,
-            tile_size or self._tile_size,
-            self._xy_res,
-            self._xy_bbox,
-            self._is_j_axis_up if is_j_axis_up is None else is_j_axis_up,
-            xy_dim_names or self._xy_dim_names,
-            self._is_regular,
+        return dataclasses.replace(
+            self,
+            tile_size=tile_size or self.tile_size,
+            is_j_axis_up=self.is_j_axis_up if is_j_axis_up is None else is_j_axis_up,
+            xy_dim_names=xy_dim_names or self.xy_dim_names,
         )
 
     # --- properties ---------------------------------------------------------
 
     @property
-    def crs(self):
-        """The coordinate reference system, a ``pyproj.CRS``."""
-        return self._crs
-
-    @property
-    def size(self) -> tuple[int, int]:
-        """(width, height) in pixels."""
-        return self._size
-
-    @property
-    def width(self) -> int:
-        return self._size[0]
-
-    @property
-    def height(self) -> int:
-        return self._size[1]
-
-    @property
-    def tile_size(self) -> tuple[int, int]:
-        """(width, height) of a tile in pixels."""
-        return self._tile_size
-
-    @property
-    def tile_width(self) -> int:
-        return self._tile_size[0]
-
-    @property
-    def tile_height(self) -> int:
-        return self._tile_size[1]
-
-    @property
     def is_tiled(self) -> bool:
-        return self._size != self._tile_size
-
-    @property
-    def xy_res(self) -> tuple[float, float]:
-        """(x, y) pixel size in CRS units."""
-        return self._xy_res
-
-    @property
-    def x_res(self) -> float:
-        return self._xy_res[0]
-
-    @property
-    def y_res(self) -> float:
-        return self._xy_res[1]
-
-    @property
-    def xy_bbox(self) -> tuple[float, float, float, float]:
-        """(x_min, y_min, x_max, y_max) of the pixel edges."""
-        return self._xy_bbox  # type: ignore[return-value]
-
-    @property
-    def x_min(self) -> float:
-        return self._xy_bbox[0]
-
-    @property
-    def y_min(self) -> float:
-        return self._xy_bbox[1]
-
-    @property
-    def x_max(self) -> float:
-        return self._xy_bbox[2]
-
-    @property
-    def y_max(self) -> float:
-        return self._xy_bbox[3]
-
-    @property
-    def is_j_axis_up(self) -> bool:
-        """Whether y grows with the row index (row 0 is the bottom row)."""
-        return self._is_j_axis_up
-
-    @property
-    def is_regular(self) -> bool:
-        """Whether all pixels have the same size."""
-        return self._is_regular
-
-    @property
-    def xy_dim_names(self) -> tuple[str, str]:
-        return self._xy_dim_names  # type: ignore[return-value]
+        return self.size != self.tile_size
 
     @property
     def is_crs_geographic(self) -> bool:
-        return self._crs.is_geographic
+        return self.crs.is_geographic
 
     @property
     def spatial_unit_name(self) -> str:
         """The unit of the CRS axes, e.g. ``"degree"`` or ``"metre"``."""
-        return self._crs.axis_info[0].unit_name
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, GridMapping) and self._key() == other._key()
-
-    def __hash__(self) -> int:
-        return hash(self._key())
-
-    def _key(self) -> tuple:
-        return (
-            self._crs.to_wkt(),
-            self._size,
-            self._tile_size,
-            self._xy_res,
-            self._xy_bbox,
-            self._is_j_axis_up,
-            self._xy_dim_names,
-        )
+        return self.crs.axis_info[0].unit_name
 
     def __repr__(self) -> str:
-        authority = self._crs.to_authority()
-        crs = ":".join(authority) if authority else self._crs.name
+        authority = self.crs.to_authority()
+        crs = ":".join(authority) if authority else self.crs.name
         return (
-            f"GridMapping(crs={crs!r}, size={self._size}, tile_size={self._tile_size}, "
-            f"xy_res={self._xy_res}, xy_bbox={self._xy_bbox}, "
-            f"is_j_axis_up={self._is_j_axis_up})"
+            f"GridMapping(crs={crs!r}, size={self.size}, tile_size={self.tile_size}, "
+            f"xy_res={self.xy_res}, xy_bbox={self.xy_bbox}, "
+            f"is_j_axis_up={self.is_j_axis_up})"
         )
 
 
