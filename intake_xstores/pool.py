@@ -19,6 +19,7 @@ catalogs; this module needs no Intake.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import string
@@ -63,6 +64,7 @@ DATA_STORE_POOL_SCHEMA = JsonObjectSchema(additional_properties=DATA_STORE_CONFI
 """The schema of a pool: instance names mapped to store configurations."""
 
 
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class DataStoreConfig:
     """How to make one store of a pool: its ID, parameters, title, description.
 
@@ -72,49 +74,22 @@ class DataStoreConfig:
     compares equal to a config with the same contents.
     """
 
-    def __init__(
-        self,
-        store_id: str,
-        store_params: Mapping[str, Any] | None = None,
-        title: str | None = None,
-        description: str | None = None,
-        user_data: Any = None,
-        cost_params: Mapping[str, Any] | None = None,
-    ):
-        if not store_id:
+    store_id: str
+    store_params: dict[str, Any] | None = None
+    title: str | None = None
+    description: str | None = None
+    user_data: Any = None
+    cost_params: dict[str, Any] | None = None
+
+    def __post_init__(self):
+        if not self.store_id:
             raise DataStoreParamsError("Missing required parameter: store_id must be given")
-        if store_params is not None and not isinstance(store_params, Mapping):
-            raise TypeError(f"store_params must be a dict, was {type(store_params).__name__}")
-        self._store_id = store_id
-        self._store_params = dict(store_params) if store_params is not None else None
-        self._title = title
-        self._description = description
-        self._user_data = user_data
-        self._cost_params = dict(cost_params) if cost_params is not None else None
-
-    @property
-    def store_id(self) -> str:
-        return self._store_id
-
-    @property
-    def store_params(self) -> dict[str, Any] | None:
-        return self._store_params
-
-    @property
-    def title(self) -> str | None:
-        return self._title
-
-    @property
-    def description(self) -> str | None:
-        return self._description
-
-    @property
-    def user_data(self) -> Any:
-        return self._user_data
-
-    @property
-    def cost_params(self) -> dict[str, Any] | None:
-        return self._cost_params
+        if self.store_params is not None and not isinstance(self.store_params, Mapping):
+            raise TypeError(f"store_params must be a dict, was {type(self.store_params).__name__}")
+        for name in ("store_params", "cost_params"):  # copies: the caller's stay theirs
+            value = getattr(self, name)
+            if value is not None:
+                object.__setattr__(self, name, dict(value))
 
     @classmethod
     def from_dict(cls, data_store_config: Mapping[str, Any]) -> DataStoreConfig:
@@ -139,7 +114,7 @@ class DataStoreConfig:
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form; :meth:`from_dict` restores the config."""
-        d: dict[str, Any] = {"store_id": self._store_id}
+        d: dict[str, Any] = {"store_id": self.store_id}
         for key in ("store_params", "title", "description", "cost_params"):
             value = getattr(self, key)
             if value:
@@ -150,15 +125,15 @@ class DataStoreConfig:
         return (
             isinstance(other, DataStoreConfig)
             and self.to_dict() == other.to_dict()
-            and self._user_data == other._user_data
+            and self.user_data == other.user_data
         )
 
     __hash__ = None  # type: ignore[assignment]  # mutable contents
 
     def __repr__(self) -> str:
-        params = _shown_params(self._store_id, self._store_params or {})
-        title = f", title={self._title!r}" if self._title else ""
-        return f"DataStoreConfig({self._store_id!r}, store_params={params!r}{title})"
+        params = _shown_params(self.store_id, self.store_params or {})
+        title = f", title={self.title!r}" if self.title else ""
+        return f"DataStoreConfig({self.store_id!r}, store_params={params!r}{title})"
 
 
 def _shown_params(store_id: str, params: dict[str, Any]) -> dict[str, Any]:
