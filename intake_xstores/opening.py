@@ -23,7 +23,6 @@ from zarr.storage import WrapperStore
 
 from .errors import DataStoreError, DataStoreParamsError, error_text, param_error, shown
 from .schema import (
-    JsonArraySchema,
     JsonBooleanSchema,
     JsonComplexSchema,
     JsonIntegerSchema,
@@ -31,6 +30,7 @@ from .schema import (
     JsonObjectSchema,
     JsonSchema,
     JsonStringSchema,
+    names_schema,
 )
 
 access_logger = logging.getLogger("intake_xstores.access")
@@ -75,10 +75,7 @@ DATASET_OPEN_PARAMS: dict[str, JsonSchema] = dict(
         default=True,
         description="Decode the 'coordinates' attribute to identify coordinates",
     ),
-    drop_variables=JsonComplexSchema(
-        any_of=[JsonStringSchema(), JsonArraySchema(items=JsonStringSchema())],
-        description="Name or names of variables to drop",
-    ),
+    drop_variables=names_schema("Name or names of variables to drop"),
 )
 
 ZARR_OPEN_PARAMS: dict[str, JsonSchema] = dict(

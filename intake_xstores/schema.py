@@ -569,6 +569,15 @@ class JsonComplexSchema(JsonSchema):
         super().__init__(one_of=one_of, any_of=any_of, all_of=all_of, **kwargs)
 
 
+def names_schema(description: str, **kwargs: Any) -> JsonComplexSchema:
+    """A name or a list of names (xcube's ``drop_variables``, ``includes``, ...)."""
+    return JsonComplexSchema(
+        any_of=[JsonStringSchema(), JsonArraySchema(items=JsonStringSchema())],
+        description=description,
+        **kwargs,
+    )
+
+
 class JsonObject:
     """Base of objects that are made from, and turn into, JSON dictionaries
     described by their :meth:`get_schema` (whose ``factory`` makes the object)."""

@@ -25,12 +25,10 @@ from ..datatype import ANY_TYPE, DataType, DataTypeLike, data_type_of
 from ..descriptor import DataDescriptor
 from ..errors import DataStoreError, DataStoreParamsError, error_text, naming, param_error
 from ..schema import (
-    JsonArraySchema,
     JsonBooleanSchema,
-    JsonComplexSchema,
     JsonIntegerSchema,
     JsonObjectSchema,
-    JsonStringSchema,
+    names_schema,
 )
 from ..secrets import redact_url, scrub
 from ..store import MutableDataStore
@@ -53,13 +51,6 @@ def _decoded(data_id: str) -> str:
             break
         data_id = decoded
     return data_id
-
-
-def _patterns(description: str) -> JsonComplexSchema:
-    return JsonComplexSchema(
-        any_of=[JsonStringSchema(), JsonArraySchema(items=JsonStringSchema())],
-        description=description,
-    )
 
 
 class FsDataStore(MutableDataStore):
@@ -85,8 +76,8 @@ class FsDataStore(MutableDataStore):
                 read_only=JsonBooleanSchema(
                     default=cls.protocol.read_only, description="Refuse writes and deletes"
                 ),
-                includes=_patterns("Data IDs to include; wildcards * and ? allowed"),
-                excludes=_patterns("Data IDs to exclude; wildcards * and ? allowed"),
+                includes=names_schema("Data IDs to include; wildcards * and ? allowed"),
+                excludes=names_schema("Data IDs to exclude; wildcards * and ? allowed"),
                 storage_options=cls.protocol.get_storage_options_schema(),
             ),
             required=["root"] if cls.protocol.root_required else None,
