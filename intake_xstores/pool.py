@@ -157,20 +157,16 @@ class DataStoreInstance:
             raise TypeError(
                 f"store_config must be a DataStoreConfig, was {type(store_config).__name__}"
             )
-        self._store_config = store_config
+        self.store_config = store_config
         self._store: DataStore | None = None
         self._lock = threading.Lock()
-
-    @property
-    def store_config(self) -> DataStoreConfig:
-        return self._store_config
 
     @property
     def store(self) -> DataStore:
         """The store, made by ``new_data_store`` the first time it is asked for."""
         with self._lock:
             if self._store is None:
-                config = self._store_config
+                config = self.store_config
                 self._store = new_data_store(config.store_id, **(config.store_params or {}))
             return self._store
 
@@ -181,14 +177,14 @@ class DataStoreInstance:
             close()
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"_store_config": self._store_config, "_store": self._store}
+        return {"store_config": self.store_config, "_store": self._store}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
-        return f"DataStoreInstance({self._store_config!r})"
+        return f"DataStoreInstance({self.store_config!r})"
 
 
 class DataStorePool:
