@@ -35,6 +35,9 @@ from .schema import (
 )
 from .search import DataSearcher
 
+DataIdIter = Iterator[str | tuple[str, dict[str, Any]]]
+"""What ``get_data_ids`` yields: data IDs, or ``(data_id, attrs)`` pairs."""
+
 
 class DataStore(DataOpener, DataSearcher, DataPreloader, ABC):
     """A read-only data store: enumerate, describe, search and open data."""
@@ -65,10 +68,8 @@ class DataStore(DataOpener, DataSearcher, DataPreloader, ABC):
 
     @abstractmethod
     def get_data_ids(
-        self,
-        data_type: DataTypeLike = None,
-        include_attrs: Container[str] | bool = False,
-    ) -> Iterator[str | tuple[str, dict[str, Any]]]:
+        self, data_type: DataTypeLike = None, include_attrs: Container[str] | bool = False
+    ) -> DataIdIter:
         """Yield data IDs, or ``(data_id, attrs)`` pairs when attributes are asked for."""
 
     def list_data_ids(

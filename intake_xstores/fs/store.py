@@ -31,7 +31,7 @@ from ..schema import (
     names_schema,
 )
 from ..secrets import redact_url, scrub
-from ..store import MutableDataStore
+from ..store import DataIdIter, MutableDataStore
 from . import journal
 from .accessor import FsDataAccessor
 from .components import format_class, format_class_of, format_classes, get_format, get_protocol
@@ -275,10 +275,8 @@ class FsDataStore(MutableDataStore):
     # --- listing ------------------------------------------------------------
 
     def get_data_ids(
-        self,
-        data_type: DataTypeLike = None,
-        include_attrs: Container[str] | bool = False,
-    ) -> Iterator[str | tuple[str, dict[str, Any]]]:
+        self, data_type: DataTypeLike = None, include_attrs: Container[str] | bool = False
+    ) -> DataIdIter:
         data_type = DataType.normalize(data_type)
         for data_id in self._walk():
             format_id = self._format_id_of(data_id)
