@@ -13,8 +13,10 @@
 from __future__ import annotations
 
 import importlib.util
+import inspect
 import os
 import sys
+import types
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -152,55 +154,50 @@ class ComputedMultiLevelDataset(LazyMultiLevelDataset):
         self._exception_type = exception_type
 
     @classmethod
-    def get_callable(
-        cls,
-        script_path: str,
-        callable_name: str,
-        input_ml_dataset_ids: Sequence[str],
-        input_ml_dataset_getter: Callable[[str], MultiLevelDataset],
-        input_parameters: Mapping[str, Any] | None = None,
-        ds_id: str = "",
-        exception_type: type[Exception] = ValueError,
-    ) -> tuple[str, Callable[..., Any]]:
-        """(``"module:function"``, the function) named by *script_path* and
-        *callable_name*, checked as xcube checks them."""
-        if not isinstance(script_path, str) or not script_path:
-            raise exception_type("script_path must be given")
-        if not callable(input_ml_dataset_getter):
-            raise exception_type("input_ml_dataset_getter must be a callable")
-        if not isinstance(ds_id, str) or not ds_id:
-            raise exception_type("ds_id must be given")
-        folder, module_name = script_path, None
-        base, ext = os.path.splitext(os.path.basename(script_path))
+    def get_callable(cls, *args: Any, **kwargs: Any) -> tuple[str, Callable[..., Any]]:
+        """(``"module:function"``, the function) that ``cls(*args, **kwargs)``
+        would call, checked as xcube checks it, without making the dataset."""
+        bound = inspect.signature(cls).bind(*args, **kwargs)
+        bound.apply_defaults()
+        a = types.SimpleNamespace(**bound.arguments)
+        fail = a.exception_type
+        if not isinstance(a.script_path, str) or not a.script_path:
+            raise fail("script_path must be given")
+        if not callable(a.input_ml_dataset_getter):
+            raise fail("input_ml_dataset_getter must be a callable")
+        if not isinstance(a.ds_id, str) or not a.ds_id:
+            raise fail("ds_id must be given")
+        folder, module_name = a.script_path, None
+        base, ext = os.path.splitext(os.path.basename(a.script_path))
         if ext == ".py":
-            folder, module_name = os.path.dirname(script_path), base
-        if ":" in callable_name:
-            module_name, _, function_name = callable_name.partition(":")
+            folder, module_name = os.path.dirname(a.script_path), base
+        if ":" in a.callable_name:
+            module_name, _, function_name = a.callable_name.partition(":")
         elif module_name:
-            function_name = callable_name
+            function_name = a.callable_name
         else:
-            raise exception_type(
-                f"Invalid in-memory dataset descriptor {ds_id!r}: "
-                f"Missing module name in {callable_name!r}"
+            raise fail(
+                f"Invalid in-memory dataset descriptor {a.ds_id!r}: "
+                f"Missing module name in {a.callable_name!r}"
             )
-        if not input_ml_dataset_ids:
-            raise exception_type(
-                f"Invalid in-memory dataset descriptor {ds_id!r}: "
-                f"Input dataset(s) missing for callable {callable_name!r}"
+        if not a.input_ml_dataset_ids:
+            raise fail(
+                f"Invalid in-memory dataset descriptor {a.ds_id!r}: "
+                f"Input dataset(s) missing for callable {a.callable_name!r}"
             )
-        for name in input_parameters or {}:
+        for name in a.input_parameters or {}:
             if not name or not name.isidentifier():
-                raise exception_type(
-                    f"Invalid in-memory dataset descriptor {ds_id!r}: Input parameter "
-                    f"{name!r} for callable {callable_name!r} is not a valid Python identifier"
+                raise fail(
+                    f"Invalid in-memory dataset descriptor {a.ds_id!r}: Input parameter "
+                    f"{name!r} for callable {a.callable_name!r} is not a valid Python identifier"
                 )
         ref = f"{module_name}:{function_name}"
         try:
             function = getattr(_import_script(folder, module_name), function_name)
         except (ImportError, AttributeError, OSError, SyntaxError) as error:
-            raise exception_type(f"Invalid dataset descriptor {ds_id!r}: {error}") from error
+            raise fail(f"Invalid dataset descriptor {a.ds_id!r}: {error}") from error
         if not callable(function):
-            raise exception_type(f"Invalid dataset descriptor {ds_id!r}: {ref} is not callable")
+            raise fail(f"Invalid dataset descriptor {a.ds_id!r}: {ref} is not callable")
         return ref, function
 
     @property
