@@ -51,7 +51,7 @@ PC_STAC_URL = "https://planetarycomputer.microsoft.com/api/stac/v1"
 OPENER_ID = "dataset:odc-stac:stac"
 
 #: What searching and opening need beyond the base install (listing needs none).
-NEEDS = Needs(("pystac_client", "odc.stac", "rasterio", "aiohttp"), "stac-ardc")
+NEEDS = Needs(("pystac_client", "odc.stac", "rasterio", "aiohttp", "scipy"), "stac-ardc")
 
 _COMMON_PARAMS = dict(
     page_size=JsonIntegerSchema(
