@@ -177,6 +177,20 @@ def test_lst_on_a_utm_grid_coarser_and_finer_than_the_swath(cdse):
         assert np.all(ds.LST_uncertainty.values == pytest.approx(0.5, abs=1e-3))
 
 
+def test_tiles_read_their_part_of_the_swath_and_join_without_seams(cdse):
+    a = rig.Pass("lst", 0)
+    bbox = [*_point(a, 34, 8), *_point(a, 8, 16)]
+    ds = cdse.open_data(
+        LST, bbox=bbox, time_range=DAY0, spatial_res=50, tile_size=256, asset_names=["LST"]
+    )
+    assert ds.LST.chunks[1:] == ((256, 256, 30), (130,))  # tile_size, 3 x 1 tiles
+    assert len(dict(ds.__dask_graph__())) < 60  # one task per tile and item, not per cell
+    ds = ds.compute()
+    lon, lat = _centres(ds)
+    # 400 cells per swath pixel, each the nearest pixel's value, across the tiles' seams
+    np.testing.assert_allclose(ds.LST.values[0], rig.lst_value(lat, lon), atol=0.12)
+
+
 def test_lst_cells_beyond_the_swath_edge_and_masked_pixels_stay_nan(cdse):
     a = rig.Pass("lst", 0)
     west, north = _point(a, 0, 0)

@@ -56,14 +56,23 @@ def rectify(arrays: Mapping[str, Any], lat: Any, lon: Any, geobox) -> dict[str, 
 def bin_swath(values: Sequence[Any], lat: Any, lon: Any, geobox) -> np.ndarray:
     """The swath images *values* (located by 2-D *lat*/*lon* in degrees) on *geobox*:
     a float32 array ``(len(values), height, width)``, NaN where no pixel lies."""
-    grid_cols, grid_rows = _grid_position(np.asarray(lat), np.asarray(lon), geobox)
-    cols, rows = grid_cols.ravel(), grid_rows.ravel()
-    height, width = geobox.shape
+    cols, rows = grid_position(np.asarray(lat), np.asarray(lon), geobox)
+    return bin_positions(values, cols, rows, geobox.shape)
+
+
+def bin_positions(
+    values: Sequence[Any], cols: np.ndarray, rows: np.ndarray, shape: tuple[int, int]
+) -> np.ndarray:
+    """The swath images *values* on a grid of *shape*, their pixels at the fractional
+    grid positions *cols*/*rows* (2-D, as :func:`grid_position` gives them)."""
+    height, width = shape
+    flat_cols, flat_rows = cols.ravel(), rows.ravel()
     inside = (
-        np.isfinite(cols) & np.isfinite(rows) & (cols >= 0) & (cols < width)
-        & (rows >= 0) & (rows < height)
+        np.isfinite(flat_cols) & np.isfinite(flat_rows) & (flat_cols >= 0) & (flat_cols < width)
+        & (flat_rows >= 0) & (flat_rows < height)
     )  # fmt: skip
-    cell = np.floor(rows[inside]).astype("int64") * width + np.floor(cols[inside]).astype("int64")
+    cell = np.floor(flat_rows[inside]).astype("int64") * width
+    cell += np.floor(flat_cols[inside]).astype("int64")
     hit = np.bincount(cell, minlength=height * width) > 0
     result = np.full((len(values), height * width), np.nan, dtype="float32")
     flat = [np.asarray(v, dtype="float64").ravel() for v in values]
@@ -75,7 +84,7 @@ def bin_swath(values: Sequence[Any], lat: Any, lon: Any, geobox) -> np.ndarray:
         with np.errstate(invalid="ignore", divide="ignore"):
             out[:] = np.where(counts > 0, sums / counts, np.nan)
     holes = np.flatnonzero(~hit)
-    nearest = _nearest_pixels(grid_cols, grid_rows, holes, width)
+    nearest = _nearest_pixels(cols, rows, holes, width)
     if nearest is not None:
         found, pixel = nearest
         for out, data in zip(result, flat, strict=True):
@@ -83,7 +92,7 @@ def bin_swath(values: Sequence[Any], lat: Any, lon: Any, geobox) -> np.ndarray:
     return result.reshape(len(values), height, width)
 
 
-def _grid_position(lat: np.ndarray, lon: np.ndarray, geobox) -> tuple[np.ndarray, np.ndarray]:
+def grid_position(lat: np.ndarray, lon: np.ndarray, geobox) -> tuple[np.ndarray, np.ndarray]:
     """Fractional (column, row) on *geobox* of each swath pixel centre, as 2-D arrays."""
     from pyproj import Transformer
 
@@ -101,7 +110,7 @@ def _nearest_pixels(cols: np.ndarray, rows: np.ndarray, holes: np.ndarray, width
     radius and that pixel's flat index: ``(mask over holes, pixel indices)``, or None."""
     from scipy.spatial import cKDTree
 
-    spacing = _spacing(cols, rows)
+    spacing = pixel_spacing(cols, rows)
     if holes.size == 0 or spacing is None:
         return None
     radius = FILL_RADIUS * spacing
@@ -117,7 +126,7 @@ def _nearest_pixels(cols: np.ndarray, rows: np.ndarray, holes: np.ndarray, width
     return found, candidates[index[found]]
 
 
-def _spacing(cols: np.ndarray, rows: np.ndarray) -> float | None:
+def pixel_spacing(cols: np.ndarray, rows: np.ndarray) -> float | None:
     """The swath's pixel diagonal in grid cells: the hypotenuse of the median
     distances between neighbours along and across the track; None for a lone pixel."""
     steps = []

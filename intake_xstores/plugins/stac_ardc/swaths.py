@@ -2,15 +2,17 @@
 
 odc-stac places assets by their ``proj:`` grid, which swath files have
 not: their pixels are located by 2-D latitude/longitude in a separate
-geolocation file. Here each item becomes one dask task that reads the
-item's band files and geolocation file (xarray with h5netcdf over fsspec:
-S3 keys for CDSE, SAS-signed HTTPS for Planetary Computer, signed when the
-task runs), decodes them by their CF attributes (``scale_factor``,
-``add_offset``, ``_FillValue``), keeps the swath rows and columns that
-reach the grid, and rectifies them (binning, holes filled by the nearest
-pixel). Items of one solar day are mosaicked, the earliest first: a cell
-takes the first item's value, later items only fill its NaN cells (as
-odc-stac does for the other collections). Days are stacked along ``time``.
+geolocation file. Here, per item, one dask task reads the geolocation and
+finds where each swath pixel falls on the grid; then one task per tile of
+the cube (``tile_size``) reads, from the item's band files, only the swath
+rows and columns that reach the tile, decodes them by their CF attributes
+(``scale_factor``, ``add_offset``, ``_FillValue``) and rectifies them
+(binning, holes filled by the nearest pixel). Files are read with xarray
+and h5netcdf over fsspec: S3 keys for CDSE, HTTPS for Planetary Computer,
+signed when a task runs so that renewed SAS tokens are used. Items of one
+solar day are mosaicked, the earliest first: a cell takes the first item's
+value, later items only fill its NaN cells (as odc-stac does for the other
+collections). Days are stacked along ``time``.
 
 A search finding items whose swaths miss the bounding box yields NaN
 cells, not an error: an item's footprint is known before its pixels are read.
@@ -26,7 +28,7 @@ import numpy as np
 import xarray as xr
 
 from ...errors import DataStoreError, error_text, param_error
-from ..swath import bin_swath
+from ..swath import FILL_RADIUS, bin_positions, grid_position, pixel_spacing
 from .collections import Collection
 
 
@@ -81,7 +83,6 @@ def load_swath_cube(
     from odc.geo.xr import xr_coords
 
     geobox = target_geobox(bbox, crs, resolution)
-    swath = collection.swath
     decode = collection.scaling is not None
     days = _by_solar_day(items, (bbox[0] + bbox[2]) / 2)
     mosaics, times = [], []
@@ -89,11 +90,24 @@ def load_swath_cube(
         layers = []
         for item in group:
             files = _files(item, collection, bands)
-            task = dask.delayed(_read_item)(item.id, files, swath, geobox, reader, decode)
-            layers.append(da.from_delayed(task, (len(bands), *geobox.shape), dtype="float32"))
+            located = dask.delayed(_locate)(item.id, files["geolocation"], geobox, reader)
+            blocks = [
+                [
+                    da.from_delayed(
+                        dask.delayed(_read_tile)(
+                            item.id, files["bands"], located, tile, reader, decode
+                        ),
+                        (len(bands), tile[2], tile[3]),
+                        dtype="float32",
+                    )
+                    for tile in row
+                ]
+                for row in _tiles(geobox.shape, tile_size)
+            ]
+            layers.append(da.block(blocks))
         mosaics.append(_first_valid(layers))
         times.append(min(_time(i) for i in group))
-    stacked = da.stack(mosaics).rechunk((1, 1, tile_size[1], tile_size[0]))
+    stacked = da.stack(mosaics)
     coords = {"time": np.array(times, dtype="datetime64[ns]"), **xr_coords(geobox)}
     dims = ("time", *geobox.dimensions)
     attrs = {"units": collection.units}
@@ -111,8 +125,17 @@ def load_swath_cube(
     return ds
 
 
+def _tiles(shape: tuple[int, int], tile_size: tuple[int, int]) -> list[list[tuple[int, ...]]]:
+    """The grid's tiles ``(row, column, height, width)``, row by row."""
+    (height, width), (tile_w, tile_h) = shape, tile_size
+    return [
+        [(r, c, min(tile_h, height - r), min(tile_w, width - c)) for c in range(0, width, tile_w)]
+        for r in range(0, height, tile_h)
+    ]
+
+
 def _files(item: Any, collection: Collection, bands: Sequence[str]) -> dict[str, Any]:
-    """``{"geolocation": href, "bands": [(href, variable), ...]}`` of *item*."""
+    """``{"geolocation": (href, lat, lon), "bands": [(href, variable), ...]}`` of *item*."""
     swath = collection.swath
     missing = [swath.geolocation] if swath.geolocation not in item.assets else []
     keys = [collection.asset_key(b, collection.default_res) for b in bands]
@@ -123,69 +146,79 @@ def _files(item: Any, collection: Collection, bands: Sequence[str]) -> dict[str,
         )
     pairs = zip(keys, bands, strict=True)
     return {
-        "geolocation": item.assets[swath.geolocation].href,
+        "geolocation": (item.assets[swath.geolocation].href, swath.lat, swath.lon),
         "bands": [(item.assets[k].href, swath.variables[b]) for k, b in pairs],
     }
 
 
-def _read_item(item_id: str, files: dict, swath, geobox, reader: AssetReader, decode: bool):
-    """Read one item's swath and rectify it: ``(bands, height, width)`` float32."""
-    opened: dict[tuple[str, bool], xr.Dataset] = {}
-    handles: list[Any] = []
+class _ItemFiles:
+    """The NetCDF files of one item, opened on first use (xarray, h5netcdf) and closed together."""
 
-    def variable(href: str, name: str, cf: bool) -> xr.DataArray:
-        if (href, cf) not in opened:
-            try:
-                handles.append(reader.open(href))
-                opened[href, cf] = xr.open_dataset(
-                    handles[-1], engine="h5netcdf", mask_and_scale=cf, decode_times=False
-                )
-            except Exception as error:
-                raise DataStoreError(
-                    f"Cannot read {href.split('?')[0]} of item {item_id!r}: {error_text(error)}"
-                ) from error
-        dataset = opened[href, cf]
-        if name not in dataset.variables:
-            raise DataStoreError(
-                f"{href.split('?')[0]} of item {item_id!r} has no variable {name!r} "
-                f"(it has: {', '.join(map(str, dataset.data_vars))})"
-            )
-        return dataset[name]
+    def __init__(self, item_id: str, reader: AssetReader) -> None:
+        self._item_id, self._reader = item_id, reader
+        self._opened: dict[tuple[str, bool], xr.Dataset] = {}
+        self._handles: list[Any] = []
 
-    try:
-        geo = files["geolocation"]
-        lat = variable(geo, swath.lat, True).values
-        lon = variable(geo, swath.lon, True).values
-        rows, cols = _window(lat, lon, geobox)
-        if rows is None:
-            return np.full((len(files["bands"]), *geobox.shape), np.nan, dtype="float32")
-        values = [_values(variable(h, n, decode), rows, cols, decode) for h, n in files["bands"]]
-        return bin_swath(values, lat[rows, cols], lon[rows, cols], geobox)
-    finally:
-        for closable in [*opened.values(), *handles]:
+    def __enter__(self) -> _ItemFiles:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        for closable in [*self._opened.values(), *self._handles]:
             closable.close()
 
+    def variable(self, href: str, name: str, decode: bool) -> xr.DataArray:
+        """Variable *name* of the file at *href*, lazily; decoded by its CF attributes or not."""
+        where = f"{href.split('?')[0]} of item {self._item_id!r}"
+        if (href, decode) not in self._opened:
+            try:
+                self._handles.append(self._reader.open(href))
+                self._opened[href, decode] = xr.open_dataset(
+                    self._handles[-1], engine="h5netcdf", mask_and_scale=decode, decode_times=False
+                )
+            except Exception as error:
+                raise DataStoreError(f"Cannot read {where}: {error_text(error)}") from error
+        dataset = self._opened[href, decode]
+        if name not in dataset.variables:
+            names = ", ".join(map(str, dataset.data_vars))
+            raise DataStoreError(f"{where} has no variable {name!r} (it has: {names})")
+        return dataset[name]
 
-def _values(array: xr.DataArray, rows: slice, cols: slice, decoded: bool) -> np.ndarray:
-    """The window of *array* as floats; undecoded, its ``_FillValue`` as NaN."""
-    values = array[rows, cols].values.astype("float64")
+
+def _locate(item_id: str, geolocation: tuple[str, str, str], geobox, reader: AssetReader):
+    """Where *item*'s swath pixels are on *geobox*: fractional columns and rows (float32,
+    2-D), and the margin in cells a tile needs around it for nearest-pixel filling."""
+    href, lat_name, lon_name = geolocation
+    with _ItemFiles(item_id, reader) as files:
+        lat = files.variable(href, lat_name, True).values
+        lon = files.variable(href, lon_name, True).values
+    cols, rows = grid_position(lat, lon, geobox)
+    spacing = pixel_spacing(cols, rows) or 0.0
+    return cols.astype("float32"), rows.astype("float32"), FILL_RADIUS * spacing + 1
+
+
+def _read_tile(item_id: str, bands, located, tile, reader: AssetReader, decode: bool):
+    """One tile ``(row, column, height, width)`` of *item*'s bands: ``(bands, height,
+    width)`` float32, read from the swath rows and columns that reach the tile only."""
+    cols, rows, margin = located
+    r0, c0, height, width = tile
+    near = (cols >= c0 - margin) & (cols <= c0 + width + margin)
+    near &= (rows >= r0 - margin) & (rows <= r0 + height + margin)
+    if not near.any():
+        return np.full((len(bands), height, width), np.nan, dtype="float32")
+    r, c = np.flatnonzero(near.any(axis=1)), np.flatnonzero(near.any(axis=0))
+    window = slice(r[0], r[-1] + 1), slice(c[0], c[-1] + 1)
+    with _ItemFiles(item_id, reader) as files:
+        values = [_values(files.variable(h, n, decode), window, decode) for h, n in bands]
+    return bin_positions(values, cols[window] - c0, rows[window] - r0, (height, width))
+
+
+def _values(array: xr.DataArray, window: tuple[slice, slice], decoded: bool) -> np.ndarray:
+    """The *window* of *array* as floats; undecoded, its ``_FillValue`` as NaN."""
+    values = array[window].values.astype("float64")
     fill = array.attrs.get("_FillValue", array.encoding.get("_FillValue"))
     if not decoded and fill is not None:
         values[values == fill] = np.nan
     return values
-
-
-def _window(lat: np.ndarray, lon: np.ndarray, geobox) -> tuple[slice | None, slice | None]:
-    """The swath rows and columns with pixels on *geobox* (a margin of two
-    cells), so that only they are read; ``(None, None)`` if there are none."""
-    margin = 2 * max(abs(geobox.resolution.x), abs(geobox.resolution.y))
-    box = geobox.extent.boundingbox.buffered(margin, margin)
-    west, south, east, north = box.to_crs("EPSG:4326").bbox
-    inside = (lat >= south) & (lat <= north) & (lon >= west) & (lon <= east)
-    if not inside.any():
-        return None, None
-    r, c = np.flatnonzero(inside.any(axis=1)), np.flatnonzero(inside.any(axis=0))
-    return slice(r[0], r[-1] + 1), slice(c[0], c[-1] + 1)
 
 
 def _time(item: Any) -> datetime.datetime:
