@@ -83,8 +83,10 @@ def bin_positions(
         counts = np.bincount(cell[ok], minlength=height * width)
         with np.errstate(invalid="ignore", divide="ignore"):
             out[:] = np.where(counts > 0, sums / counts, np.nan)
-    holes = np.flatnonzero(~hit)
-    nearest = _nearest_pixels(cols, rows, holes, width)
+    spacing = pixel_spacing(cols, rows)
+    radius = FILL_RADIUS * (spacing or 0.0)
+    holes = np.flatnonzero(~hit & _near_pixels(cols, rows, shape, radius).ravel())
+    nearest = _nearest_pixels(cols, rows, holes, width, radius)
     if nearest is not None:
         found, pixel = nearest
         for out, data in zip(result, flat, strict=True):
@@ -105,15 +107,29 @@ def grid_position(lat: np.ndarray, lon: np.ndarray, geobox) -> tuple[np.ndarray,
     return np.asarray(cols).reshape(lat.shape), np.asarray(rows).reshape(lat.shape)
 
 
-def _nearest_pixels(cols: np.ndarray, rows: np.ndarray, holes: np.ndarray, width: int):
-    """For the cells *holes* (flat indices), those with a swath pixel within the fill
-    radius and that pixel's flat index: ``(mask over holes, pixel indices)``, or None."""
+def _near_pixels(cols: np.ndarray, rows: np.ndarray, shape: tuple[int, int], radius: float):
+    """Cells that may have a swath pixel centre within *radius* cells (a cheap superset:
+    cells a square window away from a cell holding a pixel, the grid padded so that
+    pixels just beyond its edge count), so that only they are looked up in a k-d tree."""
+    from scipy.ndimage import maximum_filter
+
+    pad = int(np.ceil(radius)) + 1
+    height, width = shape[0] + 2 * pad, shape[1] + 2 * pad
+    c, r = np.floor(cols.ravel()) + pad, np.floor(rows.ravel()) + pad
+    ok = np.isfinite(c) & np.isfinite(r) & (c >= 0) & (c < width) & (r >= 0) & (r < height)
+    held = np.zeros((height, width), dtype=bool)
+    held[r[ok].astype("int64"), c[ok].astype("int64")] = True
+    near = maximum_filter(held, size=2 * pad + 1)
+    return near[pad:-pad, pad:-pad]
+
+
+def _nearest_pixels(cols: np.ndarray, rows: np.ndarray, holes: np.ndarray, width: int, radius):
+    """For the cells *holes* (flat indices), those with a swath pixel within *radius*
+    cells and that pixel's flat index: ``(mask over holes, pixel indices)``, or None."""
     from scipy.spatial import cKDTree
 
-    spacing = pixel_spacing(cols, rows)
-    if holes.size == 0 or spacing is None:
+    if holes.size == 0 or radius <= 0:
         return None
-    radius = FILL_RADIUS * spacing
     centres = np.column_stack([holes % width + 0.5, holes // width + 0.5])
     low, high = centres.min(axis=0) - radius, centres.max(axis=0) + radius
     points = np.column_stack([cols.ravel(), rows.ravel()])
@@ -128,11 +144,16 @@ def _nearest_pixels(cols: np.ndarray, rows: np.ndarray, holes: np.ndarray, width
 
 def pixel_spacing(cols: np.ndarray, rows: np.ndarray) -> float | None:
     """The swath's pixel diagonal in grid cells: the hypotenuse of the median
-    distances between neighbours along and across the track; None for a lone pixel."""
+    distances between neighbours along and across the track (of about 256 lines
+    each way, which suffices for a median); None for a lone pixel."""
     steps = []
     for axis in (0, 1):
         if cols.ndim == 2 and cols.shape[axis] > 1:
-            step = np.hypot(np.diff(cols, axis=axis), np.diff(rows, axis=axis))
+            other = 1 - axis
+            lines = [slice(None)] * 2
+            lines[other] = slice(None, None, max(1, cols.shape[other] // 256))
+            c, r = cols[tuple(lines)], rows[tuple(lines)]
+            step = np.hypot(np.diff(c, axis=axis), np.diff(r, axis=axis))
             step = step[np.isfinite(step)]
             if step.size:
                 steps.append(float(np.median(step)))
