@@ -29,6 +29,8 @@ from tests.service_kit import FakeService
 pytest.importorskip("odc.stac")
 
 OPEN = dict(bbox=rig.BBOX, time_range=["2024-06-01", "2024-06-10"])
+CDSE_IDS = ["sentinel-2-l2a", "sentinel-2-l1c", "sentinel-3-syn-2-syn-ntc"]
+CDSE_IDS += ["sentinel-3-sl-2-lst-ntc", "sentinel-3-sl-2-lst-nrt"]
 
 
 # --- rigs -----------------------------------------------------------------------
@@ -204,7 +206,7 @@ def test_paging_loads_every_item(cdse):
 def test_describe_lists_collections_without_pixels(cdse):
     params, _ = cdse
     store = new_data_store("stac-cdse-ardc", **params)
-    assert store.list_data_ids() == ["sentinel-2-l2a", "sentinel-2-l1c"]
+    assert store.list_data_ids() == CDSE_IDS
     d = store.describe_data("sentinel-2-l2a")
     assert d.bbox == (5.0, 45.0, 20.0, 55.0) and d.time_range == ("2015-06-27", None)
     assert {"B04", "SCL"} <= set(d.data_vars) and d.data_vars["SCL"].attrs["flag_meanings"]
@@ -445,7 +447,7 @@ def test_intake_entries_are_collections_with_cube_parameters(cdse, tmp_path, mon
     text = path.read_text()
     assert params["secret"] not in text and params["key"] not in text
     cat = intake.open_catalog(str(path)).cdse
-    assert list(cat) == ["sentinel-2-l2a", "sentinel-2-l1c"]
+    assert list(cat) == CDSE_IDS
     entry = cat["sentinel-2-l2a"]
     names = {p["name"] for p in entry.describe()["user_parameters"]}
     assert {"bbox", "time_range", "spatial_res", "crs", "asset_names", "tile_size"} <= names
@@ -482,7 +484,7 @@ def test_showcase_catalogs_list_them_offline_with_the_real_services():
 
     repo = Path(__file__).resolve().parent.parent
     cat = intake.open_catalog(str(repo / "catalogs" / "stores.yaml"))
-    assert list(cat["stac-cdse-ardc"]) == ["sentinel-2-l2a", "sentinel-2-l1c"]
+    assert list(cat["stac-cdse-ardc"]) == CDSE_IDS
     assert cat["stac-cdse-ardc"].store.params["url"] == "https://stac.dataspace.copernicus.eu/v1"
     pc_store = cat["stac-pc-ardc"].store
     assert pc_store.params["signer_url"].startswith("https://planetarycomputer.microsoft.com/")

@@ -248,3 +248,170 @@ def collection(collection_id: str, title: str = "Sentinel-2 Level-2A") -> dict:
         },
         "links": [],
     }
+
+
+# --- Sentinel-3 swaths ----------------------------------------------------------
+#
+# Swaths of 40 x 40 pixels near 12°E, 50°N, slightly skewed (no grid fits
+# them), located by 2-D latitude/longitude in a geolocation file and holding
+# fields known everywhere (:func:`syn_value`, :func:`lst_value`), stored as
+# scaled integers with a _FillValue, as the Sentinel-3 products store them.
+# Day 0 has two swaths, B half a swath east of A and taken 100 s later; day
+# 1 has swath A again. A corner of A on day 0 is masked (fill values).
+
+SWATH = 40
+#: Pixel steps in degrees (about 300 m for Synergy, 1 km for LST) along rows and columns.
+SYN_STEP, LST_STEP = (0.0027, 0.0042), (0.009, 0.014)
+SWATH_ORIGIN = (11.95, 50.06)  # lon, lat of swath A's first pixel
+SYN_BANDS = ("Oa01", "Oa17", "S3N")
+MASKED = (slice(0, 5), slice(0, 5))
+S3_START = datetime.datetime(2024, 6, 1, 10, 0, 0)
+
+
+@dataclasses.dataclass(frozen=True)
+class Pass:
+    """One swath: *shift* swaths east of A, on *day*, the *order*-th of that day."""
+
+    kind: str  # "syn" or "lst"
+    day: int
+    shift: float = 0.0
+    order: int = 0
+
+    @property
+    def time(self) -> datetime.datetime:
+        return S3_START + datetime.timedelta(days=self.day, seconds=100 * self.order)
+
+    @property
+    def offset(self) -> float:
+        """What this pass adds to the field: tells passes apart in a mosaic."""
+        return 0.1 * self.order + 0.05 * self.day
+
+    @property
+    def name(self) -> str:
+        stamp = self.time.strftime("%Y%m%dT%H%M%S")
+        product = "SY_2_SYN___" if self.kind == "syn" else "SL_2_LST___"
+        return f"S3A_{product}_{stamp}_{stamp}_0179_{self.order:03d}_LN2_O_NT_002"
+
+    def latlon(self) -> tuple[np.ndarray, np.ndarray]:
+        dlat, dlon = SYN_STEP if self.kind == "syn" else LST_STEP
+        rows, cols = np.mgrid[0:SWATH, 0:SWATH].astype("float64")
+        cols += self.shift * SWATH
+        lat = SWATH_ORIGIN[1] - rows * dlat + cols * dlat * 0.1
+        lon = SWATH_ORIGIN[0] + cols * dlon + rows * dlon * 0.1
+        return lat, lon
+
+
+def passes(kind: str) -> list[Pass]:
+    return [Pass(kind, 0), Pass(kind, 0, shift=0.5, order=1), Pass(kind, 1)]
+
+
+def syn_value(band: str, lat, lon, offset: float = 0.0):
+    """Surface reflectance of *band* at *lat*/*lon* (plus a pass's *offset*)."""
+    return 0.05 + 0.02 * SYN_BANDS.index(band) + (lat - 50) + 0.5 * (lon - 12) + offset
+
+
+def lst_value(lat, lon, offset: float = 0.0):
+    """Land surface temperature in kelvin at *lat*/*lon*."""
+    return 290.0 + 10 * (lat - 50) + 5 * (lon - 12) + 10 * offset
+
+
+def _netcdf(path: Path, variables: dict[str, tuple[np.ndarray, dict]]) -> None:
+    """A NetCDF-4 file of 2-D *variables*: ``{name: (values, encoding)}``."""
+    import xarray as xr
+
+    dims = ("rows", "columns")
+    ds = xr.Dataset({n: (dims, v.astype("float64")) for n, (v, _) in variables.items()})
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ds.to_netcdf(path, engine="h5netcdf", encoding={n: e for n, (_, e) in variables.items()})
+
+
+def _geo_encoding() -> dict:
+    return {"dtype": "int32", "scale_factor": 1e-6, "_FillValue": -2147483648}
+
+
+def swath_files(folder: Path, p: Pass) -> dict[str, Path]:
+    """The NetCDF files of pass *p*, by file name (as in the product's .SEN3 folder)."""
+    lat, lon = p.latlon()
+    masked = p == Pass(p.kind, 0)
+    files = {}
+    if p.kind == "syn":
+        geo = {"lat": (lat, _geo_encoding()), "lon": (lon, _geo_encoding())}
+        files["geolocation.nc"] = geo
+        for band in SYN_BANDS:
+            values = syn_value(band, lat, lon, p.offset)
+            if masked:
+                values[MASKED] = np.nan
+            encoding = {"dtype": "int16", "scale_factor": 1e-4, "_FillValue": -10000}
+            files[f"Syn_{band}_reflectance.nc"] = {f"SDR_{band}": (values, encoding)}
+    else:
+        geo = {"latitude_in": (lat, _geo_encoding()), "longitude_in": (lon, _geo_encoding())}
+        files["geodetic_in.nc"] = geo
+        values = lst_value(lat, lon, p.offset)
+        if masked:
+            values[MASKED] = np.nan
+        encoding = {"dtype": "int16", "scale_factor": 0.002, "add_offset": 290.0}
+        encoding["_FillValue"] = -32768
+        uncertainty = np.full(lat.shape, 0.5)
+        files["LST_in.nc"] = {"LST": (values, encoding), "LST_uncertainty": (uncertainty, {})}
+    paths = {}
+    for name, variables in files.items():
+        paths[name] = folder / p.name / name
+        _netcdf(paths[name], variables)
+    return paths
+
+
+#: Asset keys of each file, by provider (CDSE's new STAC API; Planetary Computer's stactools).
+SWATH_ASSETS = {
+    "cdse": {
+        "geolocation.nc": "geolocation",
+        **{f"Syn_{b}_reflectance.nc": f"syn_{b}_reflectance" for b in SYN_BANDS},
+        "geodetic_in.nc": "geodetic_in",
+        "LST_in.nc": "LST_in",
+    },
+    "pc": {
+        "geolocation.nc": "geolocation",
+        **{f"Syn_{b}_reflectance.nc": f"syn-{b.lower()}-reflectance" for b in SYN_BANDS},
+        "geodetic_in.nc": "slstr-geodetic-in",
+        "LST_in.nc": "lst-in",
+    },
+}
+SWATH_COLLECTIONS = {
+    "cdse": {"syn": "sentinel-3-syn-2-syn-ntc", "lst": "sentinel-3-sl-2-lst-ntc"},
+    "pc": {"syn": "sentinel-3-synergy-syn-l2-netcdf", "lst": "sentinel-3-slstr-lst-l2-netcdf"},
+}
+
+
+def swath_items(
+    provider: str, folder: Path, href: Callable[[str], str]
+) -> tuple[list[dict], dict[str, Path]]:
+    """Items of both kinds shaped like *provider*'s, and their files by blob/object path."""
+    items, files = [], {}
+    for kind in ("syn", "lst"):
+        for p in passes(kind):
+            lat, lon = p.latlon()
+            corners = [(0, 0), (0, -1), (-1, -1), (-1, 0), (0, 0)]
+            ring = [[float(lon[r, c]), float(lat[r, c])] for r, c in corners]
+            assets = {}
+            for name, path in swath_files(folder / provider, p).items():
+                key = f"Sentinel-3/{kind.upper()}/{p.time:%Y/%m/%d}/{p.name}.SEN3/{name}"
+                files[key] = path
+                assets[SWATH_ASSETS[provider][name]] = {
+                    "href": href(key),
+                    "type": "application/netcdf" if provider == "cdse" else "application/x-netcdf",
+                    "roles": ["data"],
+                }
+            properties = {"datetime": p.time.isoformat() + "Z", "platform": "sentinel-3a"}
+            items.append(
+                {
+                    "type": "Feature",
+                    "stac_version": "1.0.0",
+                    "id": p.name,
+                    "collection": SWATH_COLLECTIONS[provider][kind],
+                    "bbox": [float(f(v)) for f in (np.min, np.max) for v in (lon, lat)],
+                    "geometry": {"type": "Polygon", "coordinates": [ring]},
+                    "properties": properties,
+                    "assets": assets,
+                    "links": [],
+                }
+            )
+    return items, files

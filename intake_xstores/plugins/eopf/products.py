@@ -11,8 +11,8 @@ An EOPF product is a Zarr group tree (the EOPF "safe" layout as Zarr):
   resolution nearest the target's and reprojected with odc-geo.
 - **Sentinel-3 OLCI and SLSTR**: the groups below ``measurements`` hold swath
   images whose pixels are located by 2-D ``latitude``/``longitude``
-  coordinates. They are rectified onto the target grid by binning: each
-  target cell is the mean of the swath pixels whose centres fall into it.
+  coordinates. They are rectified onto the target grid by :mod:`..swath`
+  (binning, holes filled from the nearest swath pixel).
 
 Each reader returns, per variable, a lazy ``DataArray`` on the target
 :class:`odc.geo.geobox.GeoBox` (NaN where the product has no data).
@@ -25,6 +25,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from ...errors import DataStoreError, error_text
+from ..swath import rectify
 
 #: Native resolutions (m) of Sentinel-2 groups.
 S2_RESOLUTIONS = (10, 20, 60)
@@ -120,10 +121,13 @@ def read_sentinel3(
         if dataset is None or "latitude" not in dataset.coords:
             continue
         lat, lon = dataset["latitude"], dataset["longitude"]
-        for name in select(dataset.data_vars, variables):
-            array = dataset[name]
-            if name not in found and array.dims == lat.dims:
-                found[name] = rectify(array, lat, lon, geobox)
+        arrays = {
+            name: dataset[name]
+            for name in select(dataset.data_vars, variables)
+            if name not in found and dataset[name].dims == lat.dims
+        }
+        if arrays:
+            found.update(rectify(arrays, lat, lon, geobox))
     return found
 
 
@@ -139,49 +143,6 @@ def _measurement_groups(href: str, options: dict) -> list[str]:
     groups = ["measurements"]
     groups += [f"measurements/{name}" for name, _ in measurements.groups()]
     return groups
-
-
-def rectify(array, lat, lon, geobox):
-    """*array* (a swath located by 2-D *lat*/*lon*) binned onto *geobox*, lazily."""
-    import dask
-    import dask.array as da
-    import xarray as xr
-    from odc.geo.xr import xr_coords
-
-    height, width = geobox.shape
-    values = dask.delayed(_bin)(array.data, lat.data, lon.data, geobox)
-    data = da.from_delayed(values, (height, width), dtype="float32")
-    return xr.DataArray(
-        data, coords=xr_coords(geobox), dims=geobox.dimensions, attrs=dict(array.attrs)
-    )
-
-
-def _bin(values, lat, lon, geobox):
-    import numpy as np
-    from pyproj import Transformer
-
-    values, lat, lon = (np.asarray(a, dtype="float64").ravel() for a in (values, lat, lon))
-    xs, ys = Transformer.from_crs("EPSG:4326", geobox.crs.to_wkt(), always_xy=True).transform(
-        lon, lat
-    )
-    inverse = ~geobox.affine
-    cols = np.floor(inverse.a * xs + inverse.b * ys + inverse.c)
-    rows = np.floor(inverse.d * xs + inverse.e * ys + inverse.f)
-    height, width = geobox.shape
-    ok = (
-        np.isfinite(values)
-        & np.isfinite(cols)
-        & (cols >= 0)
-        & (cols < width)
-        & (rows >= 0)
-        & (rows < height)
-    )
-    index = rows[ok].astype("int64") * width + cols[ok].astype("int64")
-    sums = np.bincount(index, weights=values[ok], minlength=height * width)
-    counts = np.bincount(index, minlength=height * width)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        binned = np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
-    return binned.reshape(height, width).astype("float32")
 
 
 def _metres(geobox) -> float:

@@ -13,12 +13,12 @@ init_plugin = data_store_plugin(
     {
         "stac-cdse-ardc": (
             "intake_xstores.plugins.stac_ardc.store:CdseArdcDataStore",
-            "Sentinel-2 collections of the Copernicus Data Space Ecosystem as "
-            "analysis-ready data cubes (STAC search, assets on S3, odc-stac)",
+            "Sentinel-2 and Sentinel-3 collections of the Copernicus Data Space Ecosystem "
+            "as analysis-ready data cubes (STAC search, assets on S3, odc-stac)",
         ),
         "stac-pc-ardc": (
             "intake_xstores.plugins.stac_ardc.store:PcArdcDataStore",
-            "Planetary Computer collections (Sentinel-2, Landsat, HLS) as "
+            "Planetary Computer collections (Sentinel-2, Landsat, HLS, Sentinel-3) as "
             "analysis-ready data cubes (STAC search, SAS-signed blobs, odc-stac)",
         ),
     }

@@ -11,6 +11,7 @@ stores, and says how digital numbers become physical values.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from typing import Any
 
 #: Sentinel-2 bands and their native resolutions in metres.
@@ -67,6 +68,20 @@ S2_OFFSET_FROM_BASELINE_04 = -0.1
 
 
 @dataclasses.dataclass(frozen=True)
+class Swath:
+    """Where the pixels of a swath collection's items are (Sentinel-3 NetCDF files).
+
+    ``geolocation`` is the asset holding 2-D ``lat``/``lon`` variables;
+    ``variables`` names each band's variable in its asset's NetCDF file.
+    """
+
+    geolocation: str
+    lat: str
+    lon: str
+    variables: dict[str, str]
+
+
+@dataclasses.dataclass(frozen=True)
 class Collection:
     """A collection an ARDC store opens as cubes.
 
@@ -77,7 +92,9 @@ class Collection:
     extension (scale, offset, nodata), ``"s2-baseline"`` from the item's
     Sentinel-2 processing baseline, ``None`` not at all. ``asset_types``
     gives the data type and nodata of assets whose items do not say (odc-stac's
-    ``stac_cfg``), keyed by asset or ``"*"``.
+    ``stac_cfg``), keyed by asset or ``"*"``. ``swath`` is set for collections
+    of swath NetCDF files (Sentinel-3), rectified by :mod:`.swaths` instead of
+    loaded by odc-stac; their values are scaled by the files' CF attributes.
     """
 
     id: str
@@ -88,6 +105,7 @@ class Collection:
     scaling: str | None = "raster"
     units: str = "1"
     asset_types: dict[str, dict[str, Any]] | None = None
+    swath: Swath | None = None
 
     def dtype(self, band: str) -> str:
         """The data type of *band* in the cube: flags keep their integers, the rest is scaled."""
@@ -116,6 +134,40 @@ def _single(names: dict[str, str], res: int) -> dict[str, dict[int, str]]:
 _S2_L2A_TITLE = "Sentinel-2 MSI Level-2A, surface reflectance"
 _S2_L1C_TITLE = "Sentinel-2 MSI Level-1C, top-of-atmosphere reflectance"
 
+#: Sentinel-3 Synergy SYN surface directional reflectance: OLCI and SLSTR (nadir, oblique) bands.
+SYN_CHANNELS = [f"Oa{i:02d}" for i in (*range(1, 13), 16, 17, 18, 21)]
+SYN_CHANNELS += [f"S{i}{view}" for i in (1, 2, 3, 5, 6) for view in "NO"]
+_SYN_TITLE = "Sentinel-3 Synergy Level-2 SYN, surface directional reflectance"
+_LST_TITLE = "Sentinel-3 SLSTR Level-2 LST, land surface temperature"
+#: The Synergy product's SDR variables, one per file ``Syn_{channel}_reflectance.nc``.
+_SYN_SWATH = Swath("geolocation", "lat", "lon", {f"SDR_{c}": f"SDR_{c}" for c in SYN_CHANNELS})
+_LST_BANDS = {"LST": "LST", "LST_uncertainty": "LST_uncertainty"}
+
+
+def _synergy(collection_id: str, asset: Callable[[str], str]) -> Collection:
+    """A Synergy SYN collection whose channel *c* is in the asset ``asset(c)``."""
+    return Collection(
+        collection_id,
+        _SYN_TITLE,
+        _single({f"SDR_{c}": asset(c) for c in SYN_CHANNELS}, 300),
+        default_res=300,
+        scaling="cf",
+        swath=_SYN_SWATH,
+    )
+
+
+def _lst(collection_id: str, lst_asset: str, geolocation: str, title: str) -> Collection:
+    return Collection(
+        collection_id,
+        title,
+        _single(dict.fromkeys(_LST_BANDS, lst_asset), 1000),
+        default_res=1000,
+        scaling="cf",
+        units="K",
+        swath=Swath(geolocation, "latitude_in", "longitude_in", _LST_BANDS),
+    )
+
+
 CDSE_COLLECTIONS = {
     c.id: c
     for c in [
@@ -127,6 +179,9 @@ CDSE_COLLECTIONS = {
             flags={"SCL": SCL_FLAGS},
         ),
         Collection("sentinel-2-l1c", _S2_L1C_TITLE, _native(S2_L1C_BANDS), default_res=10),
+        _synergy("sentinel-3-syn-2-syn-ntc", lambda c: f"syn_{c}_reflectance"),
+        _lst("sentinel-3-sl-2-lst-ntc", "LST_in", "geodetic_in", _LST_TITLE),
+        _lst("sentinel-3-sl-2-lst-nrt", "LST_in", "geodetic_in", f"{_LST_TITLE}, near real time"),
     ]
 }
 
@@ -181,5 +236,7 @@ PC_COLLECTIONS = {
             default_res=30,
             flags={"Fmask": _HLS_FLAGS},
         ),
+        _synergy("sentinel-3-synergy-syn-l2-netcdf", lambda c: f"syn-{c.lower()}-reflectance"),
+        _lst("sentinel-3-slstr-lst-l2-netcdf", "lst-in", "slstr-geodetic-in", _LST_TITLE),
     ]
 }

@@ -7,7 +7,9 @@ regular grid in the CRS and resolution asked for: the items of one solar
 day mosaicked, items of different UTM zones reprojected onto the one grid,
 days stacked along ``time`` (``odc.stac.load``). Digital numbers are scaled
 to physical values (reflectance for Sentinel-2); classification bands
-(Sentinel-2's SCL) stay integers with CF flag attributes.
+(Sentinel-2's SCL) stay integers with CF flag attributes. Sentinel-3
+collections (Synergy, SLSTR LST) are swaths of NetCDF files, which
+:mod:`.swaths` rectifies onto the same kind of grid instead of odc-stac.
 
 A search that finds no item is an error, not an empty cube: an empty cube
 would have no time axis and look like data that is missing for good, where
@@ -49,7 +51,7 @@ PC_STAC_URL = "https://planetarycomputer.microsoft.com/api/stac/v1"
 OPENER_ID = "dataset:odc-stac:stac"
 
 #: What searching and opening need beyond the base install (listing needs none).
-NEEDS = Needs(("pystac_client", "odc.stac", "rasterio", "aiohttp"), "stac-ardc")
+NEEDS = Needs(("pystac_client", "odc.stac", "rasterio", "aiohttp", "scipy"), "stac-ardc")
 
 _COMMON_PARAMS = dict(
     page_size=JsonIntegerSchema(
@@ -111,6 +113,10 @@ class ArdcDataStore(CollectionListing, DataStore):
     @abstractmethod
     def _driver(self):
         """odc-loader's reader driver for this provider's assets (session, signing)."""
+
+    @abstractmethod
+    def _reader(self):
+        """The :class:`.swaths.AssetReader` of this provider's NetCDF assets."""
 
     # --- listing and describing -------------------------------------------------
 
@@ -254,6 +260,11 @@ class ArdcDataStore(CollectionListing, DataStore):
         tile_size = (tile, tile) if isinstance(tile, int) else tuple(tile)
         if not p["apply_scaling"]:
             collection = _without_scaling(collection)
+        if collection.swath is not None:
+            from .swaths import load_swath_cube
+
+            geometry = dict(crs=crs, resolution=res, bbox=bbox, tile_size=tile_size)
+            return load_swath_cube(items, collection, bands, **geometry, reader=self._reader())
         from .cube import load_cube
 
         try:
@@ -321,7 +332,7 @@ def _without_scaling(collection: Collection) -> Collection:
 
 
 class CdseArdcDataStore(ArdcDataStore):
-    """Sentinel-2 cubes from the Copernicus Data Space Ecosystem (CDSE).
+    """Sentinel-2 and Sentinel-3 cubes from the Copernicus Data Space Ecosystem (CDSE).
 
     Items are found through CDSE's STAC API; their assets are on CDSE's S3
     (``s3://eodata/...``), read with the S3 ``key`` and ``secret`` CDSE
@@ -361,9 +372,22 @@ class CdseArdcDataStore(ArdcDataStore):
         )
         return SessionRioDriver(aws=aws, gdal=gdal)
 
+    def _reader(self):
+        from .swaths import AssetReader
+
+        p = self._params
+        s3: dict[str, Any] = dict(
+            endpoint_url=p["endpoint_url"], client_kwargs={"region_name": p["region_name"]}
+        )
+        if p.get("key") and p.get("secret"):
+            s3.update(key=p["key"], secret=p["secret"])
+        else:
+            s3["anon"] = True
+        return AssetReader(s3=s3)
+
 
 class PcArdcDataStore(ArdcDataStore):
-    """Cubes of Microsoft Planetary Computer collections (Sentinel-2, Landsat, HLS).
+    """Cubes of Microsoft Planetary Computer collections (Sentinel-2, Landsat, HLS, Sentinel-3).
 
     Assets are Azure Blob hrefs readable with a SAS token, which the store
     fetches from ``signer_url`` per container, caches until shortly
@@ -405,6 +429,11 @@ class PcArdcDataStore(ArdcDataStore):
         from .cube import SessionRioDriver
 
         return SessionRioDriver(sign=self.signer.sign_href)
+
+    def _reader(self):
+        from .swaths import AssetReader
+
+        return AssetReader(sign=self.signer.sign_href)
 
     def _prepare(self, items: list[Any]) -> None:
         """Fetch the SAS token of each container now, so that a token endpoint that
