@@ -150,7 +150,8 @@ def _scaling(collection: Collection, item: Any, asset: str) -> tuple[float, floa
         scale = band.get("scale", fields.get("raster:scale"))
         offset = band.get("offset", fields.get("raster:offset"))
         if scale is None and offset is None:
-            return None
+            defaults = collection.default_scaling or {}
+            return defaults.get(asset, defaults.get("*"))
         return float(1.0 if scale is None else scale), float(offset or 0.0)
     return None
 
