@@ -189,8 +189,7 @@ def _scale_block(
 ) -> np.ndarray:
     start, stop = bounds[block_id[0]], bounds[block_id[0] + 1]  # the chunk's time steps
     shape = (stop - start,) + (1,) * (dn.ndim - 1)
-    values = dn.astype(np.float32)
-    values *= scale[start:stop].reshape(shape)
+    values = np.multiply(dn, scale[start:stop].reshape(shape), dtype=np.float32)
     values += offset[start:stop].reshape(shape)
     if nodata is not None:
         values[dn == nodata] = np.nan
