@@ -490,3 +490,94 @@ def test_showcase_catalogs_list_them_offline_with_the_real_services():
     assert pc_store.params["signer_url"].startswith("https://planetarycomputer.microsoft.com/")
     v2 = intake.from_yaml_file(str(repo / "catalogs" / "stores-v2.yaml"))
     assert list(v2["stac-pc-ardc"].read()) == list(cat["stac-pc-ardc"])
+
+
+# --- more collections: CDSE Sentinel-2 L1C, Planetary Computer HLS ----------------
+
+
+@pytest.fixture(scope="module")
+def cdse_l1c(cdse, s3_endpoint, tmp_path_factory):
+    """CDSE's Sentinel-2 L1C: a STAC API of its own, JPEG 2000 files on the same moto."""
+    import s3fs
+
+    from tests.servers import s3_options
+
+    items, files = rig.cdse_l1c_items(tmp_path_factory.mktemp("cdse-l1c"))
+    fs = s3fs.S3FileSystem(**s3_options(s3_endpoint))
+    for key, path in files.items():
+        fs.put_file(str(path), f"eodata/{key}")
+    collections = [rig.collection("sentinel-2-l1c", "Sentinel-2 Level-1C")]
+    with run_stac_api(collections, items) as url:
+        yield {**cdse[0], "url": url}
+
+
+@pytest.fixture(scope="module")
+def pc_hls(pc, abfs_endpoint, tmp_path_factory):
+    """Planetary Computer's HLS collections: a STAC API of their own, blobs in the private
+    container ``hls2`` of the same Azurite, signed by the same SAS endpoint."""
+    from azure.storage.blob import BlobServiceClient
+
+    conn = abfs_endpoint["connection_string"]
+    blob_endpoint = conn.split("BlobEndpoint=")[1].rstrip(";")
+    folder = tmp_path_factory.mktemp("hls")
+    items, files = [], {}
+    for product in rig.HLS_BANDS:
+        found, written = rig.pc_hls_items(folder, lambda p: f"{blob_endpoint}/{p}", product)
+        items += found
+        files.update(written)
+    container = BlobServiceClient.from_connection_string(conn).get_container_client("hls2")
+    if not container.exists():
+        container.create_container()
+    for key, path in files.items():
+        container.upload_blob(key.split("/", 1)[1], path.read_bytes(), overwrite=True)
+    collections = [rig.collection("hls2-l30", "HLS L30"), rig.collection("hls2-s30", "HLS S30")]
+    params, _, sas = pc
+    with run_stac_api(collections, items) as url:
+        yield {**params, "url": url}, sas
+
+
+def test_cdse_l1c_scaled_per_item_by_its_baseline_offset(cdse_l1c):
+    """L1C assets are one per band at its native resolution (B01 60 m, B02 10 m, B05
+    20 m), all resampled onto the 20 m grid; each day keeps its own offset (0 before
+    baseline 04.00, -0.1 after) from its items' raster extension."""
+    store = new_data_store("stac-cdse-ardc", **cdse_l1c)
+    ds = store.open_data("sentinel-2-l1c", **OPEN, crs="EPSG:32633", spatial_res=20)
+    assert set(ds.data_vars) == set(rig.L1C_BANDS)  # default: the bands the items have
+    assert ds.odc.geobox.resolution.x == 20 and ds.sizes["time"] == 2
+    assert all(ds[b].dtype == np.float32 and ds[b].attrs["units"] == "1" for b in ds.data_vars)
+    ds = ds.compute()
+    for day in range(2):
+        for tile, (lon, lat) in enumerate(rig.POINTS):
+            for band in rig.L1C_BANDS:
+                expected = rig.l1c_reflectance(band, tile, day)
+                assert _value(ds, band, lon, lat, day) == pytest.approx(expected, abs=1e-6)
+    assert rig.l1c_reflectance("B02", 0, 0) - rig.l1c_reflectance("B02", 0, 1) == pytest.approx(
+        0.09  # 100 DN less on day 0, but no -0.1 offset
+    )
+
+
+@pytest.mark.parametrize(
+    "collection, spatial_res, bands",
+    [("hls2-l30", None, ("B04", "B05")), ("hls2-s30", 10, ("B04", "B8A"))],
+)
+def test_pc_hls_scaled_to_reflectance_with_fmask_flags(pc_hls, collection, spatial_res, bands):
+    """HLS items carry no raster extension: the collection's scale (1e-4) and data types
+    (int16, nodata -9999; Fmask uint8) make reflectance and keep Fmask integer bits. At
+    10 m the 30 m assets (the only ones) are read, upsampled."""
+    params, sas = pc_hls
+    path = "/api/sas/v1/token/xstoretest/hls2"
+    before = sas.count("GET", path)
+    store = new_data_store("stac-pc-ardc", **params)
+    res = {} if spatial_res is None else {"spatial_res": spatial_res}
+    ds = store.open_data(collection, **OPEN, crs="EPSG:32632", **res)
+    assert set(ds.data_vars) == {*bands, "Fmask"} and ds.sizes["time"] == 1
+    assert ds.odc.geobox.resolution.x == (spatial_res or 30)  # the collections' default: 30 m
+    assert ds.Fmask.dtype == np.uint8 and ds.Fmask.attrs["long_name"].startswith("Quality")
+    assert ds[bands[0]].dtype == np.float32
+    ds = ds.compute()
+    for tile, (lon, lat) in enumerate(rig.POINTS):
+        for band in bands:
+            expected = rig.hls_dn(band, tile, 0) * 1e-4
+            assert _value(ds, band, lon, lat, 0) == pytest.approx(expected, abs=1e-6)
+        assert _value(ds, "Fmask", lon, lat, 0) == rig.HLS_FMASK[tile]
+    assert sas.count("GET", path) == before + 1  # one token for the hls2 container

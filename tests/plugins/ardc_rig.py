@@ -76,8 +76,11 @@ def reflectance(band: str, tile: int, day: int) -> float:
     return dn(band, tile, day) * 1e-4 - 0.1
 
 
-def write_cog(path: Path, scene: Scene, value: int, dtype: str, res: int) -> dict:
-    """A COG of *scene*'s tile at *res* metres, every pixel *value*; returns its ``proj:``."""
+def write_cog(
+    path: Path, scene: Scene, value: int, dtype: str, res: int, nodata: int = 0, **options
+) -> dict:
+    """A COG (or, with ``driver=...``, another format) of *scene*'s tile at *res* metres,
+    every pixel *value*; returns its ``proj:``."""
     import rioxarray  # noqa: F401 - the .rio accessor
     import xarray as xr
 
@@ -91,9 +94,9 @@ def write_cog(path: Path, scene: Scene, value: int, dtype: str, res: int) -> dic
             "x": x0 + res * (np.arange(size) + 0.5),
         },
     )
-    array = array.rio.write_crs(f"EPSG:{scene.epsg}").rio.write_nodata(0)
+    array = array.rio.write_crs(f"EPSG:{scene.epsg}").rio.write_nodata(nodata)
     path.parent.mkdir(parents=True, exist_ok=True)
-    array.rio.to_raster(path, driver="COG")
+    array.rio.to_raster(path, **{"driver": "COG", **options})
     return {
         "proj:shape": [size, size],
         "proj:transform": [res, 0, x0, 0, -res, TILE_Y1, 0, 0, 1],
@@ -414,4 +417,120 @@ def swath_items(
                     "links": [],
                 }
             )
+    return items, files
+
+
+#: Sentinel-2 L1C on CDSE: one asset per band at its native resolution (``B01`` 60 m,
+#: ``B02`` 10 m, ``B05`` 20 m; no ``_10m`` suffixes), JPEG 2000 on ``s3://eodata``, each
+#: with ``raster:bands`` scale 1e-4 and the offset of the item's processing baseline:
+#: 0 before 04.00, -0.1 from then on. Day 0 is processed with 03.01, day 1 with 05.10.
+L1C_BANDS = {"B01": 60, "B02": 10, "B05": 20}
+L1C_BASELINES = ("03.01", "05.10")
+
+
+def l1c_dn(band: str, tile: int, day: int) -> int:
+    return 1000 + 300 * list(L1C_BANDS).index(band) + 400 * tile + 100 * day
+
+
+def l1c_reflectance(band: str, tile: int, day: int) -> float:
+    """DN * 1e-4 + the offset of day *day*'s baseline."""
+    return l1c_dn(band, tile, day) * 1e-4 + (0.0 if L1C_BASELINES[day] < "04.00" else -0.1)
+
+
+def cdse_l1c_items(folder: Path, days: int = 2) -> tuple[list[dict], dict[str, Path]]:
+    """CDSE-shaped Sentinel-2 L1C items and the JPEG 2000 files for their hrefs."""
+    items, files = [], {}
+    for scene in scenes(days):
+        baseline = L1C_BASELINES[scene.day]
+        name = scene.name.replace("MSIL2A", "MSIL1C").replace(
+            "N0510", f"N{baseline[:2]}{baseline[3:]}"
+        )
+        stamp = scene.time.strftime("%Y%m%dT%H%M%S")
+        granule = (
+            f"Sentinel-2/MSI/L1C/{scene.time:%Y/%m/%d}/{name}.SAFE/GRANULE/"
+            f"L1C_T{scene.mgrs}_A046{scene.day:03d}_{stamp}/IMG_DATA"
+        )
+        assets = {}
+        for band, res in L1C_BANDS.items():
+            path = f"{granule}/T{scene.mgrs}_{stamp}_{band}.jp2"
+            files[path] = folder / "cdse-l1c" / path
+            value = l1c_dn(band, scene.tile, scene.day)
+            options = dict(driver="JP2OpenJPEG", QUALITY="100", REVERSIBLE="YES")
+            proj = write_cog(files[path], scene, value, "uint16", res, **options)
+            proj["proj:code"] = f"EPSG:{scene.epsg}"
+            offset = 0.0 if baseline < "04.00" else -0.1
+            raster = {"nodata": 0, "data_type": "uint16", "scale": 1e-4, "offset": offset}
+            assets[band] = {
+                **_asset(f"s3://eodata/{path}", proj, band, res, raster),
+                "type": "image/jp2",
+            }
+        properties = {
+            "processing:version": baseline,
+            "grid:code": f"MGRS-{scene.mgrs}",
+            "product:type": "S2MSI1C",
+        }
+        item = item_json(scene, "sentinel-2-l1c", properties, assets)
+        item["id"] = name
+        items.append(item)
+    return items, files
+
+
+#: HLS v2.0 on Planetary Computer (hls2-l30, hls2-s30): NASA's items, hrefs moved to Azure
+#: Blob. 30 m int16 COGs, reflectance = DN * 1e-4 with nodata -9999, which the items do not
+#: state (no raster extension, no per-asset ``proj:``; only the item's ``proj:epsg``); the
+#: Fmask quality bits as uint8 (nodata 255). Tile 0 is clear (64: low aerosol), tile 1
+#: cloudy (66: bit 1, cloud, set too).
+HLS_BANDS = {"L30": ("B04", "B05", "Fmask"), "S30": ("B04", "B8A", "Fmask")}
+HLS_FMASK = (64, 66)
+HLS_PLATFORMS = {"L30": ("landsat-9", "oli"), "S30": ("sentinel-2b", "msi")}
+_HLS_EXTENSIONS = [
+    "https://stac-extensions.github.io/eo/v1.0.0/schema.json",
+    "https://stac-extensions.github.io/projection/v1.0.0/schema.json",
+    "https://stac-extensions.github.io/view/v1.0.0/schema.json",
+    "https://stac-extensions.github.io/scientific/v1.0.0/schema.json",
+]
+
+
+def hls_dn(band: str, tile: int, day: int) -> int:
+    if band == "Fmask":
+        return HLS_FMASK[tile]
+    return 900 + 300 * (band != "B04") + 400 * tile + 100 * day
+
+
+def pc_hls_items(
+    folder: Path, href: Callable[[str], str], product: str, days: int = 1
+) -> tuple[list[dict], dict[str, Path]]:
+    """HLS items of *product* (``"L30"`` or ``"S30"``) shaped like Planetary Computer's."""
+    items, files = [], {}
+    platform, instrument = HLS_PLATFORMS[product]
+    for scene in scenes(days):
+        t = scene.time
+        granule = f"HLS.{product}.T{scene.mgrs}.{t:%Y%j}T{t:%H%M%S}.v2.0"
+        folder_path = f"{product}/{scene.mgrs[:2]}/{scene.mgrs[2]}/{scene.mgrs[3:]}/{t:%Y/%m/%d}"
+        assets = {}
+        for band in HLS_BANDS[product]:
+            path = f"hls2/{folder_path}/{granule}/{granule}.{band}.tif"
+            files[path] = folder / "hls" / path
+            dtype, nodata = ("uint8", 255) if band == "Fmask" else ("int16", -9999)
+            value = hls_dn(band, scene.tile, scene.day)
+            write_cog(files[path], scene, value, dtype, 30, nodata=nodata)
+            assets[band] = {
+                "href": href(path),
+                "type": "image/tiff; application=geotiff; profile=cloud-optimized",
+                "roles": ["data"],
+                "title": band,
+                "eo:bands": [{"name": band}],
+            }
+        properties = {
+            "proj:epsg": scene.epsg,
+            "instruments": [instrument],
+            "start_datetime": t.isoformat() + "Z",
+            "end_datetime": (t + datetime.timedelta(seconds=20)).isoformat() + "Z",
+            "view:sun_azimuth": 151.2,
+            "sci:doi": f"10.5067/HLS/HLS{product}.002",
+        }
+        item = item_json(scene, f"hls2-{product.lower()}", properties, assets)
+        item.update(id=granule, stac_extensions=_HLS_EXTENSIONS)
+        item["properties"]["platform"] = platform
+        items.append(item)
     return items, files

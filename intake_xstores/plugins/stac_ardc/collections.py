@@ -92,9 +92,11 @@ class Collection:
     extension (scale, offset, nodata), ``"s2-baseline"`` from the item's
     Sentinel-2 processing baseline, ``None`` not at all. ``asset_types``
     gives the data type and nodata of assets whose items do not say (odc-stac's
-    ``stac_cfg``), keyed by asset or ``"*"``. ``swath`` is set for collections
-    of swath NetCDF files (Sentinel-3), rectified by :mod:`.swaths` instead of
-    loaded by odc-stac; their values are scaled by the files' CF attributes.
+    ``stac_cfg``), keyed by asset or ``"*"``; ``default_scaling`` likewise the
+    ``(scale, offset)`` of assets whose raster extension states none. ``swath``
+    is set for collections of swath NetCDF files (Sentinel-3), rectified by
+    :mod:`.swaths` instead of loaded by odc-stac; their values are scaled by
+    the files' CF attributes.
     """
 
     id: str
@@ -105,6 +107,7 @@ class Collection:
     scaling: str | None = "raster"
     units: str = "1"
     asset_types: dict[str, dict[str, Any]] | None = None
+    default_scaling: dict[str, tuple[float, float]] | None = None
     swath: Swath | None = None
 
     def dtype(self, band: str) -> str:
@@ -199,6 +202,14 @@ _HLS_L30 = {f"B{i:02d}": f"B{i:02d}" for i in (1, 2, 3, 4, 5, 6, 7, 9, 10, 11)}
 _HLS_S30 = {b: b for b in ["B01", "B02", "B03", "B04", "B05", "B06", "B07", "B08", "B8A"]}
 _HLS_S30.update({b: b for b in ["B09", "B10", "B11", "B12"]})
 _HLS_FLAGS = {"long_name": "Quality assessment bits (Fmask)"}
+#: HLS items (NASA's, as Planetary Computer serves them) state neither data types nor
+#: scaling: int16 reflectance * 1e-4 (nodata -9999); L30's thermal bands B10/B11 are
+#: brightness temperatures in degrees Celsius * 0.01; Fmask holds uint8 bits (nodata 255).
+_HLS_TYPES = {
+    "*": {"data_type": "int16", "nodata": -9999},
+    "Fmask": {"data_type": "uint8", "nodata": 255},
+}
+_HLS_SCALING = {"*": (1e-4, 0.0)}
 
 PC_COLLECTIONS = {
     c.id: c
@@ -228,6 +239,8 @@ PC_COLLECTIONS = {
             {**_single(_HLS_L30, 30), "Fmask": {30: "Fmask"}},
             default_res=30,
             flags={"Fmask": _HLS_FLAGS},
+            asset_types=_HLS_TYPES,
+            default_scaling={**_HLS_SCALING, "B10": (0.01, 0.0), "B11": (0.01, 0.0)},
         ),
         Collection(
             "hls2-s30",
@@ -235,6 +248,8 @@ PC_COLLECTIONS = {
             {**_single(_HLS_S30, 30), "Fmask": {30: "Fmask"}},
             default_res=30,
             flags={"Fmask": _HLS_FLAGS},
+            asset_types=_HLS_TYPES,
+            default_scaling=_HLS_SCALING,
         ),
         _synergy("sentinel-3-synergy-syn-l2-netcdf", lambda c: f"syn-{c.lower()}-reflectance"),
         _lst("sentinel-3-slstr-lst-l2-netcdf", "lst-in", "slstr-geodetic-in", _LST_TITLE),

@@ -92,13 +92,24 @@ def load_cube(
     lon = (bbox[0] + bbox[2]) / 2
     by_day = _items_by_solar_day(items, lon)
     day_items = [by_day.get(_solar_day(t, lon), []) for t in ds.time.values]
+    data = {name: array.data for name, array in ds.data_vars.items()}
+    scaled = set()
     for band, asset in assets.items():
         if band in collection.flags:
-            ds[band].attrs.update(collection.flags[band])
             continue
         with_asset = [next((i for i in group if asset in i.assets), None) for group in day_items]
         factors = [_scaling(collection, i, asset) if i else None for i in with_asset]
-        ds[band] = _scaled(ds[band], factors, collection.units)
+        if any(factors):
+            data[band] = _scaled(data[band], factors, ds[band].attrs.get("nodata"))
+            scaled.add(band)
+    ds = ds.copy(data=data)  # one new dataset, not one per scaled band
+    for band in assets:
+        attrs = ds[band].attrs
+        if band in collection.flags:
+            attrs.update(collection.flags[band])
+        elif band in scaled:
+            attrs.pop("nodata", None)
+            attrs["units"] = collection.units
     ds.attrs.update(
         title=collection.title,
         stac_collection=collection.id,
@@ -139,36 +150,47 @@ def _scaling(collection: Collection, item: Any, asset: str) -> tuple[float, floa
         scale = band.get("scale", fields.get("raster:scale"))
         offset = band.get("offset", fields.get("raster:offset"))
         if scale is None and offset is None:
-            return None
+            defaults = collection.default_scaling or {}
+            return defaults.get(asset, defaults.get("*"))
         return float(1.0 if scale is None else scale), float(offset or 0.0)
     return None
 
 
-def _scaled(
-    array: xr.DataArray, factors: list[tuple[float, float] | None], units: str
-) -> xr.DataArray:
-    """*array* as float32 physical values, nodata as NaN: one task per chunk."""
-    if all(f is None for f in factors):
-        return array
-    scale = xr.DataArray(np.array([f[0] if f else 1.0 for f in factors], "float32"), dims="time")
-    offset = xr.DataArray(np.array([f[1] if f else 0.0 for f in factors], "float32"), dims="time")
-    result = xr.apply_ufunc(
+def _scaled(dn: Any, factors: list[tuple[float, float] | None], nodata: Any) -> Any:
+    """The dask array *dn* as float32 physical values, nodata as NaN: one task per chunk
+    of the load, each time step scaled by its own factors (made without tokenizing
+    the function, which costs more than the rest of the graph)."""
+    import dask.array as da
+    from dask.base import tokenize
+
+    scale = np.array([f[0] if f else 1.0 for f in factors], "float32")
+    offset = np.array([f[1] if f else 0.0 for f in factors], "float32")
+    bounds = np.cumsum((0, *dn.chunks[0]))
+    return da.map_blocks(
         _scale_block,
-        array,
-        scale,
-        offset,
-        kwargs={"nodata": array.attrs.get("nodata")},
-        dask="parallelized",
-        output_dtypes=[np.float32],
-        keep_attrs=False,
+        dn,
+        dtype=np.float32,
+        meta=np.empty((0,) * dn.ndim, np.float32),
+        name=f"scaled-{dn.name}-{tokenize(scale, offset, nodata)}",
+        scale=scale,
+        offset=offset,
+        bounds=bounds,
+        nodata=nodata,
     )
-    attrs = {k: v for k, v in array.attrs.items() if k != "nodata"}
-    result.attrs = {**attrs, "units": units}
-    return result
 
 
-def _scale_block(dn: np.ndarray, scale: np.ndarray, offset: np.ndarray, nodata: Any) -> np.ndarray:
-    values = dn.astype(np.float32) * scale + offset
+def _scale_block(
+    dn: np.ndarray,
+    scale: np.ndarray,
+    offset: np.ndarray,
+    bounds: np.ndarray,
+    nodata: Any,
+    block_id: tuple[int, ...],
+) -> np.ndarray:
+    start, stop = bounds[block_id[0]], bounds[block_id[0] + 1]  # the chunk's time steps
+    shape = (stop - start,) + (1,) * (dn.ndim - 1)
+    values = np.multiply(dn, scale[start:stop].reshape(shape), dtype=np.float32)
+    values += offset[start:stop].reshape(shape)
     if nodata is not None:
         values[dn == nodata] = np.nan
-    return values.astype(np.float32, copy=False)
+    return values
