@@ -198,10 +198,6 @@ _LANDSAT_BANDS = {
     "swir22": "swir22",
     "lwir11": "lwir11",
 }
-_HLS_L30 = {f"B{i:02d}": f"B{i:02d}" for i in (1, 2, 3, 4, 5, 6, 7, 9, 10, 11)}
-_HLS_S30 = {b: b for b in ["B01", "B02", "B03", "B04", "B05", "B06", "B07", "B08", "B8A"]}
-_HLS_S30.update({b: b for b in ["B09", "B10", "B11", "B12"]})
-_HLS_FLAGS = {"long_name": "Quality assessment bits (Fmask)"}
 #: HLS items (NASA's, as Planetary Computer serves them) state neither data types nor
 #: scaling: int16 reflectance * 1e-4 (nodata -9999); L30's thermal bands B10/B11 are
 #: brightness temperatures in degrees Celsius * 0.01; Fmask holds uint8 bits (nodata 255).
@@ -209,7 +205,21 @@ _HLS_TYPES = {
     "*": {"data_type": "int16", "nodata": -9999},
     "Fmask": {"data_type": "uint8", "nodata": 255},
 }
-_HLS_SCALING = {"*": (1e-4, 0.0)}
+
+
+def _hls(id: str, title: str, bands: list[str], thermal: tuple[str, ...] = ()) -> Collection:
+    """An HLS collection of *bands* (each its own 30 m asset) and Fmask."""
+    scaling = {"*": (1e-4, 0.0), **{band: (0.01, 0.0) for band in thermal}}
+    return Collection(
+        id,
+        f"Harmonized Landsat Sentinel-2, {title}",
+        _single({b: b for b in [*bands, "Fmask"]}, 30),
+        default_res=30,
+        flags={"Fmask": {"long_name": "Quality assessment bits (Fmask)"}},
+        asset_types=_HLS_TYPES,
+        default_scaling=scaling,
+    )
+
 
 PC_COLLECTIONS = {
     c.id: c
@@ -233,24 +243,13 @@ PC_COLLECTIONS = {
             default_res=30,
             flags={"qa_pixel": {"long_name": "Pixel quality assessment bits"}},
         ),
-        Collection(
+        _hls(
             "hls2-l30",
-            "Harmonized Landsat Sentinel-2, Landsat 8/9 (L30)",
-            {**_single(_HLS_L30, 30), "Fmask": {30: "Fmask"}},
-            default_res=30,
-            flags={"Fmask": _HLS_FLAGS},
-            asset_types=_HLS_TYPES,
-            default_scaling={**_HLS_SCALING, "B10": (0.01, 0.0), "B11": (0.01, 0.0)},
+            "Landsat 8/9 (L30)",
+            [f"B{i:02d}" for i in (1, 2, 3, 4, 5, 6, 7, 9, 10, 11)],
+            thermal=("B10", "B11"),
         ),
-        Collection(
-            "hls2-s30",
-            "Harmonized Landsat Sentinel-2, Sentinel-2 (S30)",
-            {**_single(_HLS_S30, 30), "Fmask": {30: "Fmask"}},
-            default_res=30,
-            flags={"Fmask": _HLS_FLAGS},
-            asset_types=_HLS_TYPES,
-            default_scaling=_HLS_SCALING,
-        ),
+        _hls("hls2-s30", "Sentinel-2 (S30)", S2_L1C_BANDS),
         _synergy("sentinel-3-synergy-syn-l2-netcdf", lambda c: f"syn-{c.lower()}-reflectance"),
         _lst("sentinel-3-slstr-lst-l2-netcdf", "lst-in", "slstr-geodetic-in", _LST_TITLE),
     ]
