@@ -14,6 +14,7 @@ from ..schema import (
     JsonNumberSchema,
     JsonObjectSchema,
     JsonStringSchema,
+    count_schema,
 )
 
 
@@ -66,9 +67,4 @@ def plain_bbox_schema(description: str) -> JsonArraySchema:
 def max_workers_schema(requests: str) -> JsonIntegerSchema:
     """The store parameter ``max_workers``: how many *requests* (``"OPeNDAP"``,
     say) are in flight at once when a cube is read."""
-    return JsonIntegerSchema(
-        minimum=1,
-        maximum=64,
-        default=8,
-        description=f"{requests} requests in flight at once when a cube is read",
-    )
+    return count_schema(f"{requests} requests in flight at once when a cube is read", 8, maximum=64)

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..errors import DataStoreError, error_text
-from ..schema import JsonIntegerSchema, JsonNumberSchema, JsonObjectSchema, JsonSchema
+from ..schema import JsonObjectSchema, JsonSchema, count_schema, seconds_schema
 
 #: Statuses worth retrying: the server asks to slow down or failed for now.
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -31,22 +31,19 @@ _CHUNK_SIZE = 1 << 20
 
 #: Store parameters of the retry policy, for stores to include in their schemas.
 RETRY_PARAMS: dict[str, JsonSchema] = dict(
-    num_retries=JsonIntegerSchema(
-        minimum=0,
-        default=5,
-        description="Times a request is retried after a 429 or 5xx answer, "
+    num_retries=count_schema(
+        "Times a request is retried after a 429 or 5xx answer, "
         "a failed connection or a body cut short",
-    ),
-    retry_backoff_base=JsonNumberSchema(
+        5,
         minimum=0,
-        default=0.5,
-        description="Seconds before the first retry; each next waits twice as long",
     ),
-    retry_backoff_max=JsonNumberSchema(
-        minimum=0,
-        default=30.0,
-        description="Most seconds to wait before a retry, also when the server "
+    retry_backoff_base=seconds_schema(
+        "Seconds before the first retry; each next waits twice as long", 0.5
+    ),
+    retry_backoff_max=seconds_schema(
+        "Most seconds to wait before a retry, also when the server "
         "asks for longer with Retry-After",
+        30.0,
     ),
 )
 

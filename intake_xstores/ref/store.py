@@ -37,6 +37,7 @@ from ..schema import (
     JsonObjectSchema,
     JsonSchema,
     JsonStringSchema,
+    count_schema,
 )
 from ..store import DataStore
 
@@ -155,15 +156,9 @@ class ReferenceDataStore(DataStore):
                     description="Merge byte ranges of one file read together when at "
                     "most this many bytes apart; negative: never merge",
                 ),
-                max_block=JsonIntegerSchema(
-                    minimum=1,
-                    default=256_000_000,
-                    description="Largest size in bytes of a merged byte range",
-                ),
-                cache_size=JsonIntegerSchema(
-                    minimum=1,
-                    default=128,
-                    description="Parquet record files of references kept in an LRU cache",
+                max_block=count_schema("Largest size in bytes of a merged byte range", 256_000_000),
+                cache_size=count_schema(
+                    "Parquet record files of references kept in an LRU cache", 128
                 ),
                 allowed_targets=JsonArraySchema(
                     items=JsonStringSchema(min_length=1),

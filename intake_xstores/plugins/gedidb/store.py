@@ -29,10 +29,10 @@ from ...errors import DataStoreError, error_text, param_error
 from ...schema import (
     JsonArraySchema,
     JsonDateSchema,
-    JsonIntegerSchema,
     JsonNumberSchema,
     JsonObjectSchema,
     JsonStringSchema,
+    count_schema,
 )
 from ..base import ApiDataStore
 from ..params import bbox_schema, url_schema
@@ -241,11 +241,7 @@ class GediDbDataStore(ApiDataStore):
                 max_items=2,
                 description="[longitude, latitude]: the shots nearest this point",
             ),
-            num_shots=JsonIntegerSchema(
-                minimum=1,
-                default=_POINT_DEFAULTS["num_shots"],
-                description="With point: how many shots",
-            ),
+            num_shots=count_schema("With point: how many shots", _POINT_DEFAULTS["num_shots"]),
             radius=JsonNumberSchema(
                 exclusive_minimum=0,
                 default=_POINT_DEFAULTS["radius"],

@@ -22,6 +22,7 @@ from ...schema import (
     JsonIntegerSchema,
     JsonObjectSchema,
     JsonStringSchema,
+    count_schema,
 )
 from ..base import ApiDataStore
 from ..params import bbox_schema, url_schema
@@ -108,9 +109,7 @@ class SmosDataStore(ApiDataStore):
                 "URL of the STAC collection of SMOS L2 products "
                 "(items are fetched from <stac_url>/items)",
             ),
-            stac_page_limit=JsonIntegerSchema(
-                minimum=1, default=100, description="Items asked for per STAC page"
-            ),
+            stac_page_limit=count_schema("Items asked for per STAC page", 100),
             source_path=JsonStringSchema(
                 default=DEFAULT_SOURCE_PATH,
                 min_length=1,
@@ -212,10 +211,8 @@ class SmosDataStore(ApiDataStore):
             "time_range"
         ].description = "Start and end date (inclusive) of the products to include"
         if opener_id == MLDATASET_OPENER_ID:
-            properties["l2_product_cache_size"] = JsonIntegerSchema(
-                minimum=0,
-                default=0,
-                description="L2 products kept in memory once read (0: none)",
+            properties["l2_product_cache_size"] = count_schema(
+                "L2 products kept in memory once read (0: none)", 0, minimum=0
             )
         else:
             properties["res_level"] = JsonIntegerSchema(

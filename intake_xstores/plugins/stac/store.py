@@ -26,6 +26,7 @@ from ...schema import (
     JsonIntegerSchema,
     JsonObjectSchema,
     JsonStringSchema,
+    count_schema,
 )
 from ...store import DataStore
 from ..web import RETRY_PARAMS, RETRY_STATUSES, WebClient, retry_options
@@ -76,17 +77,8 @@ class StacDataStore(DataStore):
                     "static catalog's catalog.json",
                 ),
                 storage_options=storage_options_schema(),
-                page_size=JsonIntegerSchema(
-                    minimum=1,
-                    maximum=10_000,
-                    default=100,
-                    description="Items asked of a STAC API per page",
-                ),
-                max_workers=JsonIntegerSchema(
-                    minimum=1,
-                    default=32,
-                    description="Documents of a static catalog fetched at once",
-                ),
+                page_size=count_schema("Items asked of a STAC API per page", 100, maximum=10_000),
+                max_workers=count_schema("Documents of a static catalog fetched at once", 32),
                 timeout=JsonIntegerSchema(
                     minimum=1, default=120, description="Seconds a request to the API may take"
                 ),
