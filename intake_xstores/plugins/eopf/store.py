@@ -35,8 +35,7 @@ from ...schema import (
     JsonObjectSchema,
     JsonStringSchema,
 )
-from ...store import DataStore
-from ..listing import CollectionListing
+from ...store import CollectionListing, DataStore
 from ..params import url_schema
 from ..web import RETRY_STATUSES, web_store_params_schema
 from . import products
