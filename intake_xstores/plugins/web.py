@@ -91,6 +91,20 @@ class WebClient:
         self.retry_backoff_max = retry_backoff_max
         self._fs = None
 
+    @classmethod
+    def for_store(
+        cls,
+        service: str,
+        params: dict[str, Any],
+        storage_options: dict[str, Any] | None = None,
+    ) -> WebClient:
+        """The client of a store with the (validated) *params*: their retry
+        parameters (:data:`RETRY_PARAMS`), and *storage_options*, by default
+        the store's own parameter ``storage_options`` (if it takes one)."""
+        if storage_options is None:
+            storage_options = params.get("storage_options")
+        return cls(service, storage_options, **retry_options(params))
+
     def __repr__(self) -> str:
         return f"WebClient({self.service!r}, num_retries={self.num_retries})"
 

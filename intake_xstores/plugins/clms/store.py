@@ -117,12 +117,7 @@ class ClmsDataStore(ApiDataStore):
     @functools.cached_property
     def client(self) -> WebClient:
         """Downloads of packages and reads of NetCDF files (retried, resumed)."""
-        p = self._params
-        return WebClient(
-            SERVICE,
-            p.get("storage_options"),
-            **retry_options(p),
-        )
+        return WebClient.for_store(SERVICE, self._params)
 
     def fetch_catalog(self) -> dict[str, dict[str, Any]]:
         catalog: dict[str, dict[str, Any]] = {}

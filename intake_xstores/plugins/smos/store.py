@@ -26,7 +26,7 @@ from ...schema import (
 )
 from ..base import ApiDataStore
 from ..params import bbox_schema, url_schema
-from ..web import WebClient, retry_options, web_store_params_schema
+from ..web import WebClient, web_store_params_schema
 
 #: Where ESA publishes SMOS (Creodias): the STAC collection and the archive.
 DEFAULT_STAC_URL = "https://datahub.creodias.eu/stac/collections/SMOS"
@@ -300,11 +300,7 @@ class SmosDataStore(ApiDataStore):
 
     @functools.cached_property
     def client(self) -> WebClient:
-        p = self._params
-        return WebClient(
-            "SMOS STAC",
-            **retry_options(p),
-        )
+        return WebClient.for_store("SMOS STAC", self._params)
 
     @functools.cached_property
     def reader(self):

@@ -29,7 +29,7 @@ from ...schema import (
     count_schema,
 )
 from ...store import DataStore
-from ..web import RETRY_PARAMS, RETRY_STATUSES, WebClient, retry_options
+from ..web import RETRY_PARAMS, RETRY_STATUSES, WebClient
 from .assets import EXTENSIONS, MEDIA_TYPES, DataAsset, data_assets, select_assets
 from .catalog import StacCatalog, UnknownItemError, open_catalog
 from .query import check_query
@@ -109,11 +109,8 @@ class StacDataStore(DataStore):
 
     @functools.cached_property
     def web(self) -> WebClient:
-        p = self._params
-        return WebClient(
-            f"The {self.provider} catalog",
-            self.asset_storage_options("https"),
-            **retry_options(p),
+        return WebClient.for_store(
+            f"The {self.provider} catalog", self._params, self.asset_storage_options("https")
         )
 
     def api_options(self) -> dict[str, Any]:

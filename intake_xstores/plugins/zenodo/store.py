@@ -30,7 +30,7 @@ from ...schema import JsonComplexSchema, JsonIntegerSchema, JsonObjectSchema, Js
 from ...store import new_data_store
 from ..base import ApiDataStore, writable_cache_store
 from ..params import cache_store_schemas, url_schema
-from ..web import RETRY_PARAMS, WebClient, retry_options
+from ..web import RETRY_PARAMS, WebClient
 from .archive import ARCHIVE_SUFFIXES, LAZY_ARCHIVE_SUFFIXES, zarr_roots
 
 ZENODO_API_URL = "https://zenodo.org"
@@ -118,12 +118,7 @@ class ZenodoDataStore(ApiDataStore):
 
     @functools.cached_property
     def client(self) -> WebClient:
-        p = self._params
-        return WebClient(
-            "Zenodo",
-            self.http_options,
-            **retry_options(p),
-        )
+        return WebClient.for_store("Zenodo", self._params, self.http_options)
 
     @functools.cached_property
     def record(self) -> dict[str, Any]:
