@@ -1,13 +1,16 @@
 """Schemas of parameters many plugin stores take: URLs, bounding boxes, workers, caches.
 
 One builder per shape, so the stores' schemas cannot drift apart; each store
-still gives its own description and bounds.
+still gives its own description and bounds. What a schema cannot say (a
+bounding box that covers no area) is checked here too, with one error text.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
+from ..errors import param_error
 from ..schema import (
     JsonArraySchema,
     JsonIntegerSchema,
@@ -54,6 +57,21 @@ def bbox_schema(
     x = JsonNumberSchema(minimum=west, maximum=east)
     y = JsonNumberSchema(minimum=south, maximum=north)
     return JsonArraySchema(items=[x, y, x, y], description=description, **array_kwargs)
+
+
+def checked_bbox(bbox: Sequence[float]) -> tuple[float, float, float, float]:
+    """The open parameter *bbox* as ``(west, south, east, north)``, or an error
+    naming it unless it covers an area (west < east and south < north): JSON
+    Schema cannot compare one item with another."""
+    west, south, east, north = bbox
+    if not (west < east and south < north):
+        raise param_error(
+            "bbox",
+            bbox,
+            problem="empty",
+            allowed="[west, south, east, north], west < east and south < north",
+        )
+    return west, south, east, north
 
 
 def plain_bbox_schema(description: str) -> JsonArraySchema:

@@ -36,7 +36,7 @@ from ...schema import (
     JsonStringSchema,
 )
 from ...store import CollectionListing, DataStore
-from ..params import url_schema
+from ..params import checked_bbox, url_schema
 from ..web import RETRY_STATUSES, web_store_params_schema
 from . import products
 
@@ -330,14 +330,7 @@ def _target_grid(params: dict[str, Any]):
         raise param_error(
             "crs", params["crs"], allowed="a CRS pyproj knows, e.g. 'EPSG:4326'"
         ) from None
-    west, south, east, north = params["bbox"]
-    if not (west < east and south < north):
-        raise param_error(
-            "bbox",
-            params["bbox"],
-            problem="empty",
-            allowed="[west, south, east, north], west < east and south < north",
-        )
+    west, south, east, north = checked_bbox(params["bbox"])
     res = params["spatial_res"]
     geobox = GeoBox.from_bbox((west, south, east, north), crs=crs, resolution=res, tight=True)
     wgs84 = geom.box(west, south, east, north, crs).to_crs("EPSG:4326").boundingbox

@@ -35,7 +35,7 @@ from ...schema import (
     count_schema,
 )
 from ..base import ApiDataStore
-from ..params import bbox_schema, url_schema
+from ..params import bbox_schema, checked_bbox, url_schema
 from .provider import array_uri, new_provider
 
 #: The public database of GFZ Potsdam (anonymous S3).
@@ -285,13 +285,7 @@ class GediDbDataStore(ApiDataStore):
             return_type="xarray" if as_dataset else "dataframe",
         )
         if "bbox" in params:
-            west, south, east, north = params["bbox"]
-            if west >= east or south >= north:
-                raise param_error(
-                    "bbox",
-                    params["bbox"],
-                    allowed="[west, south, east, north], west < east, south < north",
-                )
+            west, south, east, north = checked_bbox(params["bbox"])
             import geopandas as gpd
             import shapely
 

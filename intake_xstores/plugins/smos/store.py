@@ -25,7 +25,7 @@ from ...schema import (
     count_schema,
 )
 from ..base import ApiDataStore
-from ..params import bbox_schema, url_schema
+from ..params import bbox_schema, checked_bbox, url_schema
 from ..web import WebClient, web_store_params_schema
 
 #: Where ESA publishes SMOS (Creodias): the STAC collection and the archive.
@@ -242,13 +242,7 @@ class SmosDataStore(ApiDataStore):
         is_ml = opener_id == MLDATASET_OPENER_ID or self._is_mldataset(data_type, data_id)
         opener_id = MLDATASET_OPENER_ID if is_ml else DATASET_OPENER_ID
         params = self.get_open_data_params_schema(data_id, opener_id).process(open_params)
-        bbox = tuple(params["bbox"]) if params.get("bbox") else None
-        if bbox is not None and (bbox[0] >= bbox[2] or bbox[1] >= bbox[3]):
-            raise param_error(
-                "bbox",
-                list(bbox),
-                allowed="[west, south, east, north] with west < east and south < north",
-            )
+        bbox = checked_bbox(params["bbox"]) if params.get("bbox") else None
         time_range = params["time_range"]
         if str(time_range[0]) > str(time_range[1]):
             raise param_error("time_range", list(time_range), allowed="a start before the end")
