@@ -18,7 +18,7 @@ import email.utils
 import hashlib
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..errors import DataStoreError, error_text
@@ -48,11 +48,16 @@ RETRY_PARAMS: dict[str, JsonSchema] = dict(
 )
 
 
-def web_store_params_schema(**properties: JsonSchema) -> JsonObjectSchema:
-    """The store parameters of a web-service store: its own *properties*, then
-    the retry ones (:data:`RETRY_PARAMS`), and no others."""
+def web_store_params_schema(
+    *, required: Sequence[str] = (), **properties: JsonSchema
+) -> JsonObjectSchema:
+    """The store parameters of a web-service store: its own *properties* (the
+    *required* ones among them), then the retry ones (:data:`RETRY_PARAMS`),
+    and no others."""
     return JsonObjectSchema(
-        properties=dict(**properties, **RETRY_PARAMS), additional_properties=False
+        properties=dict(**properties, **RETRY_PARAMS),
+        required=required,
+        additional_properties=False,
     )
 
 

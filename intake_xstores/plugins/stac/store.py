@@ -29,7 +29,7 @@ from ...schema import (
     count_schema,
 )
 from ...store import DataStore
-from ..web import RETRY_PARAMS, RETRY_STATUSES, WebClient
+from ..web import RETRY_STATUSES, WebClient, web_store_params_schema
 from .assets import EXTENSIONS, MEDIA_TYPES, DataAsset, data_assets, select_assets
 from .catalog import StacCatalog, UnknownItemError, open_catalog
 from .query import check_query
@@ -69,23 +69,19 @@ class StacDataStore(DataStore):
 
     @classmethod
     def get_data_store_params_schema(cls) -> JsonObjectSchema:
-        return JsonObjectSchema(
-            properties=dict(
-                url=JsonStringSchema(
-                    pattern=r"^https?://[^/\s]+",
-                    description="URL of the catalog: a STAC API's landing page or a "
-                    "static catalog's catalog.json",
-                ),
-                storage_options=storage_options_schema(),
-                page_size=count_schema("Items asked of a STAC API per page", 100, maximum=10_000),
-                max_workers=count_schema("Documents of a static catalog fetched at once", 32),
-                timeout=JsonIntegerSchema(
-                    minimum=1, default=120, description="Seconds a request to the API may take"
-                ),
-                **RETRY_PARAMS,
-            ),
+        return web_store_params_schema(
             required=["url"],
-            additional_properties=False,
+            url=JsonStringSchema(
+                pattern=r"^https?://[^/\s]+",
+                description="URL of the catalog: a STAC API's landing page or a "
+                "static catalog's catalog.json",
+            ),
+            storage_options=storage_options_schema(),
+            page_size=count_schema("Items asked of a STAC API per page", 100, maximum=10_000),
+            max_workers=count_schema("Documents of a static catalog fetched at once", 32),
+            timeout=JsonIntegerSchema(
+                minimum=1, default=120, description="Seconds a request to the API may take"
+            ),
         )
 
     def __init__(self, **params: Any):
