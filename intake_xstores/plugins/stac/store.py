@@ -70,7 +70,6 @@ class StacDataStore(DataStore):
     @classmethod
     def get_data_store_params_schema(cls) -> JsonObjectSchema:
         return web_store_params_schema(
-            required=["url"],
             url=JsonStringSchema(
                 pattern=r"^https?://[^/\s]+",
                 description="URL of the catalog: a STAC API's landing page or a "
@@ -82,6 +81,7 @@ class StacDataStore(DataStore):
             timeout=JsonIntegerSchema(
                 minimum=1, default=120, description="Seconds a request to the API may take"
             ),
+            required=["url"],
         )
 
     def __init__(self, **params: Any):

@@ -67,7 +67,6 @@ class ZenodoDataStore(ApiDataStore):
     @classmethod
     def get_data_store_params_schema(cls) -> JsonObjectSchema:
         return web_store_params_schema(
-            required=["root"],
             root=JsonComplexSchema(
                 any_of=[
                     JsonStringSchema(pattern="^[0-9]+$"),
@@ -87,6 +86,7 @@ class ZenodoDataStore(ApiDataStore):
                 "(sent as an 'Authorization: Bearer' header)",
             ),
             storage_options=_https_options_schema(),
+            required=["root"],
         )
 
     # --- the record -----------------------------------------------------------
