@@ -281,11 +281,11 @@ class SmosDataStore(ApiDataStore):
                 raise param_error(
                     "res_level", level, allowed=f"0 to {grid.num_levels - 1} for this grid"
                 )
-            return new_cube(loader, products, variables, level, bbox, attrs)
+            return new_cube(loader, products, variables, bbox, attrs, level)
         from ...mldataset import MultiLevelDataset
 
         return MultiLevelDataset(
-            _Levels(loader, products, variables, bbox, attrs),
+            functools.partial(new_cube, loader, products, variables, bbox, attrs),
             grid.num_levels,
             ds_id=data_id,
         )
@@ -326,19 +326,3 @@ class SmosDataStore(ApiDataStore):
                 allowed="the path or URL of a Zarr dataset with seqnum(lat, lon)",
             )
         return SmosGrid(path, self._params.get("grid_storage_options"))
-
-
-class _Levels:
-    """Makes level *index* of a multi-level SMOS cube (pickles by its parts)."""
-
-    def __init__(self, loader, products, variables, bbox, attrs):
-        self.loader = loader
-        self.products = products
-        self.variables = variables
-        self.bbox = bbox
-        self.attrs = attrs
-
-    def __call__(self, index: int):
-        from .cube import new_cube
-
-        return new_cube(self.loader, self.products, self.variables, index, self.bbox, self.attrs)
