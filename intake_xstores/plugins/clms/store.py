@@ -108,11 +108,7 @@ class ClmsDataStore(ApiDataStore):
     @functools.cached_property
     def api(self) -> ClmsApi:
         p = self._params
-        return ClmsApi(
-            p["api_url"],
-            p.get("credentials"),
-            **retry_options(p),
-        )
+        return ClmsApi(p["api_url"], p.get("credentials"), retry_options(p))
 
     @functools.cached_property
     def client(self) -> WebClient:
