@@ -67,34 +67,44 @@ def retry_options(params: dict[str, Any]) -> dict[str, Any]:
     return {name: params[name] for name in RETRY_PARAMS}
 
 
+def retry_policy(
+    num_retries: int = 5, retry_backoff_base: float = 0.5, retry_backoff_max: float = 30.0
+):
+    """urllib3's ``Retry`` of the stores that speak through requests (or
+    pystac-client): answers with a :data:`RETRY_STATUSES` status and failed
+    connections are retried as :data:`RETRY_PARAMS` say, ``Retry-After``
+    honoured up to *retry_backoff_max*, for any method (a refused POST, a
+    search or a data request, was not processed); when the retries run out,
+    the last answer is returned for the caller to explain."""
+    from urllib3.util.retry import Retry
+
+    class CappedRetry(Retry):
+        def get_retry_after(self, response):  # Retry-After, but never past the cap
+            after = super().get_retry_after(response)
+            return None if after is None else min(after, self.backoff_max)
+
+    return CappedRetry(
+        total=num_retries,
+        status_forcelist=RETRY_STATUSES,
+        allowed_methods=None,
+        backoff_factor=retry_backoff_base,
+        backoff_max=retry_backoff_max,
+        raise_on_status=False,
+    )
+
+
 def retrying_session(
     num_retries: int = 5,
     retry_backoff_base: float = 0.5,
     retry_backoff_max: float = 30.0,
     pool: int = 10,
 ):
-    """A ``requests.Session`` for the stores that speak through requests: it
-    retries answers with a :data:`RETRY_STATUSES` status and failed
-    connections as :data:`RETRY_PARAMS` say (``Retry-After`` honoured, up to
-    *retry_backoff_max*), for any method (a refused POST was not processed),
-    with up to *pool* (at least 10) connections a host."""
+    """A ``requests.Session`` retrying as :func:`retry_policy` says, with up to
+    *pool* (at least 10) connections a host."""
     import requests
     from requests.adapters import HTTPAdapter
-    from urllib3.util.retry import Retry
 
-    class CappedRetry(Retry):
-        def get_retry_after(self, response):  # Retry-After, but never past the cap
-            after = super().get_retry_after(response)
-            return None if after is None else min(after, retry_backoff_max)
-
-    retry = CappedRetry(
-        total=num_retries,
-        backoff_factor=retry_backoff_base,
-        backoff_max=retry_backoff_max,
-        status_forcelist=RETRY_STATUSES,
-        allowed_methods=None,
-        raise_on_status=False,
-    )
+    retry = retry_policy(num_retries, retry_backoff_base, retry_backoff_max)
     session = requests.Session()
     adapter = HTTPAdapter(max_retries=retry, pool_connections=4, pool_maxsize=max(pool, 10))
     session.mount("https://", adapter)

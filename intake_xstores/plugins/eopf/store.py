@@ -37,7 +37,7 @@ from ...schema import (
 )
 from ...store import CollectionListing, DataStore
 from ..params import checked_bbox, url_schema
-from ..web import RETRY_STATUSES, web_store_params_schema
+from ..web import retry_options, retry_policy, web_store_params_schema
 from . import products
 
 EOPF_STAC_URL = "https://stac.core.eopf.eodc.eu"
@@ -188,17 +188,9 @@ class EopfZarrDataStore(CollectionListing, DataStore):
         """A pystac-client ``Client`` of the STAC API, retrying 429/5xx with backoff."""
         import pystac_client
         from pystac_client.stac_api_io import StacApiIO
-        from urllib3.util.retry import Retry
 
         p = self._params
-        retry = Retry(
-            total=p["num_retries"],
-            status_forcelist=sorted(RETRY_STATUSES),
-            allowed_methods=None,
-            backoff_factor=p["retry_backoff_base"],
-            backoff_max=p["retry_backoff_max"],
-            respect_retry_after_header=True,
-        )
+        retry = retry_policy(**retry_options(p))
         try:
             return pystac_client.Client.open(
                 p["stac_url"], stac_io=StacApiIO(max_retries=retry, timeout=60)

@@ -29,7 +29,7 @@ from ...schema import (
     count_schema,
 )
 from ...store import DataStore
-from ..web import RETRY_STATUSES, WebClient, web_store_params_schema
+from ..web import WebClient, retry_options, retry_policy, web_store_params_schema
 from .assets import EXTENSIONS, MEDIA_TYPES, DataAsset, data_assets, select_assets
 from .catalog import StacCatalog, UnknownItemError, open_catalog
 from .query import check_query
@@ -111,23 +111,12 @@ class StacDataStore(DataStore):
 
     def api_options(self) -> dict[str, Any]:
         """How pystac-client speaks to an API: headers, timeout, retries, page size."""
-        from urllib3 import Retry
-
         p = self._params
-        retry = Retry(
-            total=p["num_retries"],
-            status_forcelist=sorted(RETRY_STATUSES),
-            allowed_methods=None,  # searches are POSTs, and safe to repeat
-            backoff_factor=p["retry_backoff_base"],
-            backoff_max=p["retry_backoff_max"],
-            respect_retry_after_header=True,
-            raise_on_status=False,
-        )
         headers = self.asset_storage_options("https").get("headers")
         return dict(
             headers=headers,
             timeout=p["timeout"],
-            max_retries=retry,
+            max_retries=retry_policy(**retry_options(p)),
             limit=p["page_size"],
         )
 
