@@ -301,30 +301,6 @@ class JsonIntegerSchema(JsonNumberSchema):
         super().__init__(type="integer", **kwargs)
 
 
-# Parameter kinds many stores declare, one builder each, so that their
-# schemas say the same of the same kind; each store gives its own words.
-
-
-def count_schema(
-    description: str, default: int, *, minimum: int = 1, maximum: int | None = None
-) -> JsonIntegerSchema:
-    """How many of something a store asks for, keeps or does at once (items a
-    page, workers, retries, cached entries): a whole number from *minimum* (0
-    where "none" makes sense) up to *maximum*, *default* unless given."""
-    return JsonIntegerSchema(
-        minimum=minimum, maximum=maximum, default=default, description=description
-    )
-
-
-def seconds_schema(
-    description: str, default: float | _Undefined = UNDEFINED, *, zero: bool = True
-) -> JsonNumberSchema:
-    """A duration in seconds (a wait, a timeout): not negative, and more than 0
-    unless *zero* is allowed (no wait at all); without a *default*, no limit."""
-    bound = dict(minimum=0) if zero else dict(exclusive_minimum=0)
-    return JsonNumberSchema(default=default, description=description, **bound)
-
-
 def _check_date_bound(value: str | None, name: str, format: str) -> None:
     if value is not None and not (
         isinstance(value, str) and FORMAT_CHECKER.conforms(value, format)
@@ -591,6 +567,30 @@ class JsonComplexSchema(JsonSchema):
         if sum(1 for x in (one_of, any_of, all_of) if x) != 1:
             raise ValueError("exactly one of one_of, any_of, all_of must be given")
         super().__init__(one_of=one_of, any_of=any_of, all_of=all_of, **kwargs)
+
+
+# Parameter kinds many stores declare, one builder each, so that their
+# schemas say the same of the same kind; each store gives its own words.
+
+
+def count_schema(
+    description: str, default: int, *, minimum: int = 1, maximum: int | None = None
+) -> JsonIntegerSchema:
+    """How many of something a store asks for, keeps or does at once (items a
+    page, workers, retries, cached entries): a whole number from *minimum* (0
+    where "none" makes sense) up to *maximum*, *default* unless given."""
+    return JsonIntegerSchema(
+        minimum=minimum, maximum=maximum, default=default, description=description
+    )
+
+
+def seconds_schema(
+    description: str, default: float | _Undefined = UNDEFINED, *, zero: bool = True
+) -> JsonNumberSchema:
+    """A duration in seconds (a wait, a timeout): not negative, and more than 0
+    unless *zero* is allowed (no wait at all); without a *default*, no limit."""
+    bound = dict(minimum=0) if zero else dict(exclusive_minimum=0)
+    return JsonNumberSchema(default=default, description=description, **bound)
 
 
 def names_schema(description: str, **kwargs: Any) -> JsonComplexSchema:

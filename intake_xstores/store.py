@@ -298,7 +298,7 @@ class CollectionListing:
 
     def get_data_ids(
         self, data_type: DataTypeLike = None, include_attrs: Container[str] | bool = False
-    ) -> Iterator[str | tuple[str, dict[str, Any]]]:
+    ) -> DataIdIter:
         if self.lists_type(data_type):
             for data_id in self.collection_ids:
                 item = self._listing_item(data_id, include_attrs)

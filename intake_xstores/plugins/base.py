@@ -32,7 +32,7 @@ from ..datatype import ANY_TYPE, DATASET_TYPE, DataType, DataTypeLike
 from ..descriptor import DataDescriptor, descriptor_from_metadata
 from ..errors import DataStoreError, DataStoreParamsError, param_error
 from ..schema import JsonObjectSchema
-from ..store import DataStore, new_data_store
+from ..store import DataIdIter, DataStore, new_data_store
 
 
 class ApiDataStore(DataStore):
@@ -99,7 +99,7 @@ class ApiDataStore(DataStore):
         self,
         data_type: DataTypeLike = None,
         include_attrs: Container[str] | bool = False,
-    ) -> Iterator[str | tuple[str, dict[str, Any]]]:
+    ) -> DataIdIter:
         for data_id in self.catalog:
             if self._is_of_type(data_id, data_type):
                 yield self._listing_item(data_id, include_attrs)

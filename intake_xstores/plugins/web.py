@@ -8,6 +8,10 @@ that fail and bodies cut short are retried with exponential backoff
 (``Retry-After`` is honoured); a download that breaks off resumes where it
 stopped when the server supports range requests. Whatever fails for good is
 a :class:`DataStoreError` naming the service, the URL and what went wrong.
+
+Stores whose clients speak through requests (or pystac-client) retry by the
+same parameters (:data:`RETRY_PARAMS`) with :func:`retry_policy` and
+:func:`retrying_session`.
 """
 
 from __future__ import annotations

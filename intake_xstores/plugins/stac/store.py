@@ -28,7 +28,7 @@ from ...schema import (
     JsonStringSchema,
     count_schema,
 )
-from ...store import DataStore
+from ...store import DataIdIter, DataStore
 from ..web import WebClient, retry_options, retry_policy, web_store_params_schema
 from .assets import EXTENSIONS, MEDIA_TYPES, DataAsset, data_assets, select_assets
 from .catalog import StacCatalog, UnknownItemError, open_catalog
@@ -170,7 +170,7 @@ class StacDataStore(DataStore):
         self,
         data_type: DataTypeLike = None,
         include_attrs: Container[str] | bool = False,
-    ) -> Iterator[str | tuple[str, dict[str, Any]]]:
+    ) -> DataIdIter:
         """Every item of the catalog, paged (or walked) lazily."""
         wanted = DataType.normalize(data_type)
         for data_id, item in self.catalog.items():
