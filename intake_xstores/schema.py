@@ -569,6 +569,30 @@ class JsonComplexSchema(JsonSchema):
         super().__init__(one_of=one_of, any_of=any_of, all_of=all_of, **kwargs)
 
 
+# Parameter kinds many stores declare, one builder each, so that their
+# schemas say the same of the same kind; each store gives its own words.
+
+
+def count_schema(
+    description: str, default: int, *, minimum: int = 1, maximum: int | None = None
+) -> JsonIntegerSchema:
+    """How many of something a store asks for, keeps or does at once (items a
+    page, workers, retries, cached entries): a whole number from *minimum* (0
+    where "none" makes sense) up to *maximum*, *default* unless given."""
+    return JsonIntegerSchema(
+        minimum=minimum, maximum=maximum, default=default, description=description
+    )
+
+
+def seconds_schema(
+    description: str, default: float | _Undefined = UNDEFINED, *, zero: bool = True
+) -> JsonNumberSchema:
+    """A duration in seconds (a wait, a timeout): not negative, and more than 0
+    unless *zero* is allowed (no wait at all); without a *default*, no limit."""
+    bound = dict(minimum=0) if zero else dict(exclusive_minimum=0)
+    return JsonNumberSchema(default=default, description=description, **bound)
+
+
 def names_schema(description: str, **kwargs: Any) -> JsonComplexSchema:
     """A name or a list of names (xcube's ``drop_variables``, ``includes``, ...)."""
     return JsonComplexSchema(

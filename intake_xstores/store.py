@@ -15,7 +15,7 @@ from typing import Any
 
 from . import secrets
 from .accessor import DataOpener, DataPreloader, DataWriter
-from .datatype import DataType, DataTypeLike
+from .datatype import DATASET_TYPE, DataType, DataTypeLike
 from .descriptor import DataDescriptor
 from .errors import DataStoreError, DataStoreParamsError
 from .preload import NullPreloadHandle, Preloaded
@@ -271,6 +271,46 @@ class MutableDataStore(DataStore, DataWriter):
 
     def deregister_data(self, data_id: str) -> None:
         """Forget *data_id* without deleting it; see :meth:`register_data`."""
+
+
+class CollectionListing:
+    """``get_data_types``, ``get_data_types_for_data``, ``get_data_ids`` and
+    ``has_data`` of a :class:`DataStore` whose data IDs are a fixed set of
+    collections, each a dataset, known without asking a service or reading
+    storage (the ``reference`` store's reference sets, ``eopf-zarr``'s and the
+    ``stac_ardc`` stores' collections).
+
+    The store gives ``collection_ids`` (in the order they are listed),
+    ``collection(data_id)`` (which raises for an unknown ID) and ``lists_type``
+    (whether a requested data type is one its datasets answer). Listing reads
+    nothing unless attributes are asked for.
+    """
+
+    collection_ids: Container[str]
+
+    @classmethod
+    def get_data_types(cls) -> tuple[str, ...]:
+        return (DATASET_TYPE.alias,)
+
+    def get_data_types_for_data(self, data_id: str) -> tuple[str, ...]:
+        self.collection(data_id)
+        return (DATASET_TYPE.alias,)
+
+    def get_data_ids(
+        self, data_type: DataTypeLike = None, include_attrs: Container[str] | bool = False
+    ) -> DataIdIter:
+        if self.lists_type(data_type):
+            for data_id in self.collection_ids:
+                item = self._listing_item(data_id, include_attrs)
+                if item is not None:
+                    yield item
+
+    def has_data(self, data_id: str, data_type: DataTypeLike = None) -> bool:
+        return (
+            isinstance(data_id, str)
+            and data_id in self.collection_ids
+            and self.lists_type(data_type)
+        )
 
 
 PreloadedDataStore = DataStore | Preloaded

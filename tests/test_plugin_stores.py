@@ -164,3 +164,21 @@ def test_intake_source_preload_returns_the_cached_source(zenodo_catalog):
     cached = source.preload(target_format="zarr")
     assert cached.describe()["args"]["data_id"] == "sst.zarr"
     np.testing.assert_array_equal(cached.to_dask().chl.values, zenodo_catalog["cube"].chl.values)
+
+
+def test_retry_after_is_honoured_up_to_retry_backoff_max():
+    # every store speaking through requests or pystac-client retries by this policy
+    from urllib3 import HTTPResponse
+
+    from intake_xstores.plugins.web import retry_policy
+
+    retry = retry_policy(num_retries=2, retry_backoff_base=0.5, retry_backoff_max=3.0)
+    assert retry.is_retry("POST", 503) and not retry.is_retry("GET", 404)
+    assert retry.get_retry_after(HTTPResponse(headers={"Retry-After": "1"})) == 1
+    assert retry.get_retry_after(HTTPResponse(headers={"Retry-After": "3600"})) == 3.0
+    assert (
+        retry.increment("GET", "/", HTTPResponse(status=503)).get_retry_after(
+            HTTPResponse(headers={"Retry-After": "3600"})
+        )
+        == 3.0
+    )  # the copy made for the next attempt keeps the cap

@@ -134,3 +134,27 @@ def test_to_json_value_is_the_one_json_ifier():
     assert json.loads(json.dumps(plain))["1"] == [1.5, [0, 1]]
     assert to_json_value({"x": object}) == {"x": object}  # left as it is...
     assert to_json_value({"x": object}, fallback=str) == {"x": "<class 'object'>"}  # ...or said
+
+
+def test_count_and_seconds_schemas_bound_what_users_may_give():
+    from intake_xstores.schema import count_schema, seconds_schema
+
+    page_size = count_schema("Items asked for per page", 100, maximum=1000)
+    assert page_size.to_dict() == {
+        "type": "integer",
+        "minimum": 1,
+        "maximum": 1000,
+        "default": 100,
+        "description": "Items asked for per page",
+    }
+    with pytest.raises(DataStoreParamsError, match=r"0 .*allowed: integer >= 1 <= 1000"):
+        page_size.validate_instance(0)
+    count_schema("Times a request is retried", 5, minimum=0).validate_instance(0)
+
+    poll = seconds_schema("Seconds between polls", 1.0, zero=False)
+    with pytest.raises(DataStoreParamsError, match=r"allowed: number > 0"):
+        poll.validate_instance(0)
+    seconds_schema("Seconds before the first retry", 0.5).validate_instance(0)
+    with pytest.raises(DataStoreParamsError, match=r"allowed: number >= 0"):
+        seconds_schema("Seconds before the first retry", 0.5).validate_instance(-1)
+    assert "default" not in seconds_schema("Seconds to wait; by default no limit").to_dict()

@@ -16,7 +16,7 @@ catalogue, and a check of every ``open_data`` call (data ID, ``data_type``,
 ``get_open_data_params_schema``) before the subclass's code runs. Helpers
 for what several stores do alike:
 :meth:`~ApiDataStore.check_data_type`, :meth:`~ApiDataStore.processed_open_params`,
-``preload_params`` and :func:`writable_cache_store`.
+``preload_params``, :func:`writable_cache_store` and :func:`by_data_id`.
 """
 
 from __future__ import annotations
@@ -26,13 +26,13 @@ import importlib
 import threading
 from abc import abstractmethod
 from collections.abc import Callable, Container, Iterator
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from ..datatype import ANY_TYPE, DATASET_TYPE, DataType, DataTypeLike
 from ..descriptor import DataDescriptor, descriptor_from_metadata
 from ..errors import DataStoreError, DataStoreParamsError, param_error
 from ..schema import JsonObjectSchema
-from ..store import DataStore, new_data_store
+from ..store import DataIdIter, DataStore, new_data_store
 
 
 class ApiDataStore(DataStore):
@@ -99,7 +99,7 @@ class ApiDataStore(DataStore):
         self,
         data_type: DataTypeLike = None,
         include_attrs: Container[str] | bool = False,
-    ) -> Iterator[str | tuple[str, dict[str, Any]]]:
+    ) -> DataIdIter:
         for data_id in self.catalog:
             if self._is_of_type(data_id, data_type):
                 yield self._listing_item(data_id, include_attrs)
@@ -263,6 +263,15 @@ class ApiDataStore(DataStore):
         has let the request through (so data type and opener need no second check)."""
         params = {k: v for k, v in open_params.items() if k != "data_type"}
         return self.get_open_data_params_schema(data_id).process(params)
+
+
+_Entry = TypeVar("_Entry")
+
+
+def by_data_id(*entries: _Entry) -> dict[str, _Entry]:
+    """A store's fixed table of *entries* (each with a ``data_id``: the datasets
+    or collections it offers), keyed by data ID in their order."""
+    return {entry.data_id: entry for entry in entries}  # type: ignore[attr-defined]
 
 
 def writable_cache_store(store_id: str, params: dict[str, Any]) -> Any:

@@ -1,19 +1,23 @@
 """Schemas of parameters many plugin stores take: URLs, bounding boxes, workers, caches.
 
 One builder per shape, so the stores' schemas cannot drift apart; each store
-still gives its own description and bounds.
+still gives its own description and bounds. What a schema cannot say (a
+bounding box that covers no area) is checked here too, with one error text.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
+from ..errors import param_error
 from ..schema import (
     JsonArraySchema,
     JsonIntegerSchema,
     JsonNumberSchema,
     JsonObjectSchema,
     JsonStringSchema,
+    count_schema,
 )
 
 
@@ -55,6 +59,21 @@ def bbox_schema(
     return JsonArraySchema(items=[x, y, x, y], description=description, **array_kwargs)
 
 
+def checked_bbox(bbox: Sequence[float]) -> tuple[float, float, float, float]:
+    """The open parameter *bbox* as ``(west, south, east, north)``, or an error
+    naming it unless it covers an area (west < east and south < north): JSON
+    Schema cannot compare one item with another."""
+    west, south, east, north = bbox
+    if not (west < east and south < north):
+        raise param_error(
+            "bbox",
+            bbox,
+            problem="empty",
+            allowed="[west, south, east, north], west < east and south < north",
+        )
+    return west, south, east, north
+
+
 def plain_bbox_schema(description: str) -> JsonArraySchema:
     """``[west, south, east, north]`` as four numbers, unbounded: for a store
     whose bbox is in the units of a CRS the request names, or checked later."""
@@ -66,9 +85,4 @@ def plain_bbox_schema(description: str) -> JsonArraySchema:
 def max_workers_schema(requests: str) -> JsonIntegerSchema:
     """The store parameter ``max_workers``: how many *requests* (``"OPeNDAP"``,
     say) are in flight at once when a cube is read."""
-    return JsonIntegerSchema(
-        minimum=1,
-        maximum=64,
-        default=8,
-        description=f"{requests} requests in flight at once when a cube is read",
-    )
+    return count_schema(f"{requests} requests in flight at once when a cube is read", 8, maximum=64)

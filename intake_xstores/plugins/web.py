@@ -8,6 +8,10 @@ that fail and bodies cut short are retried with exponential backoff
 (``Retry-After`` is honoured); a download that breaks off resumes where it
 stopped when the server supports range requests. Whatever fails for good is
 a :class:`DataStoreError` naming the service, the URL and what went wrong.
+
+Stores whose clients speak through requests (or pystac-client) retry by the
+same parameters (:data:`RETRY_PARAMS`) with :func:`retry_policy` and
+:func:`retrying_session`.
 """
 
 from __future__ import annotations
@@ -18,11 +22,11 @@ import email.utils
 import hashlib
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..errors import DataStoreError, error_text
-from ..schema import JsonIntegerSchema, JsonNumberSchema, JsonObjectSchema, JsonSchema
+from ..schema import JsonObjectSchema, JsonSchema, count_schema, seconds_schema
 
 #: Statuses worth retrying: the server asks to slow down or failed for now.
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -31,31 +35,33 @@ _CHUNK_SIZE = 1 << 20
 
 #: Store parameters of the retry policy, for stores to include in their schemas.
 RETRY_PARAMS: dict[str, JsonSchema] = dict(
-    num_retries=JsonIntegerSchema(
-        minimum=0,
-        default=5,
-        description="Times a request is retried after a 429 or 5xx answer, "
+    num_retries=count_schema(
+        "Times a request is retried after a 429 or 5xx answer, "
         "a failed connection or a body cut short",
-    ),
-    retry_backoff_base=JsonNumberSchema(
+        5,
         minimum=0,
-        default=0.5,
-        description="Seconds before the first retry; each next waits twice as long",
     ),
-    retry_backoff_max=JsonNumberSchema(
-        minimum=0,
-        default=30.0,
-        description="Most seconds to wait before a retry, also when the server "
+    retry_backoff_base=seconds_schema(
+        "Seconds before the first retry; each next waits twice as long", 0.5
+    ),
+    retry_backoff_max=seconds_schema(
+        "Most seconds to wait before a retry, also when the server "
         "asks for longer with Retry-After",
+        30.0,
     ),
 )
 
 
-def web_store_params_schema(**properties: JsonSchema) -> JsonObjectSchema:
-    """The store parameters of a web-service store: its own *properties*, then
-    the retry ones (:data:`RETRY_PARAMS`), and no others."""
+def web_store_params_schema(
+    *, required: Sequence[str] = (), **properties: JsonSchema
+) -> JsonObjectSchema:
+    """The store parameters of a web-service store: its own *properties* (the
+    *required* ones among them), then the retry ones (:data:`RETRY_PARAMS`),
+    and no others."""
     return JsonObjectSchema(
-        properties=dict(**properties, **RETRY_PARAMS), additional_properties=False
+        properties=dict(**properties, **RETRY_PARAMS),
+        required=required,
+        additional_properties=False,
     )
 
 
@@ -63,6 +69,51 @@ def retry_options(params: dict[str, Any]) -> dict[str, Any]:
     """The retry parameters (:data:`RETRY_PARAMS`) among a store's *params*, as
     the keyword arguments its clients take."""
     return {name: params[name] for name in RETRY_PARAMS}
+
+
+def retry_policy(
+    num_retries: int = 5, retry_backoff_base: float = 0.5, retry_backoff_max: float = 30.0
+):
+    """urllib3's ``Retry`` of the stores that speak through requests (or
+    pystac-client): answers with a :data:`RETRY_STATUSES` status and failed
+    connections are retried as :data:`RETRY_PARAMS` say, ``Retry-After``
+    honoured up to *retry_backoff_max*, for any method (a refused POST, a
+    search or a data request, was not processed); when the retries run out,
+    the last answer is returned for the caller to explain."""
+    from urllib3.util.retry import Retry
+
+    class CappedRetry(Retry):
+        def get_retry_after(self, response):  # Retry-After, but never past the cap
+            after = super().get_retry_after(response)
+            return None if after is None else min(after, self.backoff_max)
+
+    return CappedRetry(
+        total=num_retries,
+        status_forcelist=RETRY_STATUSES,
+        allowed_methods=None,
+        backoff_factor=retry_backoff_base,
+        backoff_max=retry_backoff_max,
+        raise_on_status=False,
+    )
+
+
+def retrying_session(
+    num_retries: int = 5,
+    retry_backoff_base: float = 0.5,
+    retry_backoff_max: float = 30.0,
+    pool: int = 10,
+):
+    """A ``requests.Session`` retrying as :func:`retry_policy` says, with up to
+    *pool* (at least 10) connections a host."""
+    import requests
+    from requests.adapters import HTTPAdapter
+
+    retry = retry_policy(num_retries, retry_backoff_base, retry_backoff_max)
+    session = requests.Session()
+    adapter = HTTPAdapter(max_retries=retry, pool_connections=4, pool_maxsize=max(pool, 10))
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    return session
 
 
 Progress = Callable[[int, int | None], None]
@@ -93,6 +144,20 @@ class WebClient:
         self.retry_backoff_base = retry_backoff_base
         self.retry_backoff_max = retry_backoff_max
         self._fs = None
+
+    @classmethod
+    def for_store(
+        cls,
+        service: str,
+        params: dict[str, Any],
+        storage_options: dict[str, Any] | None = None,
+    ) -> WebClient:
+        """The client of a store with the (validated) *params*: their retry
+        parameters (:data:`RETRY_PARAMS`), and *storage_options*, by default
+        the store's own parameter ``storage_options`` (if it takes one)."""
+        if storage_options is None:
+            storage_options = params.get("storage_options")
+        return cls(service, storage_options, **retry_options(params))
 
     def __repr__(self) -> str:
         return f"WebClient({self.service!r}, num_retries={self.num_retries})"

@@ -19,7 +19,7 @@ import json
 import os
 import posixpath
 import urllib.parse
-from collections.abc import Container, Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from fsspec.implementations.reference import LazyReferenceMapper, ReferenceFileSystem
@@ -37,8 +37,9 @@ from ..schema import (
     JsonObjectSchema,
     JsonSchema,
     JsonStringSchema,
+    count_schema,
 )
-from ..store import DataStore
+from ..store import CollectionListing, DataStore
 
 STORE_ID = "reference"
 OPENER_ID = f"{DATASET_TYPE.alias}:zarr:{STORE_ID}"
@@ -88,7 +89,7 @@ _REF_ITEM = JsonComplexSchema(
 )
 
 
-class ReferenceDataStore(DataStore):
+class ReferenceDataStore(CollectionListing, DataStore):
     """A read-only store of datasets described by kerchunk reference sets.
 
     Each item of the ``refs`` parameter is one dataset: a path or URL of a
@@ -155,15 +156,9 @@ class ReferenceDataStore(DataStore):
                     description="Merge byte ranges of one file read together when at "
                     "most this many bytes apart; negative: never merge",
                 ),
-                max_block=JsonIntegerSchema(
-                    minimum=1,
-                    default=256_000_000,
-                    description="Largest size in bytes of a merged byte range",
-                ),
-                cache_size=JsonIntegerSchema(
-                    minimum=1,
-                    default=128,
-                    description="Parquet record files of references kept in an LRU cache",
+                max_block=count_schema("Largest size in bytes of a merged byte range", 256_000_000),
+                cache_size=count_schema(
+                    "Parquet record files of references kept in an LRU cache", 128
                 ),
                 allowed_targets=JsonArraySchema(
                     items=JsonStringSchema(min_length=1),
@@ -183,31 +178,17 @@ class ReferenceDataStore(DataStore):
 
     # --- data IDs and types -------------------------------------------------
 
-    @classmethod
-    def get_data_types(cls) -> tuple[str, ...]:
-        return (DATASET_TYPE.alias,)
+    @property
+    def collection_ids(self) -> Mapping[str, _Ref]:
+        """The data IDs of ``refs``, in their order: listing reads nothing
+        unless attrs are asked for."""
+        return self._refs
 
-    def get_data_types_for_data(self, data_id: str) -> tuple[str, ...]:
-        self._ref(data_id)
-        return (DATASET_TYPE.alias,)
+    def lists_type(self, data_type: DataTypeLike) -> bool:
+        return _is_dataset_type(data_type)
 
-    def get_data_ids(
-        self,
-        data_type: DataTypeLike = None,
-        include_attrs: Container[str] | bool = False,
-    ) -> Iterator[str | tuple[str, dict[str, Any]]]:
-        """The data IDs of ``refs``, in their order; reads nothing unless attrs are asked for."""
-        if not _is_dataset_type(data_type):
-            return
-        for data_id in self._refs:
-            item = self._listing_item(data_id, include_attrs)
-            if item is not None:
-                yield item
-
-    def has_data(self, data_id: str, data_type: DataTypeLike = None) -> bool:
-        return data_id in self._refs and _is_dataset_type(data_type)
-
-    def _ref(self, data_id: str) -> _Ref:
+    def collection(self, data_id: str) -> _Ref:
+        """The reference set of *data_id*, or an error naming the data IDs there are."""
         ref = self._refs.get(data_id) if isinstance(data_id, str) else None
         if ref is None:
             known = ", ".join(repr(i) for i in self._refs) or "none"
@@ -226,7 +207,7 @@ class ReferenceDataStore(DataStore):
         values (which kerchunk usually inlines into it), never a chunk of a
         data variable.
         """
-        ref = self._ref(data_id)
+        ref = self.collection(data_id)
         _check_data_type(data_id, data_type)
         if ref.descriptor is not None:
             descriptor = DatasetDescriptor.from_dict(ref.descriptor)
@@ -245,14 +226,14 @@ class ReferenceDataStore(DataStore):
         self, data_id: str | None = None, data_type: DataTypeLike = None
     ) -> tuple[str, ...]:
         if data_id is not None:
-            self._ref(data_id)
+            self.collection(data_id)
         return (OPENER_ID,) if _is_dataset_type(data_type) else ()
 
     def get_open_data_params_schema(
         self, data_id: str | None = None, opener_id: str | None = None
     ) -> JsonObjectSchema:
         if data_id is not None:
-            self._ref(data_id)
+            self.collection(data_id)
         _check_opener_id(opener_id)
         # All Zarr metadata is in the reference set, so "consolidated" means nothing here.
         properties = {k: v for k, v in ZARR_OPEN_PARAMS.items() if k != "consolidated"}
@@ -270,7 +251,7 @@ class ReferenceDataStore(DataStore):
         ``mask_and_scale``, ``decode_times``, ``drop_variables``, ...); see
         :meth:`get_open_data_params_schema`.
         """
-        ref = self._ref(data_id)
+        ref = self.collection(data_id)
         params = self.get_open_data_params_schema(data_id, opener_id).process(open_params)
         params.pop("data_type")
         return self._open(ref, params)

@@ -106,7 +106,9 @@ class CciKerchunkDataStore(ReferenceDataStore):
             )
         return [_absolute(item, url) for item in index]
 
-    def _ref(self, data_id: str):
+    def collection(self, data_id: str):
+        """The reference set of *data_id*, or an error naming the index (whose
+        thousands of data IDs are too many to list in a message)."""
         ref = self._refs.get(data_id) if isinstance(data_id, str) else None
         if ref is None:
             raise DataStoreError(

@@ -38,7 +38,7 @@ class PortalClient:
         user_agent: str | None = None,
         pool: int = 10,
     ):
-        from ..sentinelhub.client import retrying_session
+        from ..web import retrying_session
 
         self.session = retrying_session(num_retries, retry_backoff_base, retry_backoff_max, pool)
         if user_agent:

@@ -23,9 +23,9 @@ from ...schema import (
     JsonArraySchema,
     JsonBooleanSchema,
     JsonDatetimeSchema,
-    JsonIntegerSchema,
     JsonObjectSchema,
     JsonStringSchema,
+    count_schema,
 )
 from ..base import ApiDataStore
 from ..params import max_workers_schema, plain_bbox_schema, url_schema
@@ -63,11 +63,11 @@ class CciOdpDataStore(ApiDataStore):
             user_agent=JsonStringSchema(
                 nullable=True, description="User-Agent header of every request"
             ),
-            cache_size=JsonIntegerSchema(
-                minimum=0,
-                default=0,
-                description="Megabytes of chunks kept in memory once read, so that "
+            cache_size=count_schema(
+                "Megabytes of chunks kept in memory once read, so that "
                 "reading them again asks no server (0: none)",
+                0,
+                minimum=0,
             ),
             enable_warnings=JsonBooleanSchema(
                 default=False,

@@ -14,6 +14,8 @@ from typing import Any
 
 import pandas as pd
 
+from ..base import by_data_id
+
 #: Variables of ERA5 on single levels: CDS request name -> name in the NetCDF result.
 ERA5_VARIABLES = {
     "2m_temperature": "t2m",
@@ -93,10 +95,11 @@ class CdsDataset:
         return inputs
 
 
-def _era5(data_id, collection, title, variables, period, start, res, product_type=None):
+def _era5(collection, title, variables, period, start, res, product_type=None) -> CdsDataset:
+    """An ERA5 dataset, whose data ID is the name of its CDS collection (as in xcube-cds)."""
     fixed = {"product_type": [product_type]} if product_type else {}
     return CdsDataset(
-        data_id,
+        collection,
         collection,
         title,
         variables,
@@ -164,54 +167,47 @@ def _sea_ice(satellite: str) -> CdsDataset:
     )
 
 
-DATASETS: dict[str, CdsDataset] = {
-    d.data_id: d
-    for d in (
-        _era5(
-            "reanalysis-era5-single-levels",
-            "reanalysis-era5-single-levels",
-            "ERA5 hourly data on single levels from 1940 to present",
-            ERA5_VARIABLES,
-            "1h",
-            "1940-01-01",
-            0.25,
-            "reanalysis",
-        ),
-        _era5(
-            "reanalysis-era5-single-levels-monthly-means",
-            "reanalysis-era5-single-levels-monthly-means",
-            "ERA5 monthly averaged data on single levels from 1940 to present",
-            ERA5_VARIABLES,
-            "1MS",
-            "1940-01-01",
-            0.25,
-            "monthly_averaged_reanalysis",
-        ),
-        _era5(
-            "reanalysis-era5-land",
-            "reanalysis-era5-land",
-            "ERA5-Land hourly data from 1950 to present",
-            ERA5_LAND_VARIABLES,
-            "1h",
-            "1950-01-01",
-            0.1,
-        ),
-        _era5(
-            "reanalysis-era5-land-monthly-means",
-            "reanalysis-era5-land-monthly-means",
-            "ERA5-Land monthly averaged data from 1950 to present",
-            ERA5_LAND_VARIABLES,
-            "1MS",
-            "1950-01-01",
-            0.1,
-            "monthly_averaged_reanalysis",
-        ),
-        *(
-            _soil_moisture(q, a)
-            for q in ("volumetric", "saturation")
-            for a in ("daily", "10-day", "monthly")
-        ),
-        _sea_ice("envisat"),
-        _sea_ice("cryosat-2"),
-    )
-}
+DATASETS: dict[str, CdsDataset] = by_data_id(
+    _era5(
+        "reanalysis-era5-single-levels",
+        "ERA5 hourly data on single levels from 1940 to present",
+        ERA5_VARIABLES,
+        "1h",
+        "1940-01-01",
+        0.25,
+        "reanalysis",
+    ),
+    _era5(
+        "reanalysis-era5-single-levels-monthly-means",
+        "ERA5 monthly averaged data on single levels from 1940 to present",
+        ERA5_VARIABLES,
+        "1MS",
+        "1940-01-01",
+        0.25,
+        "monthly_averaged_reanalysis",
+    ),
+    _era5(
+        "reanalysis-era5-land",
+        "ERA5-Land hourly data from 1950 to present",
+        ERA5_LAND_VARIABLES,
+        "1h",
+        "1950-01-01",
+        0.1,
+    ),
+    _era5(
+        "reanalysis-era5-land-monthly-means",
+        "ERA5-Land monthly averaged data from 1950 to present",
+        ERA5_LAND_VARIABLES,
+        "1MS",
+        "1950-01-01",
+        0.1,
+        "monthly_averaged_reanalysis",
+    ),
+    *(
+        _soil_moisture(q, a)
+        for q in ("volumetric", "saturation")
+        for a in ("daily", "10-day", "monthly")
+    ),
+    _sea_ice("envisat"),
+    _sea_ice("cryosat-2"),
+)

@@ -30,6 +30,7 @@ from ...schema import (
     JsonNumberSchema,
     JsonObjectSchema,
     JsonStringSchema,
+    seconds_schema,
 )
 from ..base import ApiDataStore
 from ..params import bbox_schema
@@ -69,21 +70,19 @@ class CdsDataStore(ApiDataStore):
                 default=False,
                 description="Make variable names Python identifiers (other characters become '_')",
             ),
-            poll_interval=JsonNumberSchema(
-                exclusive_minimum=0,
-                default=1.0,
-                description="Seconds between the first polls of a job's status; each "
+            poll_interval=seconds_schema(
+                "Seconds between the first polls of a job's status; each "
                 "next waits 1.5 times as long, up to poll_interval_max",
+                1.0,
+                zero=False,
             ),
-            poll_interval_max=JsonNumberSchema(
-                exclusive_minimum=0,
-                default=30.0,
-                description="Most seconds between polls of a job's status",
+            poll_interval_max=seconds_schema(
+                "Most seconds between polls of a job's status", 30.0, zero=False
             ),
-            job_timeout=JsonNumberSchema(
-                exclusive_minimum=0,
-                description="Seconds to wait for a job to finish before giving up "
+            job_timeout=seconds_schema(
+                "Seconds to wait for a job to finish before giving up "
                 "(the job is then deleted); by default no limit",
+                zero=False,
             ),
             progress=JsonBooleanSchema(
                 default=True,

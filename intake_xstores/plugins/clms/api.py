@@ -28,7 +28,7 @@ import time
 from typing import Any
 
 from ...errors import DataStoreError, param_error
-from ..web import RETRY_STATUSES
+from ..web import retrying_session
 
 JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 
@@ -42,15 +42,14 @@ SERVICE = "CLMS"
 
 
 class ClmsApi:
-    """Calls of the CLMS API at *api_url* with the service key *credentials*."""
+    """Calls of the CLMS API at *api_url* with the service key *credentials*,
+    retried as *retry* (the store's :data:`~..web.RETRY_PARAMS`) says."""
 
     def __init__(
         self,
         api_url: str,
         credentials: dict[str, Any] | None,
-        num_retries: int = 5,
-        retry_backoff_base: float = 0.5,
-        retry_backoff_max: float = 30.0,
+        retry: dict[str, Any] | None = None,
         timeout: float = 60.0,
     ):
         self.api_url = api_url.rstrip("/")
@@ -58,7 +57,7 @@ class ClmsApi:
         self._timeout = timeout
         self._token: tuple[str, float] | None = None
         self._token_lock = threading.Lock()
-        self._session = _session(num_retries, retry_backoff_base, retry_backoff_max)
+        self._session = retrying_session(**(retry or {}), pool=16)
 
     def __repr__(self) -> str:
         return f"ClmsApi({self.api_url!r})"
@@ -236,24 +235,3 @@ def _reason(error: Exception) -> str:
     cause = error.args[0] if error.args else error
     reason = getattr(cause, "reason", None)
     return str(reason or cause)
-
-
-def _session(num_retries: int, backoff_base: float, backoff_max: float):
-    import requests
-    from requests.adapters import HTTPAdapter
-    from urllib3.util.retry import Retry
-
-    retry = Retry(
-        total=num_retries,
-        status_forcelist=sorted(RETRY_STATUSES),
-        allowed_methods=None,  # data requests too: the service refused them unprocessed
-        backoff_factor=backoff_base,
-        backoff_max=backoff_max,
-        respect_retry_after_header=True,
-        raise_on_status=False,
-    )
-    session = requests.Session()
-    adapter = HTTPAdapter(max_retries=retry, pool_maxsize=16)
-    session.mount("http://", adapter)
-    session.mount("https://", adapter)
-    return session

@@ -42,6 +42,7 @@ from ...schema import (
     JsonComplexSchema,
     JsonIntegerSchema,
     JsonSchema,
+    count_schema,
 )
 from .api import SERVICE
 
@@ -52,9 +53,7 @@ _TILE = JsonIntegerSchema(minimum=1)
 
 #: Parameters of :meth:`ClmsDataStore.preload_data`.
 PRELOAD_PARAMS: dict[str, JsonSchema] = dict(
-    max_workers=JsonIntegerSchema(
-        minimum=1, default=4, description="Packages requested and merged at the same time"
-    ),
+    max_workers=count_schema("Packages requested and merged at the same time", 4),
     tile_size=JsonComplexSchema(
         any_of=[_TILE, JsonArraySchema(items=[_TILE, _TILE])],
         default=2000,

@@ -26,7 +26,7 @@ from ...datatype import DataTypeLike
 from ...descriptor import DataDescriptor, DatasetDescriptor
 from ...errors import DataStoreError, error_text, param_error
 from ...opening import DATASET_OPEN_PARAMS, ZARR_OPEN_PARAMS
-from ...schema import JsonNumberSchema, JsonObjectSchema, JsonStringSchema
+from ...schema import JsonObjectSchema, JsonStringSchema, seconds_schema
 from ..base import ApiDataStore, writable_cache_store
 from ..params import cache_store_schemas, url_schema
 from ..web import WebClient, retry_options, web_store_params_schema
@@ -84,15 +84,13 @@ class ClmsDataStore(ApiDataStore):
                 "Parameters of the cache store, over the defaults "
                 "{root: 'clms_cache', max_depth: 2} ({dataset}/{file}.zarr is two deep)",
             ),
-            poll_interval=JsonNumberSchema(
-                minimum=0,
-                default=10.0,
-                description="Seconds between asking CLMS whether a data request is ready",
+            poll_interval=seconds_schema(
+                "Seconds between asking CLMS whether a data request is ready", 10.0
             ),
-            request_timeout=JsonNumberSchema(
-                exclusive_minimum=0,
-                default=24 * 3600.0,
-                description="Seconds to wait for CLMS to prepare a download package",
+            request_timeout=seconds_schema(
+                "Seconds to wait for CLMS to prepare a download package",
+                24 * 3600.0,
+                zero=False,
             ),
             storage_options=JsonObjectSchema(
                 additional_properties=True,
@@ -110,21 +108,12 @@ class ClmsDataStore(ApiDataStore):
     @functools.cached_property
     def api(self) -> ClmsApi:
         p = self._params
-        return ClmsApi(
-            p["api_url"],
-            p.get("credentials"),
-            **retry_options(p),
-        )
+        return ClmsApi(p["api_url"], p.get("credentials"), retry_options(p))
 
     @functools.cached_property
     def client(self) -> WebClient:
         """Downloads of packages and reads of NetCDF files (retried, resumed)."""
-        p = self._params
-        return WebClient(
-            SERVICE,
-            p.get("storage_options"),
-            **retry_options(p),
-        )
+        return WebClient.for_store(SERVICE, self._params)
 
     def fetch_catalog(self) -> dict[str, dict[str, Any]]:
         catalog: dict[str, dict[str, Any]] = {}

@@ -32,7 +32,7 @@ from ...schema import (
 )
 from ..base import ApiDataStore
 from ..params import bbox_schema, url_schema
-from ..web import RETRY_PARAMS, WebClient, retry_options
+from ..web import RETRY_PARAMS, WebClient
 from . import metadata
 
 #: The toolbox's clients configuration (``COPERNICUSMARINE_CONFIG_URL``).
@@ -112,12 +112,7 @@ class CmemsDataStore(ApiDataStore):
 
     @functools.cached_property
     def client(self) -> WebClient:
-        p = self._params
-        return WebClient(
-            "Copernicus Marine",
-            p.get("storage_options"),
-            **retry_options(p),
-        )
+        return WebClient.for_store("Copernicus Marine", self._params)
 
     # --- the catalogue ----------------------------------------------------------
 

@@ -35,10 +35,9 @@ from ...schema import (
     JsonObjectSchema,
     JsonStringSchema,
 )
-from ...store import DataStore
-from ..listing import CollectionListing
-from ..params import url_schema
-from ..web import RETRY_STATUSES, web_store_params_schema
+from ...store import CollectionListing, DataStore
+from ..params import checked_bbox, url_schema
+from ..web import retry_options, retry_policy, web_store_params_schema
 from . import products
 
 EOPF_STAC_URL = "https://stac.core.eopf.eodc.eu"
@@ -189,17 +188,9 @@ class EopfZarrDataStore(CollectionListing, DataStore):
         """A pystac-client ``Client`` of the STAC API, retrying 429/5xx with backoff."""
         import pystac_client
         from pystac_client.stac_api_io import StacApiIO
-        from urllib3.util.retry import Retry
 
         p = self._params
-        retry = Retry(
-            total=p["num_retries"],
-            status_forcelist=sorted(RETRY_STATUSES),
-            allowed_methods=None,
-            backoff_factor=p["retry_backoff_base"],
-            backoff_max=p["retry_backoff_max"],
-            respect_retry_after_header=True,
-        )
+        retry = retry_policy(**retry_options(p))
         try:
             return pystac_client.Client.open(
                 p["stac_url"], stac_io=StacApiIO(max_retries=retry, timeout=60)
@@ -331,14 +322,7 @@ def _target_grid(params: dict[str, Any]):
         raise param_error(
             "crs", params["crs"], allowed="a CRS pyproj knows, e.g. 'EPSG:4326'"
         ) from None
-    west, south, east, north = params["bbox"]
-    if not (west < east and south < north):
-        raise param_error(
-            "bbox",
-            params["bbox"],
-            problem="empty",
-            allowed="[west, south, east, north], west < east and south < north",
-        )
+    west, south, east, north = checked_bbox(params["bbox"])
     res = params["spatial_res"]
     geobox = GeoBox.from_bbox((west, south, east, north), crs=crs, resolution=res, tight=True)
     wgs84 = geom.box(west, south, east, north, crs).to_crs("EPSG:4326").boundingbox

@@ -29,13 +29,13 @@ from ...errors import DataStoreError, error_text, param_error
 from ...schema import (
     JsonArraySchema,
     JsonDateSchema,
-    JsonIntegerSchema,
     JsonNumberSchema,
     JsonObjectSchema,
     JsonStringSchema,
+    count_schema,
 )
 from ..base import ApiDataStore
-from ..params import bbox_schema, url_schema
+from ..params import bbox_schema, checked_bbox, url_schema
 from .provider import array_uri, new_provider
 
 #: The public database of GFZ Potsdam (anonymous S3).
@@ -241,11 +241,7 @@ class GediDbDataStore(ApiDataStore):
                 max_items=2,
                 description="[longitude, latitude]: the shots nearest this point",
             ),
-            num_shots=JsonIntegerSchema(
-                minimum=1,
-                default=_POINT_DEFAULTS["num_shots"],
-                description="With point: how many shots",
-            ),
+            num_shots=count_schema("With point: how many shots", _POINT_DEFAULTS["num_shots"]),
             radius=JsonNumberSchema(
                 exclusive_minimum=0,
                 default=_POINT_DEFAULTS["radius"],
@@ -289,13 +285,7 @@ class GediDbDataStore(ApiDataStore):
             return_type="xarray" if as_dataset else "dataframe",
         )
         if "bbox" in params:
-            west, south, east, north = params["bbox"]
-            if west >= east or south >= north:
-                raise param_error(
-                    "bbox",
-                    params["bbox"],
-                    allowed="[west, south, east, north], west < east, south < north",
-                )
+            west, south, east, north = checked_bbox(params["bbox"])
             import geopandas as gpd
             import shapely
 

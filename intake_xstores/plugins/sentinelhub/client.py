@@ -21,8 +21,7 @@ from typing import Any
 
 from ... import secrets
 from ...errors import DataStoreError, error_text
-
-RETRY_STATUSES = (429, 500, 502, 503, 504)
+from ..web import retrying_session
 
 #: Seconds before its announced expiry that a token counts as expired.
 TOKEN_MARGIN = 30.0
@@ -47,32 +46,6 @@ class _ScrubCredentials(logging.Filter):
 
 for _name in ("requests_oauthlib", "requests_oauthlib.oauth2_session"):
     logging.getLogger(_name).addFilter(_ScrubCredentials())
-
-
-def retrying_session(num_retries: int, backoff_base: float, backoff_max: float, pool: int):
-    """A ``requests.Session`` retrying 429/5xx answers and failed connections."""
-    import requests
-    from requests.adapters import HTTPAdapter
-    from urllib3.util.retry import Retry
-
-    class CappedRetry(Retry):
-        def get_retry_after(self, response):  # Retry-After, but never past the cap
-            after = super().get_retry_after(response)
-            return None if after is None else min(after, backoff_max)
-
-    retry = CappedRetry(
-        total=num_retries,
-        backoff_factor=backoff_base,
-        backoff_max=backoff_max,
-        status_forcelist=RETRY_STATUSES,
-        allowed_methods=None,  # Process API POSTs are as safe to repeat as GETs
-        raise_on_status=False,
-    )
-    session = requests.Session()
-    adapter = HTTPAdapter(max_retries=retry, pool_connections=4, pool_maxsize=max(pool, 10))
-    session.mount("https://", adapter)
-    session.mount("http://", adapter)
-    return session
 
 
 class SentinelHubClient:

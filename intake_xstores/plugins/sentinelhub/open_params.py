@@ -20,7 +20,7 @@ from ...schema import (
     JsonObjectSchema,
     JsonStringSchema,
 )
-from ..params import plain_bbox_schema
+from ..params import checked_bbox, plain_bbox_schema
 from .collections import Collection
 from .cube import CubeSpec
 
@@ -111,13 +111,7 @@ def cube_spec(store, collection: Collection, params: dict[str, Any]) -> CubeSpec
             problem=f"the bands of {collection.process_type!r} are not known",
             allowed="the names of the collection's bands",
         )
-    x0, y0, x1, y1 = params["bbox"]
-    if not (x0 < x1 and y0 < y1):
-        raise param_error(
-            "bbox",
-            params["bbox"],
-            allowed="[west, south, east, north], west < east and south < north",
-        )
+    x0, y0, x1, y1 = checked_bbox(params["bbox"])
     epsg = _epsg(params["crs"])
     res = float(params["spatial_res"])
     width, height = round((x1 - x0) / res), round((y1 - y0) / res)

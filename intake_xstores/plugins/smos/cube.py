@@ -219,11 +219,14 @@ def new_cube(
     loader: TimeStepLoader,
     products: list[Product],
     variables: dict[str, tuple[np.dtype, dict[str, Any]]],
-    level: int,
     bbox: tuple[float, float, float, float] | None,
     attrs: dict[str, Any],
+    level: int,
 ):
-    """The lazy cube of *products* at resolution *level*, cut to *bbox*."""
+    """The lazy cube of *products* at resolution *level*, cut to *bbox*.
+
+    *level* comes last, so that a :func:`functools.partial` of the rest makes
+    the levels of a multi-level cube (and pickles by its parts)."""
     import xarray as xr
 
     from ...zarrstore import GenericArray, GenericZarrStore

@@ -22,10 +22,11 @@ from ...schema import (
     JsonIntegerSchema,
     JsonObjectSchema,
     JsonStringSchema,
+    count_schema,
 )
 from ..base import ApiDataStore
-from ..params import bbox_schema, url_schema
-from ..web import WebClient, retry_options, web_store_params_schema
+from ..params import bbox_schema, checked_bbox, url_schema
+from ..web import WebClient, web_store_params_schema
 
 #: Where ESA publishes SMOS (Creodias): the STAC collection and the archive.
 DEFAULT_STAC_URL = "https://datahub.creodias.eu/stac/collections/SMOS"
@@ -108,9 +109,7 @@ class SmosDataStore(ApiDataStore):
                 "URL of the STAC collection of SMOS L2 products "
                 "(items are fetched from <stac_url>/items)",
             ),
-            stac_page_limit=JsonIntegerSchema(
-                minimum=1, default=100, description="Items asked for per STAC page"
-            ),
+            stac_page_limit=count_schema("Items asked for per STAC page", 100),
             source_path=JsonStringSchema(
                 default=DEFAULT_SOURCE_PATH,
                 min_length=1,
@@ -212,10 +211,8 @@ class SmosDataStore(ApiDataStore):
             "time_range"
         ].description = "Start and end date (inclusive) of the products to include"
         if opener_id == MLDATASET_OPENER_ID:
-            properties["l2_product_cache_size"] = JsonIntegerSchema(
-                minimum=0,
-                default=0,
-                description="L2 products kept in memory once read (0: none)",
+            properties["l2_product_cache_size"] = count_schema(
+                "L2 products kept in memory once read (0: none)", 0, minimum=0
             )
         else:
             properties["res_level"] = JsonIntegerSchema(
@@ -245,13 +242,7 @@ class SmosDataStore(ApiDataStore):
         is_ml = opener_id == MLDATASET_OPENER_ID or self._is_mldataset(data_type, data_id)
         opener_id = MLDATASET_OPENER_ID if is_ml else DATASET_OPENER_ID
         params = self.get_open_data_params_schema(data_id, opener_id).process(open_params)
-        bbox = tuple(params["bbox"]) if params.get("bbox") else None
-        if bbox is not None and (bbox[0] >= bbox[2] or bbox[1] >= bbox[3]):
-            raise param_error(
-                "bbox",
-                list(bbox),
-                allowed="[west, south, east, north] with west < east and south < north",
-            )
+        bbox = checked_bbox(params["bbox"]) if params.get("bbox") else None
         time_range = params["time_range"]
         if str(time_range[0]) > str(time_range[1]):
             raise param_error("time_range", list(time_range), allowed="a start before the end")
@@ -290,11 +281,11 @@ class SmosDataStore(ApiDataStore):
                 raise param_error(
                     "res_level", level, allowed=f"0 to {grid.num_levels - 1} for this grid"
                 )
-            return new_cube(loader, products, variables, level, bbox, attrs)
+            return new_cube(loader, products, variables, bbox, attrs, level)
         from ...mldataset import MultiLevelDataset
 
         return MultiLevelDataset(
-            _Levels(loader, products, variables, bbox, attrs),
+            functools.partial(new_cube, loader, products, variables, bbox, attrs),
             grid.num_levels,
             ds_id=data_id,
         )
@@ -303,11 +294,7 @@ class SmosDataStore(ApiDataStore):
 
     @functools.cached_property
     def client(self) -> WebClient:
-        p = self._params
-        return WebClient(
-            "SMOS STAC",
-            **retry_options(p),
-        )
+        return WebClient.for_store("SMOS STAC", self._params)
 
     @functools.cached_property
     def reader(self):
@@ -339,19 +326,3 @@ class SmosDataStore(ApiDataStore):
                 allowed="the path or URL of a Zarr dataset with seqnum(lat, lon)",
             )
         return SmosGrid(path, self._params.get("grid_storage_options"))
-
-
-class _Levels:
-    """Makes level *index* of a multi-level SMOS cube (pickles by its parts)."""
-
-    def __init__(self, loader, products, variables, bbox, attrs):
-        self.loader = loader
-        self.products = products
-        self.variables = variables
-        self.bbox = bbox
-        self.attrs = attrs
-
-    def __call__(self, index: int):
-        from .cube import new_cube
-
-        return new_cube(self.loader, self.products, self.variables, index, self.bbox, self.attrs)

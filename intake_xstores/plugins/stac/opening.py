@@ -10,6 +10,7 @@ level *i* merges level *i* of every asset's pyramid.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from ...datatype import DATASET_TYPE
@@ -38,7 +39,7 @@ def open_assets(
     from ...mldataset import MultiLevelDataset
 
     return MultiLevelDataset(
-        _ItemLevels(data_id, assets, opened, scaling, attrs),
+        functools.partial(_item_level, data_id, assets, opened, scaling, attrs),
         min(m.num_levels for m in opened),
         ds_id=data_id,
         tile_size=opened[0].tile_size,
@@ -88,19 +89,11 @@ def _named(asset: DataAsset, ds, taken: set[str]):
     return ds.rename(clashes) if clashes else ds
 
 
-class _ItemLevels:
-    """Level *i* of an item: level *i* of each asset's pyramid, merged (picklable)."""
-
-    def __init__(self, data_id, assets, pyramids, scaling, attrs):
-        self.data_id = data_id
-        self.assets = assets
-        self.pyramids = pyramids
-        self.scaling = scaling
-        self.attrs = attrs
-
-    def __call__(self, index: int):
-        levels = [p.get_dataset(index) for p in self.pyramids]
-        return merge_assets(self.data_id, self.assets, levels, self.scaling, self.attrs)
+def _item_level(data_id, assets, pyramids, scaling, attrs, index: int):
+    """Level *index* of an item: level *index* of each asset's pyramid, merged
+    (a :func:`functools.partial` of it is the item's picklable level maker)."""
+    levels = [p.get_dataset(index) for p in pyramids]
+    return merge_assets(data_id, assets, levels, scaling, attrs)
 
 
 def item_attrs(data_id: str, item: dict[str, Any]) -> dict[str, Any]:

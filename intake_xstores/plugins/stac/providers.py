@@ -16,12 +16,13 @@ provider's service.
 from __future__ import annotations
 
 import functools
-from collections.abc import Container, Iterator
+from collections.abc import Container
 from typing import Any
 
 from ...datatype import DataTypeLike
 from ...errors import DataStoreError
 from ...schema import JsonArraySchema, JsonObjectSchema, JsonStringSchema
+from ...store import DataIdIter
 from ..web import retry_options
 from .assets import DataAsset
 from .store import StacDataStore, storage_options_schema
@@ -51,7 +52,7 @@ class _ProviderStore(StacDataStore):
         self,
         data_type: DataTypeLike = None,
         include_attrs: Container[str] | bool = False,
-    ) -> Iterator[str | tuple[str, dict[str, Any]]]:
+    ) -> DataIdIter:
         raise DataStoreError(
             f"The {self.provider} catalog holds millions of items, too many to list: "
             "find them with store.search_data(collections=[...], bbox=[...], "

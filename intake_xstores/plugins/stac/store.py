@@ -26,9 +26,10 @@ from ...schema import (
     JsonIntegerSchema,
     JsonObjectSchema,
     JsonStringSchema,
+    count_schema,
 )
-from ...store import DataStore
-from ..web import RETRY_PARAMS, RETRY_STATUSES, WebClient, retry_options
+from ...store import DataIdIter, DataStore
+from ..web import WebClient, retry_options, retry_policy, web_store_params_schema
 from .assets import EXTENSIONS, MEDIA_TYPES, DataAsset, data_assets, select_assets
 from .catalog import StacCatalog, UnknownItemError, open_catalog
 from .query import check_query
@@ -68,32 +69,19 @@ class StacDataStore(DataStore):
 
     @classmethod
     def get_data_store_params_schema(cls) -> JsonObjectSchema:
-        return JsonObjectSchema(
-            properties=dict(
-                url=JsonStringSchema(
-                    pattern=r"^https?://[^/\s]+",
-                    description="URL of the catalog: a STAC API's landing page or a "
-                    "static catalog's catalog.json",
-                ),
-                storage_options=storage_options_schema(),
-                page_size=JsonIntegerSchema(
-                    minimum=1,
-                    maximum=10_000,
-                    default=100,
-                    description="Items asked of a STAC API per page",
-                ),
-                max_workers=JsonIntegerSchema(
-                    minimum=1,
-                    default=32,
-                    description="Documents of a static catalog fetched at once",
-                ),
-                timeout=JsonIntegerSchema(
-                    minimum=1, default=120, description="Seconds a request to the API may take"
-                ),
-                **RETRY_PARAMS,
+        return web_store_params_schema(
+            url=JsonStringSchema(
+                pattern=r"^https?://[^/\s]+",
+                description="URL of the catalog: a STAC API's landing page or a "
+                "static catalog's catalog.json",
+            ),
+            storage_options=storage_options_schema(),
+            page_size=count_schema("Items asked of a STAC API per page", 100, maximum=10_000),
+            max_workers=count_schema("Documents of a static catalog fetched at once", 32),
+            timeout=JsonIntegerSchema(
+                minimum=1, default=120, description="Seconds a request to the API may take"
             ),
             required=["url"],
-            additional_properties=False,
         )
 
     def __init__(self, **params: Any):
@@ -117,32 +105,18 @@ class StacDataStore(DataStore):
 
     @functools.cached_property
     def web(self) -> WebClient:
-        p = self._params
-        return WebClient(
-            f"The {self.provider} catalog",
-            self.asset_storage_options("https"),
-            **retry_options(p),
+        return WebClient.for_store(
+            f"The {self.provider} catalog", self._params, self.asset_storage_options("https")
         )
 
     def api_options(self) -> dict[str, Any]:
         """How pystac-client speaks to an API: headers, timeout, retries, page size."""
-        from urllib3 import Retry
-
         p = self._params
-        retry = Retry(
-            total=p["num_retries"],
-            status_forcelist=sorted(RETRY_STATUSES),
-            allowed_methods=None,  # searches are POSTs, and safe to repeat
-            backoff_factor=p["retry_backoff_base"],
-            backoff_max=p["retry_backoff_max"],
-            respect_retry_after_header=True,
-            raise_on_status=False,
-        )
         headers = self.asset_storage_options("https").get("headers")
         return dict(
             headers=headers,
             timeout=p["timeout"],
-            max_retries=retry,
+            max_retries=retry_policy(**retry_options(p)),
             limit=p["page_size"],
         )
 
@@ -196,7 +170,7 @@ class StacDataStore(DataStore):
         self,
         data_type: DataTypeLike = None,
         include_attrs: Container[str] | bool = False,
-    ) -> Iterator[str | tuple[str, dict[str, Any]]]:
+    ) -> DataIdIter:
         """Every item of the catalog, paged (or walked) lazily."""
         wanted = DataType.normalize(data_type)
         for data_id, item in self.catalog.items():

@@ -35,16 +35,14 @@ from ...errors import DataStoreError
 from ...fs.kinds import kind_of
 from ...opening import CHUNKS_SCHEMA
 from ...preload import ExecutorPreloadHandle, PreloadState
-from ...schema import JsonBooleanSchema, JsonIntegerSchema, JsonSchema, JsonStringSchema
+from ...schema import JsonBooleanSchema, JsonSchema, JsonStringSchema, count_schema
 from ..base import ApiDataStore
 from .archive import ARCHIVE_SUFFIXES, unpack
 
 #: Parameters of :meth:`ZenodoDataStore.preload_data`.
 PRELOAD_PARAMS: dict[str, JsonSchema] = dict(
     silent=JsonBooleanSchema(default=True, description="Show no progress"),
-    max_workers=JsonIntegerSchema(
-        minimum=1, default=4, description="Files downloaded and converted at the same time"
-    ),
+    max_workers=count_schema("Files downloaded and converted at the same time", 4),
     target_format=JsonStringSchema(
         enum=["zarr", "netcdf", None],
         nullable=True,

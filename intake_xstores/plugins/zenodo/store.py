@@ -30,7 +30,7 @@ from ...schema import JsonComplexSchema, JsonIntegerSchema, JsonObjectSchema, Js
 from ...store import new_data_store
 from ..base import ApiDataStore, writable_cache_store
 from ..params import cache_store_schemas, url_schema
-from ..web import RETRY_PARAMS, WebClient, retry_options
+from ..web import WebClient, web_store_params_schema
 from .archive import ARCHIVE_SUFFIXES, LAZY_ARCHIVE_SUFFIXES, zarr_roots
 
 ZENODO_API_URL = "https://zenodo.org"
@@ -66,31 +66,27 @@ class ZenodoDataStore(ApiDataStore):
 
     @classmethod
     def get_data_store_params_schema(cls) -> JsonObjectSchema:
-        return JsonObjectSchema(
-            properties=dict(
-                root=JsonComplexSchema(
-                    any_of=[
-                        JsonStringSchema(pattern="^[0-9]+$"),
-                        JsonIntegerSchema(minimum=1),
-                    ],
-                    description="Zenodo record ID, e.g. '8154445' (a number)",
-                ),
-                api_url=url_schema(ZENODO_API_URL, "Base URL of Zenodo (of a mirror, if any)"),
-                **cache_store_schemas(
-                    "preloaded data is",
-                    "Parameters of the cache store; by default "
-                    "{root: 'zenodo_cache/<record>', max_depth: 10}",
-                ),
-                access_token=JsonStringSchema(
-                    secret=True,
-                    description="Zenodo personal access token, for restricted records "
-                    "(sent as an 'Authorization: Bearer' header)",
-                ),
-                storage_options=_https_options_schema(),
-                **RETRY_PARAMS,
+        return web_store_params_schema(
+            root=JsonComplexSchema(
+                any_of=[
+                    JsonStringSchema(pattern="^[0-9]+$"),
+                    JsonIntegerSchema(minimum=1),
+                ],
+                description="Zenodo record ID, e.g. '8154445' (a number)",
             ),
+            api_url=url_schema(ZENODO_API_URL, "Base URL of Zenodo (of a mirror, if any)"),
+            **cache_store_schemas(
+                "preloaded data is",
+                "Parameters of the cache store; by default "
+                "{root: 'zenodo_cache/<record>', max_depth: 10}",
+            ),
+            access_token=JsonStringSchema(
+                secret=True,
+                description="Zenodo personal access token, for restricted records "
+                "(sent as an 'Authorization: Bearer' header)",
+            ),
+            storage_options=_https_options_schema(),
             required=["root"],
-            additional_properties=False,
         )
 
     # --- the record -----------------------------------------------------------
@@ -118,12 +114,7 @@ class ZenodoDataStore(ApiDataStore):
 
     @functools.cached_property
     def client(self) -> WebClient:
-        p = self._params
-        return WebClient(
-            "Zenodo",
-            self.http_options,
-            **retry_options(p),
-        )
+        return WebClient.for_store("Zenodo", self._params, self.http_options)
 
     @functools.cached_property
     def record(self) -> dict[str, Any]:
