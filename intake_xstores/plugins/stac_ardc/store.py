@@ -37,8 +37,7 @@ from ...schema import (
     JsonSchema,
     JsonStringSchema,
 )
-from ...store import DataStore
-from ..listing import CollectionListing
+from ...store import CollectionListing, DataStore
 from ..params import bbox_schema, url_schema
 from ..web import RETRY_PARAMS, retry_options
 from .collections import CDSE_COLLECTIONS, PC_COLLECTIONS, Collection
