@@ -66,8 +66,7 @@ def open_raster(fs, path: str, chunks: Any, overview_level: int | None = None):
     import rioxarray
     from dask.base import tokenize
 
-    info = fs.info(path)
-    kwargs = _rasterio_kwargs(fs, path, info)
+    kwargs, info = _rasterio_kwargs(fs, path)
     if overview_level is not None:
         kwargs["overview_level"] = overview_level
     # Opened without Dask, then chunked here: so the default chunks can follow
@@ -94,20 +93,22 @@ def _block_chunks(array) -> dict[str, int]:
     return chunks
 
 
-def _rasterio_kwargs(fs, path: str, info: dict[str, Any]) -> dict[str, Any]:
-    """How rasterio opens *path*: natively if local, else by byte ranges through *fs*."""
+def _rasterio_kwargs(fs, path: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """How rasterio opens *path*: natively if local, else by byte ranges through
+    *fs*; and what ``fs.info(path)`` says (size and version)."""
     if kind_of(fs).native_path(fs, path):
-        return {}
+        return {}, fs.info(path)
     from .ranges import RangeOpener
 
-    return {"opener": RangeOpener(fs, path, info)}
+    opener = RangeOpener.current(fs, path)
+    return {"opener": opener}, opener.info
 
 
 def _overview_info(fs, path: str) -> tuple[int, tuple[int, int] | None]:
     """Number of internal overviews and, if tiled, the (width, height) of a tile."""
     import rasterio
 
-    with rasterio.open(path, **_rasterio_kwargs(fs, path, fs.info(path))) as src:
+    with rasterio.open(path, **_rasterio_kwargs(fs, path)[0]) as src:
         num_overviews = len(src.overviews(1)) if src.count else 0
         rows, cols = src.block_shapes[0] if src.count else (0, 0)
         tiled = src.profile.get("tiled", False) or (rows > 1 and cols < src.width)
