@@ -83,3 +83,18 @@ def test_a_file_changed_since_its_last_open_opens_at_its_new_version(fake_servic
     served["content"] = (tmp_path / "new.tif").read_bytes() + b"\0"  # another size
     ds = store.open_data("a.tif")
     np.testing.assert_array_equal(ds.band_1[:256, :256].values, new[:256, :256])
+
+
+def test_a_remote_cog_pyramid_asks_once_and_its_levels_ask_nothing(fake_service, tmp_path):
+    from tests.plugins.stac_rig import NODATA, write_cog
+
+    values = write_cog(tmp_path / "cog.tif", 3)
+    fake_service.file("/data/cog.tif", (tmp_path / "cog.tif").read_bytes())
+    store = new_data_store("https", root=f"{fake_service.url}/data")
+
+    ml = store.open_data("cog.tif", data_type="mldataset")
+    assert len(fake_service.requests) == 2  # its info, its header
+    levels = [ml.get_dataset(i) for i in range(ml.num_levels)]
+    assert ml.num_levels == 3 and len(fake_service.requests) == 2
+    expected = np.where(values == NODATA, np.nan, values)[:128, :128]
+    np.testing.assert_array_equal(levels[0].band_1[:128, :128].values, expected)
