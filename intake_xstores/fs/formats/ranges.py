@@ -112,6 +112,8 @@ class RangeOpener(MultiByteRangeResourceContainer):
         the first block is fetched along with the info, so a file opens in
         one round trip rather than two; not if the block of the version last
         seen is cached (most likely still current), to move no bytes twice.
+        As when asked one after the other, the block is taken to be of the
+        version the info tells (a file replaced between the two goes unseen).
         """
         known = _KNOWN.get((fs, path))
         cached = known is not None and _BLOCKS.get((*known, 0)) is not None
