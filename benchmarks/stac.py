@@ -6,6 +6,9 @@
     ``rioxarray.open_rasterio`` of the same assets (GDAL reading moto); and,
     to show what the STAC layer itself adds, against pystac-client plus our
     own ``dataset:geotiff:s3`` opener, which ``stac`` opens the assets with.
+    The same assets opened for the first time, over 20 ms of latency per
+    request: our opener against rioxarray (GDAL), each opening files the
+    other has not seen, so that neither answers from its caches.
 (3) List a static catalog of 500 items with 20 ms of latency added to every
     request (a fake web service): ``stac``'s concurrent walk against a
     sequential walk with ``requests`` (one keep-alive session).
@@ -18,6 +21,7 @@ import tempfile
 import urllib.parse
 from pathlib import Path
 
+from benchmarks.proxy import LatencyProxy
 from tests.plugins import stac_rig as rig
 from tests.servers import run_stac_api, s3_options
 from tests.service_kit import FakeService
@@ -86,6 +90,48 @@ def bench_search_and_open(endpoint: dict, timed, report, repeat: int, n_items: i
         report(label, *timed(ours, raw, repeat), "s", "<= 1.2")
         label = "  the same (raw: pystac-client + our dataset:geotiff:s3 opener)"
         report(label, *timed(ours, same_opener, repeat), "s", "")
+    bench_first_open(endpoint, timed, report, repeat, n_items)
+
+
+def bench_first_open(endpoint: dict, timed, report, repeat: int, n_items: int) -> None:
+    """First opens of the COGs ``bench_search_and_open`` wrote, through a proxy
+    adding :data:`LATENCY`: a new endpoint, so no cache of either side knows
+    them, and each call opens files never opened before."""
+    import rasterio
+    import rioxarray
+    from rasterio.session import AWSSession
+
+    from intake_xstores import new_data_opener
+
+    host, port = endpoint["endpoint_url"].removeprefix("http://").split(":")
+    n_files = n_items // (2 * repeat + 2)
+    paths = iter(f"stac-bench/{i}/B04.tif" for i in range((2 * repeat + 2) * n_files))
+    with LatencyProxy(host, int(port), LATENCY) as proxy:
+        proxied = {**endpoint, "endpoint_url": f"http://127.0.0.1:{proxy.port}"}
+        opener = new_data_opener("dataset:geotiff:s3", **s3_options(proxied))
+        session = AWSSession(
+            aws_access_key_id=endpoint["key"],
+            aws_secret_access_key=endpoint["secret"],
+            endpoint_url=f"127.0.0.1:{proxy.port}",
+            region_name="eu-west-1",
+        )
+        gdal = dict(
+            AWS_VIRTUAL_HOSTING="FALSE", AWS_HTTPS="NO", GDAL_DISABLE_READDIR_ON_OPEN="EMPTY_DIR"
+        )
+
+        def ours():
+            return [opener.open_data(next(paths)) for _ in range(n_files)]
+
+        def raw():
+            with rasterio.Env(session=session, **gdal):
+                return [
+                    rioxarray.open_rasterio(f"s3://{next(paths)}", chunks={}, mask_and_scale=True)
+                    for _ in range(n_files)
+                ]
+
+        ours(), raw()  # connections and sessions made, not timed
+        label = f"  first open of {n_files} COGs, 20 ms latency (raw: rioxarray)"
+        report(label, *timed(ours, raw, repeat), "s", "")
 
 
 def bench_static_listing(timed, report, n_items: int) -> None:

@@ -10,7 +10,9 @@ with the options it already has, and only the bytes GDAL asks for travel.
 
 from __future__ import annotations
 
+import asyncio
 import atexit
+import contextlib
 import contextvars
 import posixpath
 import sys
@@ -95,10 +97,44 @@ class RangeOpener(MultiByteRangeResourceContainer):
     def __init__(self, fs, path: str, info: dict[str, Any]):
         self.fs = fs
         self.path = path
+        self.info = info
         self._size: int | None = info.get("size")
         # As fsspec's ukey(): the file's properties tell its version.
         self.key = (fs, path, str(info))
         self._whole: bytes | None = None  # the file, if a server ignored a range
+        _KNOWN.put((fs, path), self.key)
+
+    @classmethod
+    def current(cls, fs, path: str) -> RangeOpener:
+        """An opener of the current version of *path*, asking ``fs.info(path)``.
+
+        GDAL's first read is the file's header: on an asynchronous filesystem
+        the first block is fetched along with the info, so a file opens in
+        one round trip rather than two; not if the block of the version last
+        seen is cached (most likely still current), to move no bytes twice.
+        As when asked one after the other, the block is taken to be of the
+        version the info tells (a file replaced between the two goes unseen).
+        """
+        known = _KNOWN.get((fs, path))
+        cached = known is not None and _BLOCKS.get((*known, 0)) is not None
+        if cached or not getattr(fs, "async_impl", False) or fs.asynchronous:
+            return cls(fs, path, fs.info(path))
+
+        async def info_and_head():
+            return await asyncio.gather(
+                fs._info(path),
+                fs._cat_file(path, start=0, end=BLOCK_SIZE),
+                return_exceptions=True,
+            )
+
+        info, head = asyncio.run_coroutine_threadsafe(info_and_head(), fs.loop).result()
+        if isinstance(info, BaseException):
+            raise info
+        opener = cls(fs, path, info)
+        if isinstance(head, bytes):
+            with contextlib.suppress(OSError):  # not as long as said: read again when needed
+                _BLOCKS.put((*opener.key, 0), opener._checked(head, 0, BLOCK_SIZE))
+        return opener
 
     def __getstate__(self) -> dict[str, Any]:
         return {**self.__dict__, "_whole": None}
@@ -165,7 +201,8 @@ class RangeOpener(MultiByteRangeResourceContainer):
 
 
 class _BlockCache:
-    """Blocks of small reads, least recently used first out, shared by threads.
+    """Blocks of small reads (or other values), least recently used first out,
+    shared by threads.
 
     Keyed by file version: opening a file and then describing it (two GDAL
     opens) reads its header once.
@@ -173,17 +210,17 @@ class _BlockCache:
 
     def __init__(self, max_blocks: int):
         self.max_blocks = max_blocks
-        self._blocks: OrderedDict[tuple, bytes] = OrderedDict()
+        self._blocks: OrderedDict[tuple, Any] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: tuple) -> bytes | None:
+    def get(self, key: tuple) -> Any:
         with self._lock:
             block = self._blocks.get(key)
             if block is not None:
                 self._blocks.move_to_end(key)
             return block
 
-    def put(self, key: tuple, block: bytes) -> None:
+    def put(self, key: tuple, block: Any) -> None:
         with self._lock:
             self._blocks[key] = block
             while len(self._blocks) > self.max_blocks:
@@ -191,6 +228,8 @@ class _BlockCache:
 
 
 _BLOCKS = _BlockCache(MAX_BLOCKS)
+#: The version (the ``RangeOpener.key``) last seen of each file, by (fs, path).
+_KNOWN = _BlockCache(MAX_BLOCKS)
 
 
 class RangeFile:

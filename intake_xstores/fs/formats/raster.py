@@ -38,9 +38,10 @@ class RasterFormat(FsFormat):
         if data_type == "mldataset":
             from ...mldataset import MultiLevelDataset
 
-            num_overviews, tile_size = _overview_info(fs, path)
+            kwargs, info = _rasterio_kwargs(fs, path)
+            num_overviews, tile_size = _overview_info(path, kwargs)
             return MultiLevelDataset(
-                _RasterLevels(fs, path, chunks),
+                _RasterLevels(fs, path, chunks, info),
                 1 + num_overviews,
                 ds_id=path,
                 tile_size=tile_size,
@@ -56,18 +57,24 @@ class RasterFormat(FsFormat):
 MIN_CHUNK_PIXELS = 512
 
 
-def open_raster(fs, path: str, chunks: Any, overview_level: int | None = None):
+def open_raster(
+    fs,
+    path: str,
+    chunks: Any,
+    overview_level: int | None = None,
+    info: dict[str, Any] | None = None,
+):
     """*path* (or one of its overviews) as a lazy dataset, one variable per band.
 
     *chunks* as in ``xarray.open_dataset``: ``{}`` chunks follow the file's
     blocks (see :data:`MIN_CHUNK_PIXELS`), ``None`` means no Dask (each
-    access reads what it indexes), else Dask chunks as given.
+    access reads what it indexes), else Dask chunks as given. *info*: what
+    ``fs.info(path)`` said, to open that version without asking again.
     """
     import rioxarray
     from dask.base import tokenize
 
-    info = fs.info(path)
-    kwargs = _rasterio_kwargs(fs, path, info)
+    kwargs, info = _rasterio_kwargs(fs, path, info)
     if overview_level is not None:
         kwargs["overview_level"] = overview_level
     # Opened without Dask, then chunked here: so the default chunks can follow
@@ -94,20 +101,24 @@ def _block_chunks(array) -> dict[str, int]:
     return chunks
 
 
-def _rasterio_kwargs(fs, path: str, info: dict[str, Any]) -> dict[str, Any]:
-    """How rasterio opens *path*: natively if local, else by byte ranges through *fs*."""
+def _rasterio_kwargs(
+    fs, path: str, info: dict[str, Any] | None = None
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """How rasterio opens *path*: natively if local, else by byte ranges through
+    *fs*; and what ``fs.info(path)`` says (size and version), unless *info* says it."""
     if kind_of(fs).native_path(fs, path):
-        return {}
+        return {}, info or fs.info(path)
     from .ranges import RangeOpener
 
-    return {"opener": RangeOpener(fs, path, info)}
+    opener = RangeOpener(fs, path, info) if info else RangeOpener.current(fs, path)
+    return {"opener": opener}, opener.info
 
 
-def _overview_info(fs, path: str) -> tuple[int, tuple[int, int] | None]:
+def _overview_info(path: str, kwargs: dict[str, Any]) -> tuple[int, tuple[int, int] | None]:
     """Number of internal overviews and, if tiled, the (width, height) of a tile."""
     import rasterio
 
-    with rasterio.open(path, **_rasterio_kwargs(fs, path, fs.info(path))) as src:
+    with rasterio.open(path, **kwargs) as src:
         num_overviews = len(src.overviews(1)) if src.count else 0
         rows, cols = src.block_shapes[0] if src.count else (0, 0)
         tiled = src.profile.get("tiled", False) or (rows > 1 and cols < src.width)
@@ -122,12 +133,18 @@ class Jpeg2000Format(RasterFormat):
 
 
 class _RasterLevels:
-    """Level 0: full resolution; level i: overview i - 1 (picklable, for Dask)."""
+    """Level 0: full resolution; level i: overview i - 1 (picklable, for Dask).
 
-    def __init__(self, fs, path: str, chunks: Any):
+    Every level opens the version of the file the pyramid was opened at
+    (*info*): the levels agree, and opening one asks the server nothing.
+    """
+
+    def __init__(self, fs, path: str, chunks: Any, info: dict[str, Any]):
         self.fs = fs
         self.path = path
         self.chunks = chunks
+        self.info = info
 
     def __call__(self, index: int):
-        return open_raster(self.fs, self.path, self.chunks, index - 1 if index else None)
+        level = index - 1 if index else None
+        return open_raster(self.fs, self.path, self.chunks, level, self.info)
