@@ -15,13 +15,13 @@ import logging
 import posixpath
 import time
 import warnings
-from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from zarr.storage import WrapperStore
 
 from .errors import DataStoreError, DataStoreParamsError, error_text, param_error, shown
+from .lru import LruCache
 from .schema import (
     JsonBooleanSchema,
     JsonComplexSchema,
@@ -173,8 +173,7 @@ class AccessStore(WrapperStore):
         self.cache_size = cache_size
         self.path = path
         self.skip_bad_variables = skip_bad_variables
-        self._cache: OrderedDict[str, Any] = OrderedDict()
-        self._cached_bytes = 0
+        self._cache = LruCache(cache_size, weigh=len)
 
     def _with_store(self, store):
         return type(self)(
@@ -183,9 +182,9 @@ class AccessStore(WrapperStore):
 
     async def get(self, key, prototype, byte_range=None):
         cacheable = self.cache_size and byte_range is None
-        if cacheable and key in self._cache:
-            self._cache.move_to_end(key)
-            return self._cache[key]
+        cached = self._cache.get(key) if cacheable else None
+        if cached is not None:
+            return cached
         start = time.perf_counter()
         value = await self._store.get(key, prototype, byte_range)
         if self.log_access:
@@ -197,11 +196,8 @@ class AccessStore(WrapperStore):
             )
         if value is not None and posixpath.basename(key) in _ARRAY_KEYS:
             value = self._checked_metadata(key, value)
-        if cacheable and value is not None and len(value) <= self.cache_size:
-            self._cache[key] = value
-            self._cached_bytes += len(value)
-            while self._cached_bytes > self.cache_size:
-                self._cached_bytes -= len(self._cache.popitem(last=False)[1])
+        if cacheable and value is not None:
+            self._cache.put(key, value)
         return value
 
     def _checked_metadata(self, key: str, value):

@@ -96,9 +96,7 @@ class ApiDataStore(DataStore):
         return entry
 
     def get_data_ids(
-        self,
-        data_type: DataTypeLike = None,
-        include_attrs: Container[str] | bool = False,
+        self, data_type: DataTypeLike = None, include_attrs: Container[str] | bool = False
     ) -> DataIdIter:
         for data_id in self.catalog:
             if self._is_of_type(data_id, data_type):

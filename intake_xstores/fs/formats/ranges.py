@@ -16,12 +16,12 @@ import contextlib
 import contextvars
 import posixpath
 import sys
-import threading
-from collections import OrderedDict
 from typing import Any
 
 import rasterio._vsiopener
 from rasterio.abc import MultiByteRangeResourceContainer
+
+from ...lru import LruCache
 
 #: GDAL reads headers in many small pieces; they are fetched in blocks of this size.
 BLOCK_SIZE = 2**14
@@ -200,36 +200,11 @@ class RangeOpener(MultiByteRangeResourceContainer):
         )
 
 
-class _BlockCache:
-    """Blocks of small reads (or other values), least recently used first out,
-    shared by threads.
-
-    Keyed by file version: opening a file and then describing it (two GDAL
-    opens) reads its header once.
-    """
-
-    def __init__(self, max_blocks: int):
-        self.max_blocks = max_blocks
-        self._blocks: OrderedDict[tuple, Any] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: tuple) -> Any:
-        with self._lock:
-            block = self._blocks.get(key)
-            if block is not None:
-                self._blocks.move_to_end(key)
-            return block
-
-    def put(self, key: tuple, block: Any) -> None:
-        with self._lock:
-            self._blocks[key] = block
-            while len(self._blocks) > self.max_blocks:
-                self._blocks.popitem(last=False)
-
-
-_BLOCKS = _BlockCache(MAX_BLOCKS)
+#: Blocks of small reads, keyed by file version: opening a file and then
+#: describing it (two GDAL opens) reads its header once.
+_BLOCKS = LruCache(MAX_BLOCKS)
 #: The version (the ``RangeOpener.key``) last seen of each file, by (fs, path).
-_KNOWN = _BlockCache(MAX_BLOCKS)
+_KNOWN = LruCache(MAX_BLOCKS)
 
 
 class RangeFile:

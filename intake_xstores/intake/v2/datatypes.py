@@ -14,21 +14,19 @@ Secrets among the store parameters are used but never shown: the public
 from __future__ import annotations
 
 import json
-import threading
-from collections import OrderedDict
 from typing import Any
 
 from intake.readers import datatypes
 
 from ...errors import DataStoreParamsError
+from ...lru import LruCache
 from ...schema import to_json_value
 from ...store import DataStore, get_data_store_params_schema, new_data_store
 from ..params import coerce_rendered, redact, v2_env_template
 from .parameters import drop_unset
 
-_STORE_CACHE_SIZE = 32
-_stores: OrderedDict[str, DataStore] = OrderedDict()
-_stores_lock = threading.Lock()
+#: The stores catalogs and readers made, by ID and parameters.
+_stores = LruCache(32)
 
 
 def get_store(store_id: str, store_params: dict[str, Any] | None = None) -> DataStore:
@@ -41,16 +39,10 @@ def get_store(store_id: str, store_params: dict[str, Any] | None = None) -> Data
     """
     params = coerce_rendered(get_data_store_params_schema(store_id), store_params or {})
     key = json.dumps([store_id, params], sort_keys=True, default=repr)
-    with _stores_lock:
-        store = _stores.get(key)
-        if store is not None:
-            _stores.move_to_end(key)
-            return store
-    store = new_data_store(store_id, **params)
-    with _stores_lock:
-        _stores[key] = store
-        while len(_stores) > _STORE_CACHE_SIZE:
-            _stores.popitem(last=False)
+    store = _stores.get(key)
+    if store is None:
+        store = new_data_store(store_id, **params)
+        _stores.put(key, store)
     return store
 
 

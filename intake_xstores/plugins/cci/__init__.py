@@ -4,8 +4,7 @@
 - ``esa-cci-kc``: the CCI datasets indexed by kerchunk, read lazily from the
   original NetCDF files through the ``reference`` store.
 
-Registered by :func:`init_plugin` through the ``intake_xstores.plugins`` entry
-point ``cci``; both stores need only the ``remote`` and ``reference`` extras.
+Both stores need only the ``remote`` and ``reference`` extras.
 """
 
 from __future__ import annotations

@@ -1,7 +1,6 @@
 """The ``cciodp`` data store: the ESA CCI Open Data Portal through OpenSearch and OPeNDAP.
 
-Registered by :func:`init_plugin` through the ``intake_xstores.plugins`` entry
-point ``cciodp``; it needs the ``cciodp`` extra (pydap, requests).
+It needs the ``cciodp`` extra (pydap, requests).
 """
 
 from __future__ import annotations

@@ -1,7 +1,6 @@
 """The ``cds`` data store: datasets of the Copernicus Climate Data Store.
 
-Registered by :func:`init_plugin` through the ``intake_xstores.plugins`` entry
-point ``cds``; it needs the ``cds`` extra (``cdsapi``, which brings ECMWF's
+It needs the ``cds`` extra (``cdsapi``, which brings ECMWF's
 ``ecmwf-datastores-client``, and aiohttp for downloads).
 """
 

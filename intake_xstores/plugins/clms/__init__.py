@@ -1,7 +1,6 @@
 """The ``clms`` data store: datasets of the Copernicus Land Monitoring Service.
 
-Registered by :func:`init_plugin` through the ``intake_xstores.plugins`` entry
-point ``clms``; it needs the ``clms`` extra (requests, pyjwt, cryptography,
+It needs the ``clms`` extra (requests, pyjwt, cryptography,
 rasterio).
 """
 

@@ -1,7 +1,6 @@
 """The ``cmems`` data store: datasets of the Copernicus Marine Service.
 
-Registered by :func:`init_plugin` through the ``intake_xstores.plugins`` entry
-point ``cmems``; it needs the ``cmems`` extra (aiohttp, through fsspec).
+It needs the ``cmems`` extra (aiohttp, through fsspec).
 """
 
 from __future__ import annotations

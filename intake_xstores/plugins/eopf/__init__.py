@@ -1,7 +1,7 @@
 """The ``eopf-zarr`` data store: ESA EOPF Sentinel Zarr samples as analysis-ready cubes.
 
-Registered by :func:`init_plugin` through the ``intake_xstores.plugins`` entry
-point ``eopf``; it needs the ``eopf`` extra (pystac-client, odc-geo, rasterio).
+It needs the ``eopf`` extra (pystac-client, odc-geo, rasterio; scipy for
+Sentinel-3 swaths).
 """
 
 from __future__ import annotations

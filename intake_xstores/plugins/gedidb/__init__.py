@@ -5,8 +5,7 @@ shots in one sparse TileDB array (latitude, longitude, time). The store
 queries it with gedidb's ``GEDIProvider`` by bounding box or around a point
 and returns the shots as a GeoDataFrame or as a vector data cube (xvec).
 
-Registered by :func:`init_plugin` through the ``intake_xstores.plugins`` entry
-point ``gedidb``. Its libraries (gedidb, tiledb, xvec) are heavy and are
+Its libraries (gedidb, tiledb, xvec) are heavy and are
 their own extra, not part of ``[all]``: ``pip install "intake_xstores[gedidb]"``.
 """
 

@@ -1,7 +1,6 @@
 """The ``sentinelhub`` and ``sentinelhub-cdse`` data stores: Sentinel Hub cubes.
 
-Registered by :func:`init_plugin` through the ``intake_xstores.plugins`` entry
-point ``sentinelhub``; they need the ``sentinelhub`` extra (requests,
+They need the ``sentinelhub`` extra (requests,
 requests-oauthlib, tifffile).
 """
 

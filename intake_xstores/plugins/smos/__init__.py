@@ -6,8 +6,7 @@ endpoint, reads them from their archive (NetCDF on object storage) and maps
 them onto a regular latitude/longitude grid through a lookup table, one
 chunk per product, computed when read (see :mod:`.cube`).
 
-Registered by :func:`init_plugin` through the ``intake_xstores.plugins`` entry
-point ``smos``; it needs the ``smos`` extra (s3fs, aiohttp).
+It needs the ``smos`` extra (s3fs, aiohttp).
 """
 
 from __future__ import annotations

@@ -16,13 +16,13 @@ parameters, so Dask workers can compute chunks.
 
 from __future__ import annotations
 
-import collections
 import threading
 from typing import Any
 
 import numpy as np
 
 from ...errors import DataStoreError, error_text
+from ...lru import LruCache
 from .grid import SmosGrid, grid_point_id_to_seqnum
 from .stac import Product
 
@@ -166,32 +166,14 @@ class TimeStepLoader:
         self.grid = grid
         self.paths = [p.path for p in products]
         self.cache_size = cache_size
-        self._init_cache()
-
-    def _init_cache(self) -> None:
-        self._cache: collections.OrderedDict[int, _OpenProduct] = collections.OrderedDict()
-        self._lock = threading.Lock()
-
-    def __getstate__(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if k not in ("_cache", "_lock")}
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
-        self._init_cache()
+        self._cache = LruCache(cache_size)
 
     def product(self, index: int) -> _OpenProduct:
         """Product *index*, from the LRU cache when it holds it."""
-        with self._lock:
-            product = self._cache.get(index)
-            if product is not None:
-                self._cache.move_to_end(index)
-                return product
-        product = _OpenProduct(self.reader, self.paths[index])
-        if self.cache_size > 0:
-            with self._lock:
-                self._cache[index] = product
-                while len(self._cache) > self.cache_size:
-                    self._cache.popitem(last=False)
+        product = self._cache.get(index)
+        if product is None:
+            product = _OpenProduct(self.reader, self.paths[index])
+            self._cache.put(index, product)
         return product
 
     def load_time_step(

@@ -9,8 +9,7 @@
 - ``stac-pc``: Microsoft Planetary Computer's catalog, asset hrefs signed with
   SAS tokens of its token endpoint.
 
-Registered by :func:`init_plugin` through the ``intake_xstores.plugins`` entry
-point ``stac``; the stores need the ``stac`` extra (pystac, pystac-client).
+The stores need the ``stac`` extra (pystac, pystac-client).
 """
 
 from __future__ import annotations

@@ -49,9 +49,7 @@ class _ProviderStore(StacDataStore):
         return JsonObjectSchema(properties={**base, **properties}, additional_properties=False)
 
     def get_data_ids(
-        self,
-        data_type: DataTypeLike = None,
-        include_attrs: Container[str] | bool = False,
+        self, data_type: DataTypeLike = None, include_attrs: Container[str] | bool = False
     ) -> DataIdIter:
         raise DataStoreError(
             f"The {self.provider} catalog holds millions of items, too many to list: "

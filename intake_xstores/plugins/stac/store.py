@@ -10,15 +10,14 @@ into one dataset, or into one multi-level dataset of COG overviews or
 
 from __future__ import annotations
 
-import collections
 import functools
-import threading
 from collections.abc import Container, Iterator
 from typing import Any
 
 from ...datatype import DATASET_TYPE, MULTI_LEVEL_DATASET_TYPE, DataType, DataTypeLike
 from ...descriptor import DatasetDescriptor
 from ...errors import DataStoreError, error_text, param_error
+from ...lru import LruCache
 from ...opening import CHUNKS_SCHEMA
 from ...schema import (
     JsonArraySchema,
@@ -86,8 +85,7 @@ class StacDataStore(DataStore):
 
     def __init__(self, **params: Any):
         super().__init__(**params)
-        self._items: collections.OrderedDict[str, dict] = collections.OrderedDict()
-        self._items_lock = threading.Lock()
+        self._items = LruCache(ITEM_CACHE_SIZE)
         self._openers: dict[str, Any] = {}
 
     # --- the catalog ------------------------------------------------------------
@@ -130,19 +128,11 @@ class StacDataStore(DataStore):
 
     def item(self, data_id: str) -> dict[str, Any]:
         """The STAC item *data_id* (a JSON dict), from the cache of listings or the catalog."""
-        with self._items_lock:
-            item = self._items.get(data_id)
+        item = self._items.get(data_id)
         if item is None:
             item = self.catalog.item(data_id)
-            self._remember(data_id, item)
+            self._items.put(data_id, item)
         return item
-
-    def _remember(self, data_id: str, item: dict[str, Any]) -> None:
-        with self._items_lock:
-            self._items[data_id] = item
-            self._items.move_to_end(data_id)
-            while len(self._items) > ITEM_CACHE_SIZE:
-                self._items.popitem(last=False)
 
     def item_url(self, data_id: str) -> str:
         return self.catalog.item_url(data_id)
@@ -167,14 +157,12 @@ class StacDataStore(DataStore):
         return (DATASET_TYPE.alias,)
 
     def get_data_ids(
-        self,
-        data_type: DataTypeLike = None,
-        include_attrs: Container[str] | bool = False,
+        self, data_type: DataTypeLike = None, include_attrs: Container[str] | bool = False
     ) -> DataIdIter:
         """Every item of the catalog, paged (or walked) lazily."""
         wanted = DataType.normalize(data_type)
         for data_id, item in self.catalog.items():
-            self._remember(data_id, item)
+            self._items.put(data_id, item)
             types = self._types_of(self.data_assets(data_id, item))
             if not any(wanted.is_super_type_of(t) for t in types):
                 continue
@@ -228,7 +216,7 @@ class StacDataStore(DataStore):
     def _found(self, hits, wanted: DataType, max_items: int | None) -> Iterator[DatasetDescriptor]:
         count = 0
         for data_id, item in hits:
-            self._remember(data_id, item)
+            self._items.put(data_id, item)
             assets = self.data_assets(data_id, item)
             if not any(wanted.is_super_type_of(t) for t in self._types_of(assets)):
                 continue
@@ -353,13 +341,11 @@ class StacDataStore(DataStore):
         """Our opener *opener_id* with the storage options of its protocol, made once."""
         from ...accessor import new_data_opener
 
-        with self._items_lock:
-            opener = self._openers.get(opener_id)
+        opener = self._openers.get(opener_id)
         if opener is None:
             protocol = opener_id.rsplit(":", 1)[1]
             opener = new_data_opener(opener_id, **self.asset_storage_options(protocol))
-            with self._items_lock:
-                opener = self._openers.setdefault(opener_id, opener)
+            opener = self._openers.setdefault(opener_id, opener)  # atomic: one per ID
         return opener
 
     def asset_path(self, asset: DataAsset) -> str:

@@ -1,8 +1,7 @@
 """``stac-cdse-ardc`` and ``stac-pc-ardc``: STAC collections opened as analysis-ready cubes.
 
-Registered by :func:`init_plugin` through the ``intake_xstores.plugins`` entry
-point ``stac_ardc``; they need the ``stac-ardc`` extra (odc-stac, odc-geo,
-pystac-client, rasterio).
+They need the ``stac-ardc`` extra (odc-stac, odc-geo, pystac-client, rasterio;
+s3fs and scipy for Sentinel-3 swaths).
 """
 
 from __future__ import annotations

@@ -1,7 +1,6 @@
 """The ``zenodo`` data store: the files of a Zenodo record as data.
 
-Registered by :func:`init_plugin` through the ``intake_xstores.plugins`` entry
-point ``zenodo``; it needs the ``remote`` extra (aiohttp, through fsspec).
+It needs the ``remote`` extra (aiohttp, through fsspec).
 """
 
 from __future__ import annotations
