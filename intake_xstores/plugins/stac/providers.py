@@ -21,9 +21,8 @@ from typing import Any
 
 from ...datatype import DataTypeLike
 from ...errors import DataStoreError
-from ...schema import JsonArraySchema, JsonObjectSchema, JsonStringSchema
+from ...schema import JsonObjectSchema, JsonStringSchema
 from ...store import DataIdIter
-from ..web import retry_options
 from .assets import DataAsset
 from .store import StacDataStore, storage_options_schema
 
@@ -106,7 +105,7 @@ class StacPcDataStore(_ProviderStore):
 
     @classmethod
     def get_data_store_params_schema(cls) -> JsonObjectSchema:
-        from .sas import PC_SAS_TOKEN_URL
+        from .sas import PC_SAS_TOKEN_URL, blob_endpoints_schema
 
         return cls._schema_with(
             sas_url=JsonStringSchema(
@@ -114,25 +113,16 @@ class StacPcDataStore(_ProviderStore):
                 default=PC_SAS_TOKEN_URL,
                 description="SAS token endpoint: {sas_url}/{account}/{container} gives a token",
             ),
-            blob_endpoints=JsonArraySchema(
-                items=JsonStringSchema(pattern=r"^https?://[^/\s]+"),
-                default=[],
-                description="Path-style blob endpoints (http://host:port, as emulators "
-                "serve /{account}/{container}/...) whose hrefs are signed too",
-            ),
+            blob_endpoints=blob_endpoints_schema(),
         )
 
     @functools.cached_property
     def signer(self):
         """Signs blob hrefs; tokens cached per container until they expire."""
-        from .sas import SasTokenSigner
+        from .sas import store_signer
 
-        p = self._params
-        return SasTokenSigner(
-            p["sas_url"],
-            self.asset_storage_options("https"),
-            blob_endpoints=p["blob_endpoints"],
-            **retry_options(p),
+        return store_signer(
+            self._params["sas_url"], self._params, self.asset_storage_options("https")
         )
 
     def asset_path(self, asset: DataAsset) -> str:

@@ -20,18 +20,38 @@ import datetime
 import threading
 import time
 import urllib.parse
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ...errors import DataStoreError
+from ...schema import JsonArraySchema, JsonStringSchema
 from ...secrets import register_secrets
-from ..web import WebClient
+from ..web import WebClient, retry_options
 
 #: Planetary Computer's SAS token endpoint.
 PC_SAS_TOKEN_URL = "https://planetarycomputer.microsoft.com/api/sas/v1/token"
 
 #: Host suffix of Azure Blob Storage accounts (``{account}.blob.core.windows.net``).
 BLOB_HOST_SUFFIX = ".blob.core.windows.net"
+
+
+def blob_endpoints_schema() -> JsonArraySchema:
+    """The store parameter ``blob_endpoints`` of stores signing blob hrefs."""
+    return JsonArraySchema(
+        items=JsonStringSchema(pattern=r"^https?://[^/\s]+"),
+        default=[],
+        description="Path-style blob endpoints (http://host:port, as emulators "
+        "serve /{account}/{container}/...) whose hrefs are signed too",
+    )
+
+
+def store_signer(
+    token_url: str, params: Mapping[str, Any], storage_options: dict[str, Any] | None = None
+) -> SasTokenSigner:
+    """The signer of a store whose *params* hold ``blob_endpoints`` and the retry ones."""
+    return SasTokenSigner(
+        token_url, storage_options, blob_endpoints=params["blob_endpoints"], **retry_options(params)
+    )
 
 
 class SasTokenSigner:

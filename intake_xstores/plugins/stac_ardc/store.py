@@ -39,6 +39,7 @@ from ...schema import (
 )
 from ...store import CollectionListing, DataStore
 from ..params import bbox_schema, url_schema
+from ..stac.sas import PC_SAS_TOKEN_URL, blob_endpoints_schema
 from ..web import RETRY_PARAMS, retry_options
 from .collections import CDSE_COLLECTIONS, PC_COLLECTIONS, Collection
 
@@ -69,22 +70,19 @@ class ArdcDataStore(CollectionListing, DataStore):
     provider: ClassVar[str]
     default_url: ClassVar[str]
     collections: ClassVar[dict[str, Collection]]
+    #: The store parameters of this provider's assets (credentials, endpoints).
+    provider_params: ClassVar[dict[str, JsonSchema]]
 
     @classmethod
     def get_data_store_params_schema(cls) -> JsonObjectSchema:
         return JsonObjectSchema(
             properties=dict(
                 url=url_schema(cls.default_url, f"URL of the {cls.provider} STAC API"),
-                **cls._provider_params(),
+                **cls.provider_params,
                 **_COMMON_PARAMS,
             ),
             additional_properties=False,
         )
-
-    @classmethod
-    @abstractmethod
-    def _provider_params(cls) -> dict[str, JsonSchema]:
-        """The store parameters of this provider's assets (credentials, endpoints)."""
 
     # --- services -------------------------------------------------------------
 
@@ -342,17 +340,14 @@ class CdseArdcDataStore(ArdcDataStore):
     provider = "CDSE"
     default_url = CDSE_STAC_URL
     collections = CDSE_COLLECTIONS
-
-    @classmethod
-    def _provider_params(cls) -> dict[str, JsonSchema]:
-        return dict(
-            key=JsonStringSchema(secret=True, description="CDSE S3 access key"),
-            secret=JsonStringSchema(secret=True, description="CDSE S3 secret key"),
-            endpoint_url=url_schema(
-                CDSE_S3_ENDPOINT, "CDSE's S3 endpoint (where s3://eodata/... assets are)"
-            ),
-            region_name=JsonStringSchema(default="default", description="S3 region name"),
-        )
+    provider_params = dict(
+        key=JsonStringSchema(secret=True, description="CDSE S3 access key"),
+        secret=JsonStringSchema(secret=True, description="CDSE S3 secret key"),
+        endpoint_url=url_schema(
+            CDSE_S3_ENDPOINT, "CDSE's S3 endpoint (where s3://eodata/... assets are)"
+        ),
+        region_name=JsonStringSchema(default="default", description="S3 region name"),
+    )
 
     def _driver(self):
         from .cube import SessionRioDriver
@@ -397,32 +392,20 @@ class PcArdcDataStore(ArdcDataStore):
     provider = "Planetary Computer"
     default_url = PC_STAC_URL
     collections = PC_COLLECTIONS
-
-    @classmethod
-    def _provider_params(cls) -> dict[str, JsonSchema]:
-        from ..stac.sas import PC_SAS_TOKEN_URL
-
-        return dict(
-            signer_url=url_schema(
-                PC_SAS_TOKEN_URL,
-                "Token endpoint answering {token, msft:expiry} at <url>/<account>/<container>",
-            ),
-            blob_endpoints=JsonArraySchema(
-                items=JsonStringSchema(pattern="^https?://"),
-                default=[],
-                description="Path-style Blob endpoints (an emulator's, "
-                "http://host:port) whose hrefs are signed too",
-            ),
-        )
+    provider_params = dict(
+        signer_url=url_schema(
+            PC_SAS_TOKEN_URL,
+            "Token endpoint answering {token, msft:expiry} at <url>/<account>/<container>",
+        ),
+        blob_endpoints=blob_endpoints_schema(),
+    )
 
     @functools.cached_property
     def signer(self):
-        from ..stac.sas import SasTokenSigner
+        """Signs blob hrefs; tokens cached per container until they expire."""
+        from ..stac.sas import store_signer
 
-        p = self._params
-        return SasTokenSigner(
-            p["signer_url"], blob_endpoints=p["blob_endpoints"], **retry_options(self._params)
-        )
+        return store_signer(self._params["signer_url"], self._params)
 
     def _driver(self):
         from .cube import SessionRioDriver
