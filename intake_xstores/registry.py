@@ -114,16 +114,12 @@ class ExtensionRegistry:
         self._providers: list[ExtensionProvider] = []
         self._plugin = "the caller"  # who registers now: named in duplicate warnings
 
-    def add_extension(
-        self,
-        point: str,
-        name: str,
-        component: Any = None,
-        loader: Loader | None = None,
-        **metadata: Any,
-    ) -> Extension:
-        """Register *name* at *point*; a name registered before stays (with a warning)."""
-        extension = Extension(point, name, component, loader, plugin=self._plugin, **metadata)
+    def add_extension(self, *args: Any, **kwargs: Any) -> Extension:
+        """Register the :class:`Extension` of the arguments (``point, name,
+        component=None, loader=None, **metadata``); a name registered before
+        at the same point stays (with a warning)."""
+        extension = Extension(*args, plugin=self._plugin, **kwargs)
+        point, name = extension.point, extension.name
         existing = self._extensions.setdefault(point, {}).get(name)
         if existing is not None:
             warnings.warn(

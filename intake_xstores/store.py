@@ -248,17 +248,13 @@ class MutableDataStore(DataStore, DataWriter):
         """The parameters :meth:`write_data` accepts."""
 
     @abstractmethod
-    def write_data(
-        self,
-        data: Any,
-        data_id: str | None = None,
-        writer_id: str | None = None,
-        replace: bool = False,
-        **write_params: Any,
-    ) -> str:
+    def write_data(self, data: Any, data_id: str | None = None, **write_params: Any) -> str:
         """Write *data*; return its data ID (generated when none is given).
 
-        ``replace=False`` never overwrites; a failed write leaves nothing.
+        Besides a writer's own parameters, *write_params* of every store are
+        ``writer_id`` (by default a writer of the data's type and the data ID's
+        format) and ``replace`` (``False``, the default, never overwrites).
+        A failed write leaves nothing.
         """
 
     @abstractmethod
