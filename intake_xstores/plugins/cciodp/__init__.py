@@ -11,8 +11,7 @@ init_plugin = data_store_plugin(
     {
         "cciodp": (
             "intake_xstores.plugins.cciodp.store:CciOdpDataStore",
-            "ESA Climate Change Initiative datasets of the Open Data Portal, found "
-            "by OpenSearch and read lazily by OPeNDAP subset requests (read-only)",
+            "ESA CCI Open Data Portal datasets, found by OpenSearch, read by OPeNDAP (read-only)",
         )
     }
 )

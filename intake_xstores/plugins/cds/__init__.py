@@ -12,8 +12,7 @@ init_plugin = data_store_plugin(
     {
         "cds": (
             "intake_xstores.plugins.cds.store:CdsDataStore",
-            "Copernicus Climate Data Store: ERA5, soil moisture and sea ice "
-            "datasets retrieved as jobs of the CDS API",
+            "Copernicus Climate Data Store: ERA5, soil moisture and sea ice, retrieved as CDS jobs",
         )
     }
 )

@@ -12,8 +12,7 @@ init_plugin = data_store_plugin(
     {
         "clms": (
             "intake_xstores.plugins.clms.store:ClmsDataStore",
-            "Copernicus Land Monitoring Service: download packages preloaded "
-            "into one Zarr cube each, NetCDF datasets opened lazily",
+            "Copernicus Land Monitoring Service: packages preloaded as Zarr, NetCDF opened lazily",
         )
     }
 )

@@ -11,8 +11,7 @@ init_plugin = data_store_plugin(
     {
         "cmems": (
             "intake_xstores.plugins.cmems.store:CmemsDataStore",
-            "Copernicus Marine Service: datasets of its STAC metadata opened "
-            "lazily from their ARCO Zarr stores",
+            "Copernicus Marine Service datasets, opened lazily from their ARCO Zarr stores",
         )
     }
 )

@@ -12,8 +12,7 @@ init_plugin = data_store_plugin(
     {
         "eopf-zarr": (
             "intake_xstores.plugins.eopf.store:EopfZarrDataStore",
-            "ESA EOPF Sentinel Zarr samples (Sentinel-2, Sentinel-3) found by STAC "
-            "search and built into one analysis-ready cube",
+            "ESA EOPF Sentinel-2/3 Zarr samples, found by STAC search, as analysis-ready cubes",
         )
     }
 )

@@ -17,8 +17,7 @@ init_plugin = data_store_plugin(
     {
         "gedidb": (
             "intake_xstores.plugins.gedidb.store:GediDbDataStore",
-            "GEDI lidar shots (L2A, L2B, L4A, L4C) from a gedidb TileDB "
-            "database, as GeoDataFrames or vector data cubes (read-only)",
+            "GEDI lidar shots from a gedidb TileDB database, as GeoDataFrames or vector cubes",
         )
     }
 )

@@ -17,8 +17,7 @@ init_plugin = data_store_plugin(
     {
         "smos": (
             "intake_xstores.plugins.smos.store:SmosDataStore",
-            "ESA SMOS Level-2 soil moisture and ocean salinity on a regular "
-            "lat/lon grid, read from the L2 products a STAC API finds (read-only)",
+            "ESA SMOS Level-2 soil moisture and ocean salinity, gridded from STAC-found products",
         )
     }
 )

@@ -11,8 +11,7 @@ init_plugin = data_store_plugin(
     {
         "zenodo": (
             "intake_xstores.plugins.zenodo.store:ZenodoDataStore",
-            "The files of a Zenodo record: GeoTIFF and zipped Zarr opened lazily, "
-            "NetCDF and archives preloaded into a cache store",
+            "Files of a Zenodo record: GeoTIFF and zipped Zarr lazily, others preloaded to a cache",
         )
     }
 )
