@@ -50,18 +50,7 @@ def cdse(s3_endpoint, tmp_path_factory):
     for key, path in files.items():
         fs.put_file(str(path), f"eodata/{key}")
     with run_stac_api([rig.collection("sentinel-2-l2a")], items) as url:
-        yield (
-            {
-                "url": url,
-                "key": s3_endpoint["key"],
-                "secret": s3_endpoint["secret"],
-                "endpoint_url": s3_endpoint["endpoint_url"],
-                "region_name": "eu-west-1",
-                "num_retries": 2,
-                "retry_backoff_base": 0.01,
-            },
-            items,
-        )
+        yield rig.cdse_params(url, s3_endpoint), items
 
 
 def _sas_service(abfs_endpoint, lifetime: datetime.timedelta) -> FakeService:

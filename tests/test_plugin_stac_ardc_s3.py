@@ -47,15 +47,7 @@ def cdse(s3_endpoint, tmp_path_factory):
     for key, path in files.items():
         fs.put_file(str(path), f"eodata/{key}")
     with run_stac_api(_collections("cdse"), items) as url:
-        yield new_data_store(
-            "stac-cdse-ardc",
-            url=url,
-            key=s3_endpoint["key"],
-            secret=s3_endpoint["secret"],
-            endpoint_url=s3_endpoint["endpoint_url"],
-            num_retries=1,
-            retry_backoff_base=0.01,
-        )
+        yield new_data_store("stac-cdse-ardc", **rig.cdse_params(url, s3_endpoint))
 
 
 @pytest.fixture(scope="module")

@@ -534,3 +534,16 @@ def pc_hls_items(
         item["properties"]["platform"] = platform
         items.append(item)
     return items, files
+
+
+def cdse_params(url: str, s3_endpoint: dict) -> dict:
+    """Parameters of a ``stac-cdse-ardc`` store on the STAC API at *url*, assets on moto."""
+    return {
+        "url": url,
+        "key": s3_endpoint["key"],
+        "secret": s3_endpoint["secret"],
+        "endpoint_url": s3_endpoint["endpoint_url"],
+        "region_name": "eu-west-1",
+        "num_retries": 2,
+        "retry_backoff_base": 0.01,
+    }
