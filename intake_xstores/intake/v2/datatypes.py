@@ -103,8 +103,8 @@ class XStoreData(_InStore):
     def __init__(
         self,
         store_id: str,
-        store_params: dict[str, Any] | None = None,
-        data_id: str | None = None,
+        store_params: dict[str, Any] | None,
+        data_id: str,
         metadata: dict[str, Any] | None = None,
     ) -> None:
         if not data_id:
