@@ -36,7 +36,7 @@ from ...fs.store import FsDataStore
 from ...schema import JsonObjectSchema, to_json_value
 from ...store import DataStore, get_data_store_params_schema, list_data_store_ids
 from ..params import redact, v2_env_template
-from .datatypes import XStore, data_first
+from .datatypes import XStore, reader_data
 from .parameters import schema_parameters
 from .readers import XStoreReader, descriptor_metadata, output_instance_of
 
@@ -338,10 +338,8 @@ class XStoreCatalogReader(BaseReader):
         output_instance: str | None = None,
         **more_store_params: Any,
     ) -> None:
-        store_id, data = data_first(store_id, data)
-        if data is None:
-            data = XStore(store_id, {**(store_params or {}), **more_store_params})
-        elif more_store_params:
+        data = reader_data(store_id, data, lambda: XStore(store_id, store_params))
+        if more_store_params:
             data = data.with_store_params(**more_store_params)
         super().__init__(data=data, metadata=metadata, output_instance=output_instance)
 

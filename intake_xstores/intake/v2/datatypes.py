@@ -14,6 +14,7 @@ Secrets among the store parameters are used but never shown: the public
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from intake.readers import datatypes
@@ -46,10 +47,13 @@ def get_store(store_id: str, store_params: dict[str, Any] | None = None) -> Data
     return store
 
 
-def data_first(first: Any, data: datatypes.BaseData | None) -> tuple[Any, Any]:
-    """``(store_id, data)`` of a reader's first two arguments: Intake 2 passes a
-    reader its data first, users a store ID."""
-    return (None, first) if isinstance(first, datatypes.BaseData) else (first, data)
+def reader_data(first: Any, data: datatypes.BaseData | None, make: Callable[[], Any]) -> Any:
+    """The data a reader reads: *first* when it is data (Intake 2 passes a
+    reader its data first), else *data* if given, else ``make()`` of the
+    store ID users pass first."""
+    if isinstance(first, datatypes.BaseData):
+        return first
+    return data if data is not None else make()
 
 
 class _InStore(datatypes.BaseData):

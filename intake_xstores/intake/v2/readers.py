@@ -17,7 +17,7 @@ from ...datatype import DataType, DataTypeLike
 from ...descriptor import DataDescriptor
 from ..params import coerce_rendered
 from ..plots import suggest_plots
-from .datatypes import XStoreData, data_first
+from .datatypes import XStoreData, reader_data
 from .parameters import drop_unset
 
 
@@ -90,9 +90,7 @@ class XStoreReader(BaseReader):
         output_instance: str | None = None,
         **more_open_params: Any,
     ) -> None:
-        store_id, data = data_first(store_id, data)
-        if data is None:
-            data = XStoreData(store_id, store_params, data_id)
+        data = reader_data(store_id, data, lambda: XStoreData(store_id, store_params, data_id))
         given = {k: v for k, v in (parameter_values or {}).items() if v is not None}
         open_params = {**given, **(open_params or {}), **more_open_params}
         data_type = open_params.get("data_type")
