@@ -381,7 +381,7 @@ def cmd_catalog(args: argparse.Namespace) -> None:
     try:
         from .intake.params import store_catalog_yaml
         from .intake.pool import pool_catalog_yaml
-        from .intake.v2 import catalog_yaml, store_catalog_v2
+        from .intake.v2 import catalog_v2, catalog_yaml, store_reader_v2
     except ImportError as error:
         raise CliError(f"the Intake face is not available: {error}") from None
     if args.from_pool:
@@ -391,10 +391,8 @@ def cmd_catalog(args: argparse.Namespace) -> None:
     elif not args.store_id:
         raise CliError("give a STORE_ID, or --from-pool POOL_FILE")
     elif args.v2:
-        catalog = store_catalog_v2(
-            args.store_id, args.params, name=args.name, description=args.description
-        )
-        text = catalog_yaml(catalog)
+        entry = store_reader_v2(args.store_id, args.params, args.description)
+        text = catalog_yaml(catalog_v2({args.name or args.store_id: entry}))
     else:
         text = store_catalog_yaml(
             args.store_id, args.params, name=args.name, description=args.description

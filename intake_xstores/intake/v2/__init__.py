@@ -13,8 +13,8 @@ so ``import intake`` imports it and ``intake.recommend``, pipelines and
   IDs);
 - user parameters from JSON Schemas (:mod:`.parameters`);
 - converters for our output types (:mod:`.convert`);
-- catalogs of stores as Intake 2 YAML (:func:`store_catalog_v2`,
-  ``xstores catalog --v2``).
+- catalogs of stores as Intake 2 YAML (:func:`store_reader_v2`,
+  :func:`catalog_v2`, ``xstores catalog --v2``).
 
 The Intake v1 drivers (:mod:`intake_xstores.intake.source`,
 :mod:`~intake_xstores.intake.catalog`) open data through :class:`XStoreReader`
@@ -27,8 +27,9 @@ from .catalog import (
     DataIdLookupError,
     StoreCatalog,
     XStoreCatalogReader,
+    catalog_v2,
     catalog_yaml,
-    store_catalog_v2,
+    store_reader_v2,
 )
 from .datatypes import XStore, XStoreData, get_store
 from .parameters import SchemaParameter, drop_unset, schema_parameters
@@ -43,6 +44,7 @@ __all__ = [
     "XStoreCatalogReader",
     "XStoreData",
     "XStoreReader",
+    "catalog_v2",
     "catalog_yaml",
     "convert",
     "descriptor_metadata",
@@ -50,5 +52,5 @@ __all__ = [
     "get_store",
     "output_instance_of",
     "schema_parameters",
-    "store_catalog_v2",
+    "store_reader_v2",
 ]

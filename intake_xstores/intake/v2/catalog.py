@@ -14,8 +14,9 @@ list the store once (:class:`DataIdListing`); an entry is described when it
 is first looked up. Saving (``to_yaml_file``), ``to_dict()`` and
 ``search()`` make and describe every entry (:meth:`StoreCatalog.materialize`).
 
-:func:`store_catalog_v2` writes the other kind: a catalog whose entries are
-stores, their parameters Intake 2 user parameters (``xstores catalog --v2``).
+:func:`store_reader_v2` writes the other kind of entry, a store whose
+parameters are Intake 2 user parameters; :func:`catalog_v2` gathers such
+entries into a catalog (``xstores catalog --v2``).
 """
 
 from __future__ import annotations
@@ -354,13 +355,14 @@ class XStoreCatalogReader(BaseReader):
 # --- catalogs of stores --------------------------------------------------------
 
 
-def store_catalog_v2(
+def store_reader_v2(
     store_id: str,
     params: Mapping[str, Any] | None = None,
-    name: str | None = None,
     description: str | None = None,
-) -> Catalog:
-    """An Intake 2 catalog with one entry, *name* (default: the store ID), for a store.
+) -> ReaderDescription:
+    """The Intake 2 catalog entry declaring the store *store_id* (as
+    ``store_catalog_entry`` is the Intake 1 face's); :func:`catalog_v2`
+    makes a catalog of such entries.
 
     The entry is an :class:`XStoreCatalogReader`. Each top-level store
     parameter given in *params* or with a default in the schema is a user
@@ -374,7 +376,6 @@ def store_catalog_v2(
     schema = get_data_store_params_schema(store_id)
     params = dict(params or {})
     JsonObjectSchema.from_dict({**schema.to_dict(), "required": []}).validate_instance(params)
-    name = name or store_id
     secret_roots = {path[0] for path in schema.secret_paths()}
     defaults, store_params = {}, {}
     for key, prop in schema.to_dict().get("properties", {}).items():
@@ -393,7 +394,7 @@ def store_catalog_v2(
         description = list_data_store_ids(detail=True).get(store_id, {}).get("description")
     # The store's parameters are the reader's (Intake 2.0.9 loads the user
     # parameters of a reader's entry from YAML, not those of a data entry).
-    reader = ReaderDescription(
+    return ReaderDescription(
         XStoreCatalogReader.qname(),
         kwargs={
             "store_id": store_id,
@@ -405,9 +406,15 @@ def store_catalog_v2(
         output_instance=XStoreCatalogReader.output_instance,
         metadata={"description": description or f"The {store_id!r} data store"},
     )
+
+
+def catalog_v2(entries: Mapping[str, ReaderDescription]) -> Catalog:
+    """An Intake 2 catalog of *entries* by name, each name also an alias
+    (``cat.local`` and ``cat["local"]`` both reach it)."""
     catalog = Catalog()
-    catalog.add_entry(reader, name=name)
-    catalog.aliases[name] = name
+    for name, entry in entries.items():
+        catalog.add_entry(entry, name=name)
+        catalog.aliases[name] = name
     return catalog
 
 
