@@ -431,22 +431,29 @@ def bench_import(repeat: int) -> None:
     )
 
 
-GROUPS = (
-    "import",
-    "listing",
-    "cube",
-    "cog",
-    "copy",
-    "generic",
-    "writes",
-    "preload",
-    "stac",
-    "cds",
-    "stac-ardc",
-    "clms",
-    "sentinelhub",
-    "cciodp",
-)
+#: The groups of rows, in order: name -> (heading, run(endpoint, tmp, repeat, quick)).
+GROUPS = {
+    "import": ("import and memory", lambda e, t, r, q: bench_import(r)),
+    "listing": (
+        "listing",
+        lambda e, t, r, q: bench_listing(e, 200 if q else 2000, t, max(2, r // 2)),
+    ),
+    "cube": ("describe, open, compute", lambda e, t, r, q: bench_cube(e, r, q)),
+    "cog": ("remote rasters", lambda e, t, r, q: bench_cog(e, t, r, q)),
+    "copy": ("copy", lambda e, t, r, q: bench_copy_memory(e, t, q)),
+    "generic": (
+        "GenericZarrStore",
+        lambda e, t, r, q: bench_generic_zarr_store(timed, report, r, q),
+    ),
+    "writes": ("safe writes", lambda e, t, r, q: bench_writes(e, timed, report, r, q)),
+    "preload": ("preload (zenodo)", lambda e, t, r, q: bench_preload(timed, report, r, q)),
+    "stac": ("STAC items", lambda e, t, r, q: bench_stac(e, timed, report, r, q)),
+    "cds": ("CDS retrieval", lambda e, t, r, q: bench_cds(timed, report, r, q)),
+    "stac-ardc": ("STAC ARDC cube", lambda e, t, r, q: bench_stac_ardc(e, timed, report, r)),
+    "clms": ("preload (clms)", lambda e, t, r, q: bench_clms(timed, report, r, q)),
+    "sentinelhub": ("sentinelhub", lambda e, t, r, q: bench_sentinelhub(timed, report, r, q)),
+    "cciodp": ("cciodp", lambda e, t, r, q: bench_cciodp(timed, report, r, q)),
+}
 
 
 def main(argv=None) -> int:
@@ -462,53 +469,13 @@ def main(argv=None) -> int:
     )
     args = parser.parse_args(argv)
     repeat = 2 if args.quick else 5
-    n_cubes = 200 if args.quick else 2000
-    groups = args.only or GROUPS
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp, run_moto() as endpoint:
         print(f"moto at {endpoint['endpoint_url']}", flush=True)
-        if "import" in groups:
-            print("import and memory", flush=True)
-            bench_import(repeat)
-        if "listing" in groups:
-            print("listing", flush=True)
-            bench_listing(endpoint, n_cubes, Path(tmp), max(2, repeat // 2))
-        if "cube" in groups:
-            print("describe, open, compute", flush=True)
-            bench_cube(endpoint, repeat, args.quick)
-        if "cog" in groups:
-            print("remote rasters", flush=True)
-            bench_cog(endpoint, Path(tmp), repeat, args.quick)
-        if "copy" in groups:
-            print("copy", flush=True)
-            bench_copy_memory(endpoint, Path(tmp), args.quick)
-        if "generic" in groups:
-            print("GenericZarrStore", flush=True)
-            bench_generic_zarr_store(timed, report, repeat, args.quick)
-        if "writes" in groups:
-            print("safe writes", flush=True)
-            bench_writes(endpoint, timed, report, repeat, args.quick)
-        if "preload" in groups:
-            print("preload (zenodo)", flush=True)
-            bench_preload(timed, report, repeat, args.quick)
-        if "stac" in groups:
-            print("STAC items", flush=True)
-            bench_stac(endpoint, timed, report, repeat, args.quick)
-        if "cds" in groups:
-            print("CDS retrieval", flush=True)
-            bench_cds(timed, report, repeat, args.quick)
-        if "stac-ardc" in groups:
-            print("STAC ARDC cube", flush=True)
-            bench_stac_ardc(endpoint, timed, report, repeat)
-        if "clms" in groups:
-            print("preload (clms)", flush=True)
-            bench_clms(timed, report, repeat, args.quick)
-        if "sentinelhub" in groups:
-            print("sentinelhub", flush=True)
-            bench_sentinelhub(timed, report, repeat, args.quick)
-        if "cciodp" in groups:
-            print("cciodp", flush=True)
-            bench_cciodp(timed, report, repeat, args.quick)
+        for name, (heading, run) in GROUPS.items():
+            if name in (args.only or GROUPS):
+                print(heading, flush=True)
+                run(endpoint, Path(tmp), repeat, args.quick)
     print()
     print(f"{'benchmark':<46} {'ours':>10} {'raw':>10} {'ratio':>7}  target")
     for name, ours, raw, ratio, target in ROWS:
