@@ -6,6 +6,9 @@ by providing a ``<protocol>_store_params`` fixture (see ``servers.py`` for
 the protocols backed by real servers on loopback).
 """
 
+import subprocess
+import sys
+import textwrap
 import uuid
 
 import numpy as np
@@ -19,6 +22,14 @@ pytest_plugins = ["tests.servers"]
 pytest_plugins.append("tests.service_kit")  # fake web services: fake_service, ...
 
 WRITABLE_PROTOCOLS = ["file", "memory", "s3", "abfs", "ftp"]
+
+
+def run_python(code: str, **kwargs) -> subprocess.CompletedProcess:
+    """*code* (dedented) run by a fresh interpreter, as a user's program starts:
+    what a light import leaves out shows only there."""
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, **kwargs
+    )
 
 
 @pytest.fixture

@@ -10,8 +10,6 @@ from __future__ import annotations
 import datetime
 import pickle
 import shutil
-import subprocess
-import sys
 import uuid
 from pathlib import Path
 
@@ -41,6 +39,7 @@ from intake_xstores.intake import (
     user_parameter,
 )
 from intake_xstores.intake.params import coerce_rendered
+from tests.conftest import run_python
 
 from .conftest import make_cube
 
@@ -527,7 +526,7 @@ def test_multi_level_dataset_from_levels(tmp_path):
 
 def test_importing_the_package_does_not_import_intake():
     code = "import sys, intake_xstores; print('intake' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    out = run_python(code, check=True)
     assert out.stdout.strip() == "False"
 
 

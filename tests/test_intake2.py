@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import pickle
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import geopandas as gpd
@@ -31,6 +29,7 @@ from intake_xstores.intake.v2 import (
     XStoreReader,
 )
 from intake_xstores.mldataset import MultiLevelDataset
+from tests.conftest import run_python
 
 from .conftest import make_cube
 from .test_intake import fill_store, s3_env  # noqa: F401 - s3_env is a fixture
@@ -83,7 +82,7 @@ def test_import_intake_registers_our_readers_converters_and_data_types():
         "subclasses(intake.BaseData) if c.__module__.startswith('intake_xstores')}\n"
         "print(sorted(names))"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    out = run_python(code, check=True)
     names = eval(out.stdout)
     for name in ("XStoreReader", "XStoreCatalogReader", "XStore", "XStoreData", "ToXStore"):
         assert name in names

@@ -15,7 +15,8 @@ import pytest
 import xarray as xr
 
 from intake_xstores import DataStoreError, DataStoreParamsError, new_data_store
-from tests.plugins.cds_fake import FakeCds, era5_dataset, era5_netcdf, zip_of
+from tests.plugins.cds_fake import FakeCds, era5_dataset, era5_netcdf
+from tests.plugins.zenodo_fake import zip_bytes
 from tests.service_kit import FakeService
 
 ERA5 = "reanalysis-era5-single-levels"
@@ -120,7 +121,7 @@ def test_a_zip_of_daily_files_is_combined_and_cut_to_the_area(cds):
                 },
             )
             files[f"C3S-SOILMOISTURE-2021-03-{day}.nc"] = ds.to_netcdf(engine="h5netcdf")
-        return "result.zip", zip_of(files)
+        return "result.zip", zip_bytes(files)
 
     cds.results["satellite-soil-moisture"] = daily_zip
     ds = cds_store(cds, normalize_names=True).open_data(

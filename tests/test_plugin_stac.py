@@ -26,6 +26,7 @@ import xarray as xr
 
 from intake_xstores import DataStoreError, DataStoreParamsError, new_data_store
 from intake_xstores.mldataset import MultiLevelDataset
+from tests.conftest import run_python
 from tests.plugins import stac_rig as rig
 from tests.servers import run_https, run_stac_api, s3_options
 
@@ -707,8 +708,6 @@ def test_static_walk_that_fails_keeps_nothing_and_recovers(fake_service, tmp_pat
 
 
 def test_making_a_store_asks_nothing_and_registering_imports_no_stac_library():
-    import subprocess
-    import sys
 
     store = new_data_store("stac", url="http://127.0.0.1:9/nothing-listens-here")
     assert "catalog" not in vars(store)  # made when first needed
@@ -717,5 +716,5 @@ def test_making_a_store_asks_nothing_and_registering_imports_no_stac_library():
         "print([m for m in sys.modules "
         "if m.startswith(('pystac', 'intake_xstores.plugins.stac.'))])"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    out = run_python(code, check=True)
     assert out.stdout.strip() == "[]"

@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime
 import os
 import pickle
-import subprocess
 import sys
 from pathlib import Path
 
@@ -22,6 +21,7 @@ import pytest
 
 from intake_xstores import new_data_store
 from intake_xstores.errors import DataStoreError, DataStoreParamsError
+from tests.conftest import run_python
 from tests.plugins import ardc_rig as rig
 from tests.servers import run_stac_api
 from tests.service_kit import FakeService
@@ -462,9 +462,7 @@ def test_registered_without_importing_their_libraries():
         "         or m.startswith('intake_xstores.plugins.stac_ardc.')]\n"
         "print(sorted(i for i in ids if i.endswith('-ardc')), heavy)"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    ).stdout
+    out = run_python(code, check=True).stdout
     assert out.strip() == "['stac-cdse-ardc', 'stac-pc-ardc'] []"
 
 

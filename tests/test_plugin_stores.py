@@ -8,9 +8,6 @@ services as defaults, and work as Intake catalogs (here on a fake Zenodo).
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
 import intake
@@ -20,7 +17,7 @@ import yaml
 
 from intake_xstores import DataStoreError
 from intake_xstores.cli import main
-from tests.conftest import make_cube
+from tests.conftest import make_cube, run_python
 from tests.plugins.zenodo_fake import netcdf_bytes, serve_record
 
 REPO = Path(__file__).resolve().parent.parent
@@ -60,9 +57,7 @@ def test_importing_and_registering_imports_no_plugin_store():
                  or m.startswith("intake_xstores.plugins.") and m.endswith((".store", ".zarr"))]
         print(sorted(set(ids) & {"zenodo", "ccizarr", "esa-cci-kc"}), heavy)
     """
-    out = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, check=True
-    ).stdout
+    out = run_python(code, check=True).stdout
     assert out.strip() == "['ccizarr', 'esa-cci-kc', 'zenodo'] []"
 
 

@@ -1,8 +1,6 @@
 """The xcube-style top-level API, the plugin registry and import lightness."""
 
 import json
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
@@ -20,16 +18,10 @@ from intake_xstores import (
     new_data_store,
     new_data_writer,
 )
-from tests.conftest import make_cube
+from tests.conftest import make_cube, run_python
 
 REPO = Path(__file__).resolve().parent.parent
 BUILTIN_STORES = {"file", "memory", "s3", "abfs", "https", "ftp"}
-
-
-def run_python(code: str, **kwargs) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, **kwargs
-    )
 
 
 def test_documented_listing_snippet_prints_stores_with_descriptions():

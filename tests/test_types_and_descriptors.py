@@ -1,7 +1,6 @@
 """Data types and descriptors."""
 
 import json
-import sys
 
 import numpy as np
 import pytest
@@ -18,7 +17,7 @@ from intake_xstores import (
     MultiLevelDatasetDescriptor,
     new_data_descriptor,
 )
-from tests.conftest import make_cube
+from tests.conftest import make_cube, run_python
 
 
 def test_data_type_aliases_and_python_types():
@@ -89,12 +88,11 @@ def test_geodataframe_descriptor():
 
 
 def test_describing_xarray_data_does_not_import_geopandas():
-    import subprocess
 
     code = (
         "import sys; from intake_xstores import new_data_descriptor;"
         "from tests.conftest import make_cube;"
         "new_data_descriptor('c', make_cube()); print('geopandas' in sys.modules)"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    out = run_python(code, check=True)
     assert out.stdout.strip() == "False"

@@ -10,15 +10,13 @@ or the failure as the CDS words it) and the download ``/download/{id}/{name}``.
 
 Results are made by the test: ``cds.results[process_id] = fn(inputs) ->
 (file name, bytes)``; :func:`era5_netcdf` makes one shaped like ERA5's
-answer to the request, and :func:`zip_of` packs files the way the CDS zips them.
+answer to the request (several files zipped are the zenodo fake's ``zip_bytes``).
 """
 
 from __future__ import annotations
 
-import io
 import itertools
 import json
-import zipfile
 from collections.abc import Callable
 
 import numpy as np
@@ -176,11 +174,3 @@ def era5_dataset(inputs: dict, monthly: bool = False) -> xr.Dataset:
 def era5_netcdf(inputs: dict) -> tuple[str, bytes]:
     """An ERA5 result file for *inputs*, as the CDS names it."""
     return "data.nc", bytes(era5_dataset(inputs).to_netcdf(engine="h5netcdf"))
-
-
-def zip_of(files: dict[str, bytes]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name, data in files.items():
-            archive.writestr(name, data)
-    return buffer.getvalue()
