@@ -34,6 +34,7 @@ from ...schema import (
     JsonNumberSchema,
     JsonObjectSchema,
     JsonStringSchema,
+    names_schema,
 )
 from ...store import CollectionListing, DataStore
 from ..params import checked_bbox, url_schema
@@ -120,9 +121,8 @@ def open_params_schema(collection: Collection | None = None) -> JsonObjectSchema
             crs=JsonStringSchema(
                 default="EPSG:4326", description="CRS of the cube, e.g. 'EPSG:4326', 'EPSG:32632'"
             ),
-            variables=JsonComplexSchema(
-                any_of=[JsonStringSchema(), JsonArraySchema(items=JsonStringSchema())],
-                description=f"Variables (names or regular expressions) of: {names}; default: all",
+            variables=names_schema(
+                f"Variables (names or regular expressions) of: {names}; default: all"
             ),
             tile_size=JsonComplexSchema(
                 any_of=[_TILE, JsonArraySchema(items=[_TILE, _TILE])],
