@@ -23,6 +23,7 @@ import os
 import posixpath
 import tempfile
 import threading
+import time
 import weakref
 from collections.abc import Iterator
 from typing import Any
@@ -169,19 +170,54 @@ class ObjectStoreKind(FsKind):
 
 class FtpKind(FsKind):
     """FTP: no exclusive upload, but making a folder fails if it exists, so a
-    folder ``<path>.lock`` is the lock and the file is written after it."""
+    folder ``<path>.lock`` is the lock and the file is written after it.
+
+    A writer killed between taking the lock and writing the file (or between
+    removing the file and the lock) leaves a lock alone. A lock that stays
+    without its file for :attr:`ORPHAN_SECONDS` is taken over: renamed away
+    (one taker wins the rename), then taken anew.
+    """
 
     LOCK_SUFFIX = ".lock"
+    #: Seconds a lock may stand without its file before it counts as orphaned;
+    #: a live writer writes the file right after taking the lock.
+    ORPHAN_SECONDS = 10.0
 
     def create_exclusive(self, fs, path: str, data: bytes) -> bool:
+        lock = path + self.LOCK_SUFFIX
+        taken = self._take(fs, lock) or (self._orphaned(fs, path) and self._take_over(fs, lock))
+        if taken:
+            fs.pipe_file(path, data)
+        return taken
+
+    def _take(self, fs, lock: str) -> bool:
         import ftplib
 
         try:
-            fs.mkdir(path + self.LOCK_SUFFIX, create_parents=False)  # in turn with other threads
+            fs.mkdir(lock, create_parents=False)  # in turn with other threads
         except ftplib.error_perm:
             return False
-        fs.pipe_file(path, data)
         return True
+
+    def _orphaned(self, fs, path: str) -> bool:
+        deadline = time.monotonic() + self.ORPHAN_SECONDS
+        while not fs.exists(path):
+            if time.monotonic() > deadline:
+                return True
+            time.sleep(0.2)
+            fs.invalidate_cache(posixpath.dirname(path))
+        return False
+
+    def _take_over(self, fs, lock: str) -> bool:
+        import ftplib
+
+        dead = f"{lock}.orphan-{os.getpid()}-{threading.get_ident()}"
+        try:
+            fs.mv(lock, dead)
+        except (OSError, ftplib.error_perm):  # another writer took it over first
+            return False
+        fs.rm(dead, recursive=True)
+        return self._take(fs, lock)
 
     def exclusive_extras(self, path: str) -> list[str]:
         return [path + self.LOCK_SUFFIX]

@@ -155,6 +155,22 @@ def test_killed_writers_leave_old_or_new(new_store, protocol):
     assert _hidden(new_store()) == []
 
 
+def test_ftp_lock_left_by_a_killed_writer_is_taken_over(ftp_store_params, monkeypatch):
+    """FTP locks are folders made before the journal is written: a writer killed
+    between the two leaves a lock alone, which must not refuse every later write."""
+    from intake_xstores.fs.kinds import FtpKind
+
+    monkeypatch.setattr(FtpKind, "ORPHAN_SECONDS", 0.5)
+    store = new_data_store("ftp", **ftp_store_params)
+    store.write_data(OLD, "c.zarr")
+    store.fs.mkdir(f"{store._root_path}/.journal-c.zarr.lock")  # the killed writer's lock
+
+    store.write_data(NEW, "c.zarr", replace=True)
+
+    assert _which(store, "c.zarr") == "new"
+    assert _hidden(store) == []
+
+
 class _CuttingProxy:
     """Forwards loopback TCP to *target*; after *budget* bytes from clients it cuts
     every connection and refuses new ones (a server dying mid-write)."""
